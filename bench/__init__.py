@@ -1,0 +1,1 @@
+"""Benchmarks and fixture recorders for glasspane (not part of the installed package)."""

@@ -1,0 +1,3 @@
+from glasspane.cli.main import main
+
+main()

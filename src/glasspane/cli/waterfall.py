@@ -1,0 +1,459 @@
+"""Render a trace as a terminal waterfall (``glasspane trace TRACE_ID``).
+
+Pure: takes the JSON dict of ``GET /api/v1/traces/{trace_id}`` and returns text.
+No I/O, no HTTP, no terminal detection; the CLI decides ``width`` and ``color``.
+
+Layout of a span row, every part sized from ``width``::
+
+    <tree><label>…padded  [<bar>] <duration> <✓|✗>
+
+The flat span list becomes a tree through ``parent_span_id``. A span whose parent
+is missing (``orphan: true``, or a parent id that is not in the list) is drawn at
+the top level with an ``(orphan)`` marker, as is any span caught in a parent cycle,
+so every span is shown exactly once. Error events are drawn under the span they
+happened in, others at the end; custom contexts of errors follow.
+
+Every line is at most ``width`` characters (ANSI colour codes, when asked for, are
+not counted). Text from the trace is reduced to one line without control
+characters, so a hostile span description cannot move the cursor or clear the screen.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from glasspane.domain import NON_FAILING_STATUSES
+
+#: Contexts the SDKs attach on their own; only the others (e.g. ``blockchain``)
+#: are worth printing under the waterfall.
+STANDARD_CONTEXTS = frozenset(
+    {"trace", "runtime", "os", "device", "browser", "app", "culture", "cloud_resource"}
+)
+
+_FULL_BLOCK = "█"
+_HALF_BLOCK = "▌"
+_OK_MARK = "✓"
+_FAIL_MARK = "✗"
+_RED = "\x1b[31m"
+_RESET = "\x1b[0m"
+# Whitespace runs, C0/C1 control characters (ESC included) and bidi/zero-width
+# format characters all collapse to one space.
+_UNPRINTABLE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
+_ORPHAN_MARKER = " (orphan)"
+# Fixed characters of a row: " [" + "] " + " " + mark.
+_ROW_FIXED = 6
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Column widths of a span row; together with ``_ROW_FIXED`` they sum to ``width``."""
+
+    width: int
+    label: int
+    bar: int
+    duration: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Axis:
+    """The trace's time axis: first span start and total length, in seconds."""
+
+    start: float
+    length: float
+
+
+@dataclass(slots=True)
+class _Node:
+    """One span prepared for drawing; ``children`` are indexes into the node list."""
+
+    span: Mapping[str, Any]
+    start: float | None
+    end: float | None
+    duration_ms: float | None
+    top_level: bool
+    orphan: bool
+    children: list[int] = field(default_factory=list)
+    errors: list[Mapping[str, Any]] = field(default_factory=list)
+
+
+def render_waterfall(trace: Mapping[str, Any], width: int = 100, color: bool = False) -> str:
+    """Return the waterfall of ``trace`` as lines joined by ``\\n`` (no trailing newline).
+
+    ``trace`` is the dict of ``GET /api/v1/traces/{trace_id}``; missing or malformed
+    fields are drawn as blanks, never raised. Lines never exceed ``width`` visible
+    characters (``width`` must be at least 1). ``color`` adds ANSI red to ✗ marks
+    and error lines.
+    """
+    if width < 1:
+        raise ValueError(f"width must be at least 1 column, got {width}")
+    spans = [s for s in _list(trace.get("spans")) if isinstance(s, Mapping)]
+    errors = [e for e in _list(trace.get("errors")) if isinstance(e, Mapping)]
+    nodes = [_node(span) for span in spans]
+    unattached = _attach(nodes, errors)
+    layout = _layout(width, max([3, *(len(format_duration(n.duration_ms)) for n in nodes)]))
+    lines = [_header(trace, nodes, width, color)]
+    lines.extend(_tree_lines(nodes, _axis(nodes), layout, color))
+    if not nodes:
+        lines.append(_fit("(this trace has no spans)", width))
+    if unattached:
+        lines.append(_fit("Errors not attached to a span:", width))
+        lines.extend(_error_line("  ", error, width, color) for error in unattached)
+    lines.extend(_context_lines(errors, width))
+    return "\n".join(lines)
+
+
+def format_duration(ms: object) -> str:
+    """Format milliseconds for people: ``45ms``, ``1.2s``, ``2m03s``, ``1h05m``.
+
+    Missing, zero, negative or non-numeric values give ``0ms``; a positive value
+    under one millisecond gives ``<1ms``.
+    """
+    value = _number(ms)
+    if value is None or value <= 0:
+        return "0ms"
+    if value < 1:
+        return "<1ms"
+    if round(value) < 1000:
+        return f"{round(value)}ms"
+    if round(value / 1000, 1) < 60:
+        return f"{value / 1000:.1f}s"
+    seconds = round(value / 1000)
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    minutes = round(value / 60_000)
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def is_failure(status: object) -> bool:
+    """True when a span status counts as failed: anything but ok, cancelled, unknown.
+
+    A missing status is not a failure: the SDK reported nothing wrong.
+    """
+    if status is None or status == "":
+        return False
+    return str(status).lower() not in NON_FAILING_STATUSES
+
+
+def span_label(span: Mapping[str, Any]) -> str:
+    """``service: op description`` with empty parts dropped, on one line.
+
+    For a segment the description falls back to its transaction name, and an op
+    that says nothing (empty or ``default``) is dropped, giving ``service: transaction``.
+    """
+    service = _text(span.get("service")) or _text(span.get("project"))
+    op = _text(span.get("op"))
+    description = _text(span.get("description"))
+    if span.get("is_transaction"):
+        description = description or _text(span.get("transaction"))
+        op = "" if op == "default" else op
+    if op == description:
+        op = ""
+    name = " ".join(part for part in (op, description) if part)
+    if service and name:
+        return f"{service}: {name}"
+    return service or name or f"span {_text(span.get('span_id')) or '?'}"
+
+
+# --- preparing the spans --------------------------------------------------------------
+
+
+def _node(span: Mapping[str, Any]) -> _Node:
+    """Resolve a span's start, end and duration, filling each from the others."""
+    start = _number(span.get("start_timestamp"))
+    end = _number(span.get("timestamp"))
+    duration_ms = _number(span.get("duration_ms"))
+    if start is None and end is not None and duration_ms is not None:
+        start = end - duration_ms / 1000
+    if start is not None and (end is None or end < start):
+        end = start + max(duration_ms or 0.0, 0.0) / 1000
+    if duration_ms is None and start is not None and end is not None:
+        duration_ms = (end - start) * 1000
+    return _Node(span, start, end, duration_ms, top_level=True, orphan=False)
+
+
+def _attach(nodes: list[_Node], errors: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Link children to parents and errors to spans; return errors with no span.
+
+    With duplicate span ids the first span owns the id, so nothing is drawn twice.
+    """
+    owner: dict[str, int] = {}
+    for index, node in enumerate(nodes):
+        owner.setdefault(_text(node.span.get("span_id")), index)
+    owner.pop("", None)
+    for index, node in enumerate(nodes):
+        parent = owner.get(_text(node.span.get("parent_span_id")))
+        has_parent_id = bool(_text(node.span.get("parent_span_id")))
+        if node.span.get("orphan") is True or (has_parent_id and parent is None):
+            node.orphan = True
+        elif parent == index:
+            node.orphan = True  # its own parent: broken data, shown as an orphan
+        elif parent is not None:
+            node.top_level = False
+            nodes[parent].children.append(index)
+    unattached: list[Mapping[str, Any]] = []
+    for error in errors:
+        owner_index = owner.get(_text(error.get("span_id")))
+        if owner_index is None:
+            unattached.append(error)
+        else:
+            nodes[owner_index].errors.append(error)
+    return unattached
+
+
+def _axis(nodes: Sequence[_Node]) -> _Axis:
+    """The time axis from the earliest span start to the latest span end."""
+    starts = [n.start for n in nodes if n.start is not None]
+    ends = [n.end for n in nodes if n.end is not None]
+    if not starts:
+        return _Axis(0.0, 0.0)
+    return _Axis(min(starts), max(ends) - min(starts))
+
+
+def _layout(width: int, duration_width: int) -> _Layout:
+    """Split ``width`` between label and bar: the bar gets two fifths of what is left."""
+    free = max(2, width - _ROW_FIXED - duration_width)
+    bar = max(1, free * 2 // 5)
+    return _Layout(width, free - bar, bar, duration_width)
+
+
+# --- drawing --------------------------------------------------------------------------
+
+
+def _header(trace: Mapping[str, Any], nodes: Sequence[_Node], width: int, color: bool) -> str:
+    """``Trace <id> · <root transaction> · ✗ error · 30.2s · 6 services``.
+
+    When that is too wide the trace id is shortened to 16 characters, then the
+    transaction name is cut, so status, duration and service count stay visible.
+    """
+    failed = _trace_failed(trace, nodes)
+    status = f"{_FAIL_MARK} error" if failed else f"{_OK_MARK} ok"
+    services = _list(trace.get("services")) or {_text(n.span.get("service")) for n in nodes}
+    count = len([s for s in services if s])
+    tail = f" · {status} · {format_duration(trace.get('duration_ms'))} · {count} service"
+    tail += "" if count == 1 else "s"
+    trace_id = _text(trace.get("trace_id")) or "?"
+    name = _root_name(nodes)
+    if len(f"Trace {trace_id} · {name}{tail}") > width:
+        trace_id = _fit(trace_id, 17)
+    head = f"Trace {trace_id} · "
+    line = _fit(head + _fit(name, max(1, width - len(head) - len(tail))) + tail, width)
+    return line.replace(status, _red(status), 1) if color and failed else line
+
+
+def _trace_failed(trace: Mapping[str, Any], nodes: Sequence[_Node]) -> bool:
+    """The API's ``status``, or when absent: any failed span or any error event."""
+    status = trace.get("status")
+    if status in ("ok", "error"):
+        return bool(status == "error")
+    return bool(trace.get("errors")) or any(is_failure(n.span.get("status")) for n in nodes)
+
+
+def _root_name(nodes: Sequence[_Node]) -> str:
+    """The transaction name of the earliest top-level span, preferring real roots."""
+    ranked = sorted(
+        (n for n in nodes if n.top_level),
+        key=lambda n: (n.orphan, not n.span.get("is_transaction"), _start_key(n)),
+    )
+    for node in ranked:
+        name = _text(node.span.get("transaction")) or _text(node.span.get("description"))
+        if name:
+            return name
+    return "(no transaction)"
+
+
+def _tree_lines(nodes: list[_Node], axis: _Axis, layout: _Layout, color: bool) -> Iterator[str]:
+    """Rows in depth-first order, children by start time.
+
+    Iterative, not recursive, so a chain of thousands of nested spans does not hit
+    Python's recursion limit. Spans left unvisited (parent cycles) become orphans.
+    """
+    roots = sorted(
+        (i for i, n in enumerate(nodes) if n.top_level), key=lambda i: _start_key(nodes[i])
+    )
+    visited: set[int] = set()
+    # One lazy pass over all spans finds those no root reached, one at a time.
+    leftovers = (i for i in range(len(nodes)) if i not in visited)
+    while roots:
+        stack: list[tuple[int, str, str]] = [(i, "", "  ") for i in reversed(roots)]
+        while stack:
+            index, prefix, continuation = stack.pop()
+            if index in visited:
+                continue
+            visited.add(index)
+            node = nodes[index]
+            yield _row(node, prefix, axis, layout, color)
+            yield from _error_lines(node, continuation, layout.width, color)
+            stack.extend(reversed(list(_descendants(node, nodes, continuation))))
+        leftover = next(leftovers, None)
+        roots = [] if leftover is None else [leftover]
+        for index in roots:
+            nodes[index].orphan = True
+
+
+def _descendants(
+    node: _Node, nodes: Sequence[_Node], continuation: str
+) -> Iterator[tuple[int, str, str]]:
+    """Stack entries ``(index, row prefix, continuation)`` for a node's children."""
+    children = sorted(node.children, key=lambda i: _start_key(nodes[i]))
+    for position, child in enumerate(children):
+        last = position == len(children) - 1
+        branch = "└─ " if last else "├─ "
+        yield child, continuation + branch, continuation + ("    " if last else "│   ")
+
+
+def _row(node: _Node, prefix: str, axis: _Axis, layout: _Layout, color: bool) -> str:
+    """One span row: label, bar, duration and ✓/✗, fitted to the layout."""
+    marker = _ORPHAN_MARKER if node.orphan else ""
+    room = max(0, layout.label - len(marker))
+    tree = _clip_prefix(prefix, room // 2)
+    label = (_fit(tree + span_label(node.span), room) + marker).ljust(layout.label)
+    failed = is_failure(node.span.get("status"))
+    mark = _FAIL_MARK if failed else _OK_MARK
+    bar = _bar(node, axis, layout.bar)
+    duration = format_duration(node.duration_ms).rjust(layout.duration)
+    line = _fit(f"{label} [{bar}] {duration} {mark}", layout.width)
+    if color and failed and line.endswith(_FAIL_MARK):
+        line = line[:-1] + _red(_FAIL_MARK)
+    return line
+
+
+def _error_lines(node: _Node, continuation: str, width: int, color: bool) -> Iterator[str]:
+    """The span's errors, drawn as its first children (before its child spans)."""
+    for position, error in enumerate(node.errors):
+        last = position == len(node.errors) - 1 and not node.children
+        yield _error_line(continuation + ("└─ " if last else "├─ "), error, width, color)
+
+
+def _bar(node: _Node, axis: _Axis, cells: int) -> str:
+    """The span's bar in ``cells`` columns, placed by start offset, sized by duration.
+
+    Position is in whole cells, length in half cells (█ and a closing ▌), and at
+    least one half cell so that instant spans stay visible.
+    """
+    if node.start is None or node.end is None:
+        return " " * cells
+    if axis.length <= 0:
+        first, halves = 0, 1
+    else:
+        offset = (node.start - axis.start) / axis.length * cells
+        first = min(cells - 1, max(0, math.floor(offset + 1e-9)))
+        end_half = round((node.end - axis.start) / axis.length * cells * 2)
+        # The start is rounded down to a whole cell; the bar keeps its end there, but
+        # grows by at most half a cell, so an instant span stays a single ▌.
+        own_halves = round((node.end - node.start) / axis.length * cells * 2) + 1
+        halves = min(max(1, min(end_half - 2 * first, own_halves)), 2 * (cells - first))
+    body = _FULL_BLOCK * (halves // 2) + _HALF_BLOCK * (halves % 2)
+    return (" " * first + body).ljust(cells)
+
+
+def _error_line(prefix: str, error: Mapping[str, Any], width: int, color: bool) -> str:
+    """``<prefix>ERROR <type>: <value>  (file:line in function)``, fitted to ``width``.
+
+    The message is shortened first so that the location stays readable.
+    """
+    kind, value = _text(error.get("type")), _text(error.get("value"))
+    message = "ERROR " + (": ".join(p for p in (kind, value) if p) or "(no message)")
+    location = _location(error.get("location"))
+    location = f"  ({location})" if location else ""
+    if width - len(location) - len(prefix) >= 20:
+        line = _fit(prefix + message, width - len(location)) + location
+    else:
+        line = _fit(prefix + message + location, width)
+    return _red(line) if color else line
+
+
+def _location(location: object) -> str:
+    """``file:line in function`` from the error's location, dropping missing parts."""
+    if not isinstance(location, Mapping):
+        return ""
+    file, line = _text(location.get("file")), _text(location.get("line"))
+    function = _text(location.get("function"))
+    where = f"{file}:{line}" if file and line else file
+    if function:
+        return f"{where} in {function}" if where else f"in {function}"
+    return where
+
+
+def _context_lines(errors: Sequence[Mapping[str, Any]], width: int) -> Iterator[str]:
+    """Each error's custom contexts: a blank line, ``<Name> Context:``, ``  key: value``.
+
+    Keys are printed as stored, because that is how search refers to them. A
+    ``type`` key repeating the context's name (added by some SDKs) is left out.
+    """
+    for error in errors:
+        contexts = error.get("contexts")
+        if not isinstance(contexts, Mapping):
+            continue
+        for name, context in contexts.items():
+            if str(name).lower() in STANDARD_CONTEXTS or not isinstance(context, Mapping):
+                continue
+            items = [(k, v) for k, v in context.items() if not (k == "type" and v == name)]
+            if not items:
+                continue
+            yield ""
+            yield _fit(f"{_title(str(name))} Context:", width)
+            for key, value in items:
+                yield _fit(f"  {_text(key)}: {_text(_value_text(value))}", width)
+
+
+# --- small text helpers ---------------------------------------------------------------
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ending in … when something was cut."""
+    if len(text) <= width:
+        return text
+    return text[: width - 1] + "…" if width > 0 else ""
+
+
+def _clip_prefix(prefix: str, limit: int) -> str:
+    """Keep the right end of a deep tree prefix so labels keep their room."""
+    if len(prefix) <= limit:
+        return prefix
+    return "…" + prefix[len(prefix) - limit + 1 :] if limit > 0 else ""
+
+
+def _text(value: object) -> str:
+    """One printable line: ``None`` is empty, controls and whitespace runs are one space."""
+    if value is None:
+        return ""
+    return _UNPRINTABLE.sub(" ", str(value)).strip()
+
+
+def _value_text(value: object) -> str:
+    """A context value as text: strings as they are, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _title(name: str) -> str:
+    """``blockchain`` → ``Blockchain``, ``aws_lambda`` → ``Aws Lambda``."""
+    words = re.split(r"[\s_\-]+", _text(name))
+    return " ".join(w[:1].upper() + w[1:] for w in words if w) or "Unnamed"
+
+
+def _red(text: str) -> str:
+    return f"{_RED}{text}{_RESET}"
+
+
+def _number(value: object) -> float | None:
+    """A finite float, or ``None`` for anything else (booleans included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _start_key(node: _Node) -> tuple[bool, float]:
+    """Sort key: by start time, spans without one last (``sorted`` keeps input order)."""
+    return (node.start is None, node.start if node.start is not None else 0.0)

@@ -1,0 +1,1 @@
+"""HTTP receivers for the SDKs: authenticate, bound, decode, hand to the writer."""

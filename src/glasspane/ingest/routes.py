@@ -1,0 +1,125 @@
+"""Sentry ingest: ``/api/{project_id}/envelope/`` and the legacy ``/store/``.
+
+A 200 is sent only after the writer has committed the data. Problems with
+single items are reported (and counted) without losing the items beside them;
+only when nothing usable was left does the request get a 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from glasspane.domain import Batch
+from glasspane.errors import ItemError, ProtocolError
+from glasspane.ingest.auth import authenticate, request_key
+from glasspane.ingest.body import read_body
+from glasspane.instance import Instance
+from glasspane.normalize.context import IngestContext
+from glasspane.normalize.envelope import normalize_envelope, normalize_item
+from glasspane.protocol.envelope import Envelope, Item, parse_envelope
+from glasspane.protocol.streams import decompress
+
+#: Bodies larger than this are parsed off the event loop.
+INLINE_PARSE_LIMIT = 256 * 1024
+
+router = APIRouter(include_in_schema=False)
+
+
+def _instance(request: Request) -> Instance:
+    instance: Instance = request.app.state.instance
+    return instance
+
+
+async def _decoded_body(request: Request, instance: Instance) -> bytes:
+    body = await read_body(request, instance.config.max_body_size)
+    encoding = request.headers.get("content-encoding")
+    if not encoding:
+        return body
+    limit = instance.config.max_decompressed_size
+    if len(body) > INLINE_PARSE_LIMIT:
+        return await run_in_threadpool(decompress, body, encoding, limit)
+    return decompress(body, encoding, limit)
+
+
+def _context(request: Request, project_id: int, service: str,
+             headers: dict[str, Any]) -> IngestContext:
+    dsc = headers.get("trace")
+    event_id = headers.get("event_id")
+    return IngestContext(
+        project_id=project_id,
+        service=service,
+        received_at=time.time(),
+        client_ip=request.client.host if request.client else None,
+        dsc=dsc if isinstance(dsc, dict) else {},
+        envelope_event_id=event_id if isinstance(event_id, str) else None,
+    )
+
+
+async def _commit(request: Request, batch: Batch) -> None:
+    if len(batch):
+        await asyncio.wrap_future(_instance(request).store.write(batch))
+
+
+def _answer(event_id: str | None, problems: list[str]) -> Response:
+    body: dict[str, Any] = {"id": event_id or uuid.uuid4().hex}
+    if problems:
+        body["errors"] = problems
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+@router.post("/api/{project_id}/envelope/")
+@router.post("/api/{project_id}/envelope")
+async def envelope(project_id: str, request: Request) -> Response:
+    instance = _instance(request)
+    key = request_key(request)
+    if key:  # refuse early, before reading a stranger's body
+        authenticate(instance, project_id, key)
+    body = await _decoded_body(request, instance)
+    max_item = instance.config.max_item_size
+    if len(body) > INLINE_PARSE_LIMIT:
+        parsed: Envelope = await run_in_threadpool(parse_envelope, body, max_item)
+    else:
+        parsed = parse_envelope(body, max_item)
+    project = authenticate(instance, project_id, key or request_key(request, parsed.headers))
+    ctx = _context(request, project.id, project.name, parsed.headers)
+    if len(body) > INLINE_PARSE_LIMIT:
+        batch, problems = await run_in_threadpool(normalize_envelope, parsed, ctx)
+    else:
+        batch, problems = normalize_envelope(parsed, ctx)
+    await _commit(request, batch)
+    if problems and not batch.spans and not batch.errors:
+        raise ProtocolError("; ".join(problems))
+    return _answer(ctx.envelope_event_id or _first_event_id(batch), problems)
+
+
+def _first_event_id(batch: Batch) -> str | None:
+    if batch.errors:
+        return batch.errors[0].event_id
+    return next((s.event_id for s in batch.spans if s.event_id), None)
+
+
+@router.post("/api/{project_id}/store/")
+@router.post("/api/{project_id}/store")
+async def store(project_id: str, request: Request) -> Response:
+    """The legacy endpoint: one event (or transaction) as a JSON body."""
+    instance = _instance(request)
+    project = authenticate(instance, project_id, request_key(request))
+    body = await _decoded_body(request, instance)
+    ctx = _context(request, project.id, project.name, {})
+    item = Item(1, "event", {}, body)
+    try:
+        batch = normalize_item(item, ctx)
+    except ItemError as exc:
+        raise ProtocolError(str(exc).replace('Envelope item 1 ("event")', "Event body")) from None
+    await _commit(request, batch)
+    return _answer(_first_event_id(batch), [])
+

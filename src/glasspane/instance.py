@@ -1,0 +1,94 @@
+"""One running glasspane: settings, store, projects and the admin token.
+
+The web app and the CLI's ``serve`` share this object; it owns the store and
+keeps the project list in memory so ingest authenticates without a query.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from pathlib import Path
+
+from glasspane.domain import Project
+from glasspane.errors import ConfigError, Conflict, ProtocolError
+from glasspane.protocol.auth import make_dsn
+from glasspane.settings import Config
+from glasspane.store import open_store
+from glasspane.store.api import Store
+
+DEFAULT_PROJECT = "default"
+TOKEN_FILE = "admin-token"
+
+
+def load_or_create_token(data_dir: Path) -> str:
+    """The admin token in ``DIR/admin-token`` (mode 0600), created on first start."""
+    path = data_dir / TOKEN_FILE
+    if path.exists():
+        token = path.read_text().strip()
+        if token:
+            return token
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    os.chmod(path, 0o600)
+    return token
+
+
+class Instance:
+    def __init__(self, config: Config, store: Store | None = None) -> None:
+        self.config = config
+        data_dir = config.data_path
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"Cannot create the data directory {data_dir}: {exc}") from None
+        self.store = store or open_store(config.store, data_dir)
+        self.admin_token = load_or_create_token(data_dir)
+        self._lock = threading.Lock()
+        self._by_key: dict[str, Project] = {}
+        self._by_id: dict[int, Project] = {}
+        self._reload_projects()
+        if DEFAULT_PROJECT not in {p.name for p in self._by_id.values()}:
+            self.create_project(DEFAULT_PROJECT)
+
+    def _reload_projects(self) -> None:
+        projects = self.store.list_projects()
+        with self._lock:
+            self._by_id = {p.id: p for p in projects}
+            self._by_key = {p.public_key: p for p in projects}
+
+    # -- projects --------------------------------------------------------
+    def create_project(self, name: str) -> Project:
+        name = name.strip()
+        if not name or len(name) > 100 or any(c in name for c in "/\\\n\r\t"):
+            raise ProtocolError(
+                "A project name must be 1-100 characters without slashes or line breaks"
+            )
+        if any(p.name == name for p in self.projects()):
+            raise Conflict(f"A project named {name!r} already exists; choose another name")
+        project = self.store.create_project(
+            name, secrets.token_hex(16), float(self.config.apdex_threshold_ms)
+        )
+        self._reload_projects()
+        return project
+
+    def projects(self) -> list[Project]:
+        with self._lock:
+            return sorted(self._by_id.values(), key=lambda p: p.id)
+
+    def project_by_key(self, key: str) -> Project | None:
+        with self._lock:
+            return self._by_key.get(key)
+
+    def project_by_id(self, project_id: int) -> Project | None:
+        with self._lock:
+            return self._by_id.get(project_id)
+
+    def dsn(self, project: Project) -> str:
+        return make_dsn(self.config.base_url, project.public_key, project.id)
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,1 @@
+"""Wire payloads → domain types. Pure functions: no I/O."""

@@ -1,0 +1,111 @@
+"""A parsed envelope → one :class:`Batch`, item by item.
+
+An item that cannot be used is dropped and counted as an outcome with its
+reason; the items beside it are kept. Item types glasspane does not store yet
+are accepted and counted as ``unsupported``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from glasspane.domain import Batch, Outcome
+from glasspane.errors import ItemError
+from glasspane.normalize.context import IngestContext
+from glasspane.normalize.event import normalize_event
+from glasspane.normalize.spans_v2 import normalize_span_batch
+from glasspane.normalize.transaction import normalize_transaction
+from glasspane.protocol.envelope import Envelope, Item
+
+#: Item type → data category, as Sentry names them for outcomes and rate limits.
+CATEGORIES = {
+    "event": "error",
+    "transaction": "transaction",
+    "span": "span",
+    "log": "log_item",
+    "trace_metric": "trace_metric",
+    "session": "session",
+    "sessions": "session",
+    "check_in": "monitor",
+    "profile": "profile",
+    "profile_chunk": "profile_chunk",
+    "attachment": "attachment",
+    "replay_event": "replay",
+    "replay_recording": "replay",
+    "replay_video": "replay",
+    "feedback": "feedback",
+    "user_report": "user_report_v2",
+    "client_report": "internal",
+}
+
+
+def _event(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:
+    if isinstance(payload, dict) and payload.get("type") == "transaction":
+        batch.spans.extend(normalize_transaction(payload, ctx, what))
+    else:
+        batch.errors.append(normalize_event(payload, ctx, what))
+
+
+def _transaction(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:
+    if not isinstance(payload, dict):
+        raise ItemError(f"{what} must be a JSON object")
+    batch.spans.extend(normalize_transaction(payload, ctx, what))
+
+
+def _span(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:
+    batch.spans.extend(normalize_span_batch(payload, ctx, what))
+
+
+def _client_report(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:
+    """What the SDK itself dropped, kept beside our own outcomes."""
+    for entry in payload.get("discarded_events") or [] if isinstance(payload, dict) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("quantity"), int):
+            batch.outcomes.append(Outcome(
+                project_id=ctx.project_id,
+                category=str(entry.get("category")),
+                reason=f"client:{entry.get('reason')}",
+                quantity=entry["quantity"],
+                timestamp=ctx.received_at,
+            ))
+
+
+HANDLERS: dict[str, Callable[[Any, IngestContext, str, Batch], None]] = {
+    "event": _event,
+    "transaction": _transaction,
+    "span": _span,
+    "client_report": _client_report,
+}
+
+
+def normalize_item(item: Item, ctx: IngestContext) -> Batch:
+    """The domain objects of one item; :class:`ItemError` if it is unusable."""
+    batch = Batch()
+    handler = HANDLERS.get(item.type)
+    if handler is None:
+        raise ItemError(f"{item.describe()} is not a type glasspane stores", "unsupported")
+    handler(item.json(), ctx, item.describe(), batch)
+    return batch
+
+
+def normalize_envelope(envelope: Envelope, ctx: IngestContext) -> tuple[Batch, list[str]]:
+    """Everything usable in the envelope, and a message per dropped item."""
+    batch = Batch()
+    problems: list[str] = []
+    for item in envelope.items:
+        try:
+            batch.extend(normalize_item(item, ctx))
+        except ItemError as exc:
+            if exc.reason != "unsupported":
+                problems.append(str(exc))
+            batch.outcomes.append(Outcome(
+                project_id=ctx.project_id,
+                category=CATEGORIES.get(item.type, item.type or "unknown"),
+                reason=exc.reason,
+                timestamp=ctx.received_at,
+            ))
+    for error in envelope.errors:
+        problems.append(str(error))
+        batch.outcomes.append(Outcome(ctx.project_id, "unknown", error.reason, 1,
+                                      ctx.received_at))
+    return batch, problems

@@ -1,0 +1,1 @@
+"""Wire formats, pure: no web framework and no database are imported here."""

@@ -1,0 +1,1 @@
+"""Reads shaped for the API, the UI and the CLI."""

@@ -1,0 +1,113 @@
+"""One trace, stitched across services and projects, in the API's shape."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from glasspane.domain import NON_FAILING_STATUSES, Project, Span
+from glasspane.errors import NotFound, ProtocolError
+from glasspane.store.api import Store, TraceError
+
+
+def normalize_trace_id(trace_id: str) -> str:
+    text = trace_id.strip().lower().replace("-", "")
+    if len(text) != 32 or any(c not in "0123456789abcdef" for c in text):
+        raise ProtocolError(f"Trace id {trace_id!r} is not 32 hex digits")
+    return text
+
+
+def span_json(span: Span, projects: dict[int, Project], known: set[str]) -> dict[str, Any]:
+    project = projects.get(span.project_id)
+    orphan = span.parent_span_id is not None and span.parent_span_id not in known
+    out: dict[str, Any] = {
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_span_id,
+        "segment_id": span.segment_id,
+        "service": span.service,
+        "project": project.name if project else str(span.project_id),
+        "project_id": span.project_id,
+        "transaction": span.transaction,
+        "op": span.op,
+        "description": span.description,
+        "status": span.status,
+        "start_timestamp": span.start_timestamp,
+        "timestamp": span.timestamp,
+        "duration_ms": round(span.duration_ms, 3),
+        "is_transaction": span.is_segment,
+        "orphan": orphan,
+        "tags": span.tags,
+        "data": span.data,
+    }
+    if span.is_segment:
+        out.update(
+            event_id=span.event_id,
+            environment=span.environment,
+            release=span.release,
+            user={k: v for k, v in asdict(span.user).items() if v is not None},
+            sample_rate=span.sample_rate,
+            measurements=span.measurements,
+            contexts=span.contexts,
+            request=span.request,
+            sdk=span.sdk,
+            platform=span.platform,
+        )
+    return out
+
+
+def error_json(error: TraceError, projects: dict[int, Project]) -> dict[str, Any]:
+    project = projects.get(error.project_id)
+    return {
+        "event_id": error.event_id,
+        "issue_id": error.issue_id,
+        "span_id": error.span_id,
+        "project": project.name if project else str(error.project_id),
+        "project_id": error.project_id,
+        "type": error.type,
+        "value": error.value,
+        "title": error.title,
+        "level": error.level,
+        "culprit": error.culprit,
+        "transaction": error.transaction,
+        "timestamp": error.timestamp,
+        "location": asdict(error.location) if error.location else None,
+        "contexts": error.contexts,
+    }
+
+
+def trace_status(spans: list[Span], errors: list[TraceError]) -> str:
+    failed = any(s.status not in NON_FAILING_STATUSES for s in spans)
+    return "error" if failed or errors else "ok"
+
+
+def get_trace(store: Store, projects: list[Project], trace_id: str) -> dict[str, Any]:
+    """The trace in the API's shape; :class:`NotFound` when nothing of it arrived."""
+    trace_id = normalize_trace_id(trace_id)
+    spans = store.trace_spans(trace_id)
+    errors = store.trace_errors(trace_id)
+    if not spans and not errors:
+        raise NotFound(
+            f"No trace {trace_id}: nothing with this trace id has arrived (yet). Check the id, "
+            "or wait a moment if the SDK has not flushed"
+        )
+    by_id = {p.id: p for p in projects}
+    known = {s.span_id for s in spans}
+    services: list[str] = []
+    for span in spans:
+        if span.service not in services:
+            services.append(span.service)
+    start = min([s.start_timestamp for s in spans] or [e.timestamp for e in errors])
+    end = max([s.timestamp for s in spans] or [e.timestamp for e in errors])
+    roots = [s for s in spans if s.is_segment and s.parent_span_id not in known]
+    root = roots[0] if roots else None
+    return {
+        "trace_id": trace_id,
+        "transaction": root.transaction if root else None,
+        "start_timestamp": start,
+        "timestamp": end,
+        "duration_ms": round((end - start) * 1000.0, 3),
+        "status": trace_status(spans, errors),
+        "services": services,
+        "spans": [span_json(s, by_id, known) for s in spans],
+        "errors": [error_json(e, by_id) for e in errors],
+    }

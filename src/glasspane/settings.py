@@ -1,0 +1,145 @@
+"""Every setting of the server, declared once.
+
+A setting is read, in order of precedence, from a command-line flag, from its
+``GLASSPANE_*`` environment variable, from ``glasspane.toml`` in the data
+directory, and finally its default. Unknown keys in the file are rejected.
+``docs/settings.md`` lists every setting; a test keeps it complete.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from glasspane.errors import ConfigError
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: Callable[[Any], Any]
+    default: Any
+    help: str
+    unit: str = ""
+
+    @property
+    def env(self) -> str:
+        return "GLASSPANE_" + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", str, "127.0.0.1", "Address to bind. Binding 0.0.0.0 exposes ingest and API."),
+    Setting("port", int, 8000, "TCP port to listen on."),
+    Setting("data_dir", str, "./glasspane-data", "Directory for the database and admin token."),
+    Setting(
+        "store",
+        str,
+        "",
+        "Store URL: duckdb:///path/file.duckdb (default: glasspane.duckdb in the data directory).",
+    ),
+    Setting("public_url", str, "", "Base URL written into DSNs (default: http://HOST:PORT)."),
+    Setting("alerts", str, "", "Alert rules file (default: alerts.yaml in the data directory)."),
+    Setting("alert_interval", float, 30.0, "Seconds between alert evaluations.", "s"),
+    Setting("max_body_size", int, 20 * MiB, "Largest request body accepted.", "bytes"),
+    Setting(
+        "max_decompressed_size", int, 100 * MiB, "Largest envelope after decompression.", "bytes"
+    ),
+    Setting("max_item_size", int, 10 * MiB, "Largest single envelope item.", "bytes"),
+    Setting("apdex_threshold_ms", float, 300.0, "Default Apdex threshold T of new projects.", "ms"),
+    Setting(
+        "writer_max_batch", int, 2000, "Most envelopes the writer commits in one transaction."
+    ),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+CONFIG_FILE = "glasspane.toml"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings; ``values`` maps every setting name to its typed value."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.values["data_dir"])
+
+    @property
+    def base_url(self) -> str:
+        if self.values["public_url"]:
+            return str(self.values["public_url"]).rstrip("/")
+        host = self.values["host"]
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        return f"http://{host}:{self.values['port']}"
+
+
+def _convert(setting: Setting, raw: Any, source: str) -> Any:
+    try:
+        return setting.type(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"Setting {setting.name} from {source} must be {setting.type.__name__}, got {raw!r}"
+        ) from None
+
+
+def _read_file(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / CONFIG_FILE
+    if not path.exists():
+        return {}
+    try:
+        loaded = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(loaded) - set(BY_NAME))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(BY_NAME)}"
+        )
+    return loaded
+
+
+def resolve(flags: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Config:
+    """Combine flags (``None`` = not given), environment, config file and defaults."""
+    environ = os.environ if environ is None else environ
+    unknown = sorted(set(flags) - set(BY_NAME))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+
+    def early(setting: Setting) -> tuple[Any, str] | None:
+        if flags.get(setting.name) is not None:
+            return flags[setting.name], setting.flag
+        if setting.env in environ:
+            return environ[setting.env], setting.env
+        return None
+
+    data_dir_given = early(BY_NAME["data_dir"])
+    data_dir = Path(data_dir_given[0] if data_dir_given else BY_NAME["data_dir"].default)
+    from_file = _read_file(data_dir)
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        given = early(setting)
+        if given is not None:
+            values[setting.name] = _convert(setting, given[0], given[1])
+        elif setting.name in from_file:
+            values[setting.name] = _convert(setting, from_file[setting.name], CONFIG_FILE)
+        else:
+            values[setting.name] = setting.default
+    return Config(values)

@@ -1,0 +1,184 @@
+"""The DuckDB store: one file, one writer thread, concurrent readers.
+
+DuckDB allows one process per file; within it, the writer thread holds its own
+connection and every read opens a cursor of its own, so reads never wait for
+commits (DuckDB's MVCC gives them a consistent snapshot).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from glasspane.domain import Batch, Project, Span
+from glasspane.errors import ConfigError, Conflict, StoreError
+from glasspane.store.api import OutcomeCount, TraceError
+from glasspane.store.duckdb import rows
+from glasspane.store.duckdb.schema import migrate
+from glasspane.store.writer import GroupCommitWriter
+
+Conn = duckdb.DuckDBPyConnection
+
+
+def _connect(path: Path) -> Conn:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.Error as exc:
+        raise ConfigError(
+            f"Cannot open {path} as a glasspane DuckDB database: {exc}. Is another glasspane "
+            "using this data directory, or is the file from something else? Use another "
+            "--data-dir or stop the other process."
+        ) from None
+
+
+class DuckDBStore:
+    def __init__(self, path: Path, max_group: int = 2000) -> None:
+        self.path = path
+        self._db = _connect(path)
+        try:
+            migrate(self._db)
+        except duckdb.Error as exc:
+            self._db.close()
+            raise ConfigError(f"{path} is not a glasspane database: {exc}") from None
+        self._issue_ids: dict[tuple[int, str], int] = {}
+        self._next_issue_id = 1
+        self._load_issue_ids()
+        self._writer: GroupCommitWriter[Conn] = GroupCommitWriter(
+            self._db.cursor(),
+            self._write_batches,
+            (lambda c: c.begin(), lambda c: c.commit(), lambda c: c.rollback()),
+            max_group=max_group,
+        )
+        self._local = threading.local()
+
+    # -- writing ---------------------------------------------------------
+    def write(self, batch: Batch) -> Future[None]:
+        return self._writer.submit(batch)
+
+    def create_project(self, name: str, public_key: str, apdex_threshold_ms: float) -> Project:
+        def task(conn: Conn) -> Project:
+            if conn.execute("SELECT 1 FROM projects WHERE name = ?", [name]).fetchone():
+                raise Conflict(f"A project named {name!r} already exists; choose another name")
+            row = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM projects").fetchone()
+            project = Project(int(row[0]) if row else 1, name, public_key, time.time(),
+                              apdex_threshold_ms)
+            conn.execute(
+                "INSERT INTO projects VALUES (?, ?, ?, ?, ?)",
+                [project.id, project.name, project.public_key, project.created_at,
+                 project.apdex_threshold_ms],
+            )
+            return project
+
+        result: Project = self._writer.submit(task).result()
+        return result
+
+    def _load_issue_ids(self) -> None:
+        for issue_id, project_id, fingerprint in self._db.execute(
+            "SELECT id, project_id, fingerprint FROM issues"
+        ).fetchall():
+            self._issue_ids[(project_id, fingerprint)] = issue_id
+            self._next_issue_id = max(self._next_issue_id, issue_id + 1)
+
+    def _write_batches(self, conn: Conn, batches: list[Batch]) -> None:
+        """Insert a group of batches; runs on the writer thread, inside its transaction."""
+        now = time.time()
+        spans = [rows.span_row(s, now) for b in batches for s in b.spans]
+        outcomes = [rows.outcome_row(o) for b in batches for o in b.outcomes]
+        new_issues: list[tuple[Any, ...]] = []
+        errors = []
+        for batch in batches:
+            for event in batch.errors:
+                issue_id = self._issue_id(event.project_id, event.fingerprint, new_issues, now)
+                errors.append(rows.error_row(event, issue_id))
+        try:
+            self._insert(conn, "spans", rows.SPAN_COLUMNS, spans)
+            self._insert(conn, "errors", rows.ERROR_COLUMNS, errors)
+            self._insert(conn, "outcomes", rows.OUTCOME_COLUMNS, outcomes)
+            if new_issues:
+                conn.executemany(
+                    "INSERT INTO issues (id, project_id, fingerprint, created_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    new_issues,
+                )
+        except BaseException:
+            for issue_id, project_id, fingerprint, _ in new_issues:
+                self._issue_ids.pop((project_id, fingerprint), None)
+            raise
+
+    def _issue_id(self, project_id: int, fingerprint: str, new: list[tuple[Any, ...]],
+                  now: float) -> int:
+        key = (project_id, fingerprint)
+        if key not in self._issue_ids:
+            self._issue_ids[key] = self._next_issue_id
+            self._next_issue_id += 1
+            new.append((self._issue_ids[key], project_id, fingerprint, now))
+        return self._issue_ids[key]
+
+    @staticmethod
+    def _insert(conn: Conn, table: str, columns: tuple[str, ...],
+                data: list[tuple[Any, ...]]) -> None:
+        if not data:
+            return
+        conn.register("incoming", rows.arrow_table(columns, data))
+        try:
+            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+        finally:
+            conn.unregister("incoming")
+
+    # -- reading ---------------------------------------------------------
+    def _read(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        cursor = self._db.cursor()
+        try:
+            return cursor.execute(sql, params or []).fetchall()
+        except duckdb.Error as exc:
+            raise StoreError(f"The database could not answer: {exc}") from None
+        finally:
+            cursor.close()
+
+    def list_projects(self) -> list[Project]:
+        return [
+            Project(*row)
+            for row in self._read(
+                "SELECT id, name, public_key, created_at, apdex_threshold_ms FROM projects "
+                "ORDER BY id"
+            )
+        ]
+
+    def trace_spans(self, trace_id: str) -> list[Span]:
+        columns = ", ".join(f'"{c}"' for c in rows.SPAN_COLUMNS)
+        return [
+            rows.span_from_row(row)
+            for row in self._read(
+                f"SELECT {columns} FROM spans WHERE trace_id = ? ORDER BY start_ts, span_id",
+                [trace_id],
+            )
+        ]
+
+    def trace_errors(self, trace_id: str) -> list[TraceError]:
+        columns = ", ".join(f'"{c}"' for c in rows.TRACE_ERROR_COLUMNS)
+        return [
+            rows.trace_error_from_row(row)
+            for row in self._read(
+                f'SELECT {columns} FROM errors WHERE trace_id = ? ORDER BY "timestamp"',
+                [trace_id],
+            )
+        ]
+
+    def outcomes(self) -> list[OutcomeCount]:
+        return [
+            OutcomeCount(*row)
+            for row in self._read(
+                'SELECT project_id, category, reason, sum(quantity)::BIGINT, max("timestamp") '
+                "FROM outcomes GROUP BY ALL ORDER BY project_id, category, reason"
+            )
+        ]
+
+    def close(self) -> None:
+        self._writer.close()
+        self._db.close()

@@ -1,0 +1,1 @@
+"""The HTTP application: JSON API, ingest routes, error mapping."""

@@ -1,0 +1,191 @@
+"""The benchmark's envelope rewriting: fresh ids and times, nothing else changed."""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # bench/ is not installed; import it from the checkout
+
+from bench.rewrite import (  # noqa: E402
+    EnvelopeFormatError,
+    EnvelopeTemplate,
+    parse_envelope,
+    rewrite,
+    serialize_envelope,
+)
+
+FIXTURES = ROOT / "tests" / "fixtures" / "envelopes"
+NOW = 1_900_000_000.25
+
+JS_STYLE = (  # no length headers, float timestamps, no trailing newline, ids in baggage
+    b'{"event_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","sent_at":"2030-01-01T00:00:10.000Z",'
+    b'"trace":{"trace_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}}\n'
+    b'{"type":"transaction"}\n'
+    b'{"event_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","start_timestamp":1893456000.5,'
+    b'"timestamp":1893456002.25,"contexts":{"trace":{"trace_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",'
+    b'"span_id":"1111111111111111"}},"request":{"headers":{"baggage":'
+    b'"sentry-trace_id=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,sentry-sampled=true"}},'
+    b'"spans":[{"span_id":"2222222222222222","parent_span_id":"1111111111111111",'
+    b'"trace_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","start_timestamp":1893456001,'
+    b'"timestamp":1893456001.75}]}\n'
+    b'{"type":"attachment","length":5}\nab\ncd'
+)
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def docs(body: bytes) -> tuple[dict[str, Any], list[tuple[dict[str, Any], Any]]]:
+    """The envelope header and each item's header with its parsed JSON payload."""
+    header, items = parse_envelope(body)
+    return header, [(h, orjson.loads(p)) for h, p in items if h["type"] != "attachment"]
+
+
+def span_tree(payload: dict[str, Any]) -> dict[str, str | None]:
+    """span_id → parent_span_id for a transaction's root and children."""
+    root = payload["contexts"]["trace"]
+    tree = {root["span_id"]: root.get("parent_span_id")}
+    tree.update({s["span_id"]: s["parent_span_id"] for s in payload["spans"]})
+    return tree
+
+
+def hex_ids(node: Any) -> set[str]:
+    """Every string under an id key, anywhere in ``node``."""
+    if isinstance(node, list | tuple):
+        return set().union(*map(hex_ids, node))
+    if not isinstance(node, dict):
+        return set()
+    keys = ("event_id", "trace_id", "span_id", "parent_span_id")
+    found = {v for k, v in node.items() if k in keys and isinstance(v, str)}
+    return found.union(*map(hex_ids, node.values()))
+
+
+@pytest.fixture(params=["python-transaction.envelope", "python-error.envelope"])
+def recorded(request: pytest.FixtureRequest) -> bytes:
+    return fixture(request.param)
+
+
+def test_rewritten_envelope_parses_with_the_same_items(recorded: bytes) -> None:
+    body, _ = rewrite(EnvelopeTemplate.from_bytes(recorded), NOW, random.Random(1))
+    old_header, old_items = docs(recorded)
+    new_header, new_items = docs(body)
+    assert new_header.keys() == old_header.keys()
+    assert [h["type"] for h, _ in new_items] == [h["type"] for h, _ in old_items]
+    for (_, old), (_, new) in zip(old_items, new_items, strict=True):
+        assert new.keys() == old.keys()
+        assert new["user"] == old["user"]
+        assert new["contexts"]["blockchain"] == old["contexts"]["blockchain"]
+
+
+def test_every_id_changes_and_the_map_covers_them(recorded: bytes) -> None:
+    body, id_map = rewrite(EnvelopeTemplate.from_bytes(recorded), NOW, random.Random(2))
+    old_ids = hex_ids(docs(recorded))
+    new_ids = hex_ids(docs(body))
+    assert old_ids == set(id_map)
+    assert new_ids == set(id_map.values())
+    assert not old_ids & new_ids
+    assert all(len(new) == len(old) for old, new in id_map.items())
+    for old in old_ids:
+        assert old.encode() not in body
+
+
+def test_event_and_trace_ids_agree_across_the_envelope(recorded: bytes) -> None:
+    body, _ = rewrite(EnvelopeTemplate.from_bytes(recorded), NOW, random.Random(3))
+    header, [(_, payload)] = docs(body)
+    assert header["event_id"] == payload["event_id"]
+    trace_id = header["trace"]["trace_id"]
+    assert payload["contexts"]["trace"]["trace_id"] == trace_id
+    assert {s["trace_id"] for s in payload.get("spans", [])} <= {trace_id}
+
+
+def test_parent_links_keep_the_recorded_tree() -> None:
+    recorded = fixture("python-transaction.envelope")
+    body, id_map = rewrite(EnvelopeTemplate.from_bytes(recorded), NOW, random.Random(4))
+    old_tree = span_tree(docs(recorded)[1][0][1])
+    new_tree = span_tree(docs(body)[1][0][1])
+    assert len(old_tree) == 11
+    expected = {id_map[s]: id_map[p] if p else None for s, p in old_tree.items()}
+    assert new_tree == expected
+    assert sum(parent is None for parent in new_tree.values()) == 1
+
+
+def test_error_points_at_the_same_span_ids_as_its_transaction() -> None:
+    """Within one envelope one old id maps to one new id, whatever field holds it."""
+    template = EnvelopeTemplate.from_bytes(fixture("python-error.envelope"))
+    body, id_map = rewrite(template, NOW, random.Random(5))
+    old = docs(fixture("python-error.envelope"))[1][0][1]["contexts"]["trace"]
+    new = docs(body)[1][0][1]["contexts"]["trace"]
+    assert new["span_id"] == id_map[old["span_id"]]
+    assert new["parent_span_id"] == id_map[old["parent_span_id"]]
+
+
+def test_length_headers_match_the_payloads(recorded: bytes) -> None:
+    body, _ = rewrite(EnvelopeTemplate.from_bytes(recorded), NOW, random.Random(6))
+    for item_header, payload in parse_envelope(body)[1]:
+        assert item_header["length"] == len(payload)
+    assert body.endswith(b"\n")
+
+
+def test_timestamps_move_to_now_and_keep_durations() -> None:
+    recorded = fixture("python-transaction.envelope")
+    body, _ = rewrite(EnvelopeTemplate.from_bytes(recorded), NOW, random.Random(7))
+
+    def times(envelope: bytes) -> tuple[float, list[float]]:
+        header, [(_, payload)] = docs(envelope)
+        spans = [payload, *payload["spans"]]
+        stamps = [seconds(s[k]) for s in spans for k in ("start_timestamp", "timestamp")]
+        return seconds(header["sent_at"]), stamps
+
+    old_sent, old_stamps = times(recorded)
+    new_sent, new_stamps = times(body)
+    assert new_sent == pytest.approx(NOW, abs=1e-6)
+    shift = new_sent - old_sent
+    assert new_stamps == pytest.approx([t + shift for t in old_stamps], abs=1e-6)
+
+
+def test_two_rewrites_share_no_ids() -> None:
+    template = EnvelopeTemplate.from_bytes(fixture("python-transaction.envelope"))
+    rng = random.Random(8)
+    _, first = rewrite(template, NOW, rng)
+    _, second = rewrite(template, NOW, rng)
+    assert not set(first.values()) & set(second.values())
+
+
+def test_js_style_envelope_keeps_its_shape() -> None:
+    """No length headers, float seconds, ids inside strings, a binary attachment."""
+    body, id_map = rewrite(EnvelopeTemplate.from_bytes(JS_STYLE), NOW, random.Random(9))
+    header, items = parse_envelope(body)
+    assert "length" not in items[0][0]
+    assert items[1] == ({"type": "attachment", "length": 5}, b"ab\ncd")
+    payload = orjson.loads(items[0][1])
+    new_trace = id_map["b" * 32]
+    assert f"sentry-trace_id={new_trace}," in payload["request"]["headers"]["baggage"]
+    assert payload["spans"][0]["parent_span_id"] == id_map["1" * 16]
+    assert payload["timestamp"] - payload["start_timestamp"] == pytest.approx(1.75)
+    assert payload["spans"][0]["timestamp"] == pytest.approx(NOW - 8.25)
+    assert seconds(header["sent_at"]) == pytest.approx(NOW)
+
+
+def test_serialize_recomputes_lengths() -> None:
+    body = serialize_envelope({}, [({"type": "event", "length": 1}, b'{"a":"\xc3\xa9"}')])
+    assert parse_envelope(body)[1][0] == ({"type": "event", "length": 10}, b'{"a":"\xc3\xa9"}')
+
+
+def test_an_envelope_without_timestamps_is_refused() -> None:
+    with pytest.raises(EnvelopeFormatError, match="no timestamp"):
+        EnvelopeTemplate.from_bytes(b'{}\n{"type":"event"}\n{"message":"hi"}\n')
+
+
+def seconds(value: str | float) -> float:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).timestamp()
+    return value
