@@ -25,6 +25,7 @@ import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import orjson
 import sentry_sdk
@@ -45,7 +46,7 @@ class BlockchainTimeoutError(TimeoutError):
 class CaptureHandler(BaseHTTPRequestHandler):
     """Stores ``(content-encoding, raw body)`` of every POST and answers like Sentry."""
 
-    captured: list[tuple[str, bytes]] = []
+    captured: ClassVar[list[tuple[str, bytes]]] = []
 
     def do_POST(self) -> None:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -109,28 +110,51 @@ def upload_document(document_id: str) -> None:
     with sentry_sdk.start_transaction(op="http.server", name=TRANSACTION_NAME) as txn:
         txn.set_tag("document.type", "pdf")
         with child("function", "validateDocument", 0.002, **{"document.id": document_id}):
-            with child("db.query", "SELECT id, email FROM users WHERE id = %s", 0.004,
-                       **{"db.system": "postgresql", "db.name": "documents"}):
+            with child(
+                "db.query",
+                "SELECT id, email FROM users WHERE id = %s",
+                0.004,
+                **{"db.system": "postgresql", "db.name": "documents"},
+            ):
                 pass
             with child("cache.get", "quota:user:42", 0.001, **{"cache.hit": True}):
                 pass
-        with child("db.query", "INSERT INTO documents (id, owner_id, size) VALUES (%s, %s, %s)",
-                   0.006, **{"db.system": "postgresql", "db.rows_affected": 1}):
+        with child(
+            "db.query",
+            "INSERT INTO documents (id, owner_id, size) VALUES (%s, %s, %s)",
+            0.006,
+            **{"db.system": "postgresql", "db.rows_affected": 1},
+        ):
             pass
-        with child("http.client", "PUT https://storage.internal/documents/" + document_id,
-                   0.003, **{"http.request.method": "PUT", "http.response.status_code": 200}):
+        with child(
+            "http.client",
+            "PUT https://storage.internal/documents/" + document_id,
+            0.003,
+            **{"http.request.method": "PUT", "http.response.status_code": 200},
+        ):
             with child("serialize", "compress document", 0.002, **{"document.bytes": 48213}):
                 pass
-            with child("http.client", "POST https://scanner.internal/scan", 0.005,
-                       **{"http.request.method": "POST", "http.response.status_code": 200}):
+            with child(
+                "http.client",
+                "POST https://scanner.internal/scan",
+                0.005,
+                **{"http.request.method": "POST", "http.response.status_code": 200},
+            ):
                 pass
         with child("function", "registerOnBlockchain", 0.001) as register:
-            with child("db.query", "SELECT nonce FROM wallets WHERE owner_id = %s", 0.002,
-                       **{"db.system": "postgresql"}):
+            with child(
+                "db.query",
+                "SELECT nonce FROM wallets WHERE owner_id = %s",
+                0.002,
+                **{"db.system": "postgresql"},
+            ):
                 pass
-            with child("http.client", "POST https://rpc.sepolia.example/", 0.02,
-                       **{"http.request.method": "POST", "rpc.method": "eth_sendRawTransaction"}
-                       ) as rpc:
+            with child(
+                "http.client",
+                "POST https://rpc.sepolia.example/",
+                0.02,
+                **{"http.request.method": "POST", "rpc.method": "eth_sendRawTransaction"},
+            ) as rpc:
                 try:
                     submit_transaction(document_id)
                 except BlockchainTimeoutError:
@@ -156,8 +180,13 @@ def record() -> list[tuple[str, bytes]]:
     sentry_sdk.set_tag("service", "upload-api")
     sentry_sdk.set_context(
         "blockchain",
-        {"network": "sepolia", "node": "rpc-node-2", "contract": "0x8f3cf7ad23cd3cadbd9735aff958023239c6a063",
-         "gas_limit": 210000, "confirmations_required": 3},
+        {
+            "network": "sepolia",
+            "node": "rpc-node-2",
+            "contract": "0x8f3cf7ad23cd3cadbd9735aff958023239c6a063",
+            "gas_limit": 210000,
+            "confirmations_required": 3,
+        },
     )
     upload_document("doc-7d1e4b2a")
     sentry_sdk.flush(timeout=10)
