@@ -191,6 +191,7 @@ def record() -> list[tuple[str, bytes]]:
     upload_document("doc-7d1e4b2a")
     sentry_sdk.flush(timeout=10)
     server.shutdown()
+    server.server_close()
     return CaptureHandler.captured
 
 

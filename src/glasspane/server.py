@@ -21,14 +21,22 @@ def run(flags: dict[str, Any]) -> None:
         default = next(p for p in instance.projects() if p.name == DEFAULT_PROJECT)
         click.echo(f"glasspane {__version__} listening on {config.host}:{config.port}")
         click.echo(f"  Dashboard:    {config.base_url}/")
-        click.echo(f"  Admin token:  {instance.admin_token}  "
-                   f"(also in {config.data_path / TOKEN_FILE})")
+        click.echo(
+            f"  Admin token:  {instance.admin_token}  (also in {config.data_path / TOKEN_FILE})"
+        )
         click.echo(f"  DSN (default project): {instance.dsn(default)}")
         click.echo(f"  Data:         {config.data_path.resolve()}")
-        server = uvicorn.Server(uvicorn.Config(
-            app, host=config.host, port=config.port, log_level="warning",
-            access_log=False, timeout_graceful_shutdown=10, server_header=False,
-        ))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=config.host,
+                port=config.port,
+                log_level="warning",
+                access_log=False,
+                timeout_graceful_shutdown=10,
+                server_header=False,
+            )
+        )
         server.run()
     finally:
         instance.close()

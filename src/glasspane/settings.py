@@ -56,9 +56,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("max_item_size", int, 10 * MiB, "Largest single envelope item.", "bytes"),
     Setting("apdex_threshold_ms", float, 300.0, "Default Apdex threshold T of new projects.", "ms"),
-    Setting(
-        "writer_max_batch", int, 2000, "Most envelopes the writer commits in one transaction."
-    ),
+    Setting("writer_max_batch", int, 2000, "Most envelopes the writer commits in one transaction."),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -22,7 +22,8 @@ class Service:
         self.process = subprocess.Popen(
             [sys.executable, str(APPS / script)],
             env={**os.environ, **env, "PORT": str(self.port)},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self, timeout: float = 20) -> Service:

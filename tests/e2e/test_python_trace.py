@@ -97,9 +97,22 @@ def test_cli_draws_the_waterfall(server: RunningServer, services) -> None:
     trace_id = _request(frontend, backend, fail=True)
     server.wait_for_trace(trace_id, lambda t: _both_segments(t) and t["errors"])
     result = subprocess.run(
-        [sys.executable, "-m", "glasspane", "trace", trace_id, "--server", server.url,
-         "--token", server.token, "--width", "160"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "glasspane",
+            "trace",
+            trace_id,
+            "--server",
+            server.url,
+            "--token",
+            server.token,
+            "--width",
+            "160",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -116,9 +129,20 @@ def test_cli_draws_the_waterfall(server: RunningServer, services) -> None:
     ), wait_row_prefix
 
     unknown = subprocess.run(
-        [sys.executable, "-m", "glasspane", "trace", "0" * 32, "--server", server.url,
-         "--token", server.token],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "glasspane",
+            "trace",
+            "0" * 32,
+            "--server",
+            server.url,
+            "--token",
+            server.token,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert unknown.returncode == 1
     assert "No trace 00000000000000000000000000000000" in unknown.stderr

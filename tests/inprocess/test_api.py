@@ -17,16 +17,14 @@ def test_admin_token_is_required(app: App) -> None:
 
 
 def test_projects_create_list_and_conflict(app: App) -> None:
-    created = app.client.post("/api/v1/projects", json={"name": "auth-worker"},
-                              headers=app.admin())
+    created = app.client.post("/api/v1/projects", json={"name": "auth-worker"}, headers=app.admin())
     assert created.status_code == 201
     project = created.json()
     assert project["name"] == "auth-worker"
     assert project["dsn"] == f"http://{project['public_key']}@127.0.0.1:8000/{project['id']}"
     listed = app.client.get("/api/v1/projects", headers=app.admin()).json()["projects"]
     assert [p["name"] for p in listed] == ["default", "auth-worker"]
-    again = app.client.post("/api/v1/projects", json={"name": "auth-worker"},
-                            headers=app.admin())
+    again = app.client.post("/api/v1/projects", json={"name": "auth-worker"}, headers=app.admin())
     assert again.status_code == 409 and "already exists" in again.json()["detail"]
     bad = app.client.post("/api/v1/projects", json={}, headers=app.admin())
     assert bad.status_code == 400 and "name" in bad.json()["detail"]

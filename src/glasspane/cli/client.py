@@ -32,8 +32,7 @@ class Client:
             )
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
-            response = httpx.request(method, self.url + path, headers=headers, timeout=30,
-                                     **kwargs)
+            response = httpx.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
         except httpx.HTTPError as exc:
             raise click.ClickException(
                 f"Cannot reach the glasspane server at {self.url} ({exc}); start it with "
@@ -52,6 +51,7 @@ def client_options(func: Any) -> Any:
     """``--server``, ``--token`` and ``--data-dir`` on every client command."""
     func = click.option("--data-dir", default=None, help="Where to find admin-token.")(func)
     func = click.option("--token", default=None, help="Admin token [GLASSPANE_TOKEN].")(func)
-    func = click.option("--server", default=None,
-                        help=f"Server URL [GLASSPANE_URL, default {DEFAULT_URL}].")(func)
+    func = click.option(
+        "--server", default=None, help=f"Server URL [GLASSPANE_URL, default {DEFAULT_URL}]."
+    )(func)
     return func

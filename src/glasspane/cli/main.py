@@ -53,11 +53,11 @@ def projects() -> None:
 @projects.command("create")
 @click.argument("name")
 @client_options
-def projects_create(name: str, server: str | None, token: str | None,
-                    data_dir: str | None) -> None:
+def projects_create(name: str, server: str | None, token: str | None, data_dir: str | None) -> None:
     """Create project NAME and print its DSN."""
-    project = Client(server, token, data_dir).request("POST", "/api/v1/projects",
-                                                      json={"name": name})
+    project = Client(server, token, data_dir).request(
+        "POST", "/api/v1/projects", json={"name": name}
+    )
     click.echo(project["dsn"])
 
 
@@ -69,8 +69,9 @@ def projects_list(server: str | None, token: str | None, data_dir: str | None) -
     rows = [(str(p["id"]), p["name"], p["dsn"]) for p in answer["projects"]]
     widths = [max(len(r[i]) for r in [("ID", "NAME", "DSN"), *rows]) for i in range(3)]
     for row in [("ID", "NAME", "DSN"), *rows]:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-                   .rstrip())
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 @cli.command()
@@ -78,8 +79,14 @@ def projects_list(server: str | None, token: str | None, data_dir: str | None) -
 @click.option("--width", type=int, default=None, help="Columns to use (default: terminal).")
 @click.option("--json", "as_json", is_flag=True, help="Print the trace API's JSON instead.")
 @client_options
-def trace(trace_id: str, width: int | None, as_json: bool, server: str | None,
-          token: str | None, data_dir: str | None) -> None:
+def trace(
+    trace_id: str,
+    width: int | None,
+    as_json: bool,
+    server: str | None,
+    token: str | None,
+    data_dir: str | None,
+) -> None:
     """Draw the waterfall of trace TRACE_ID."""
     import shutil
 
@@ -96,6 +103,8 @@ def trace(trace_id: str, width: int | None, as_json: bool, server: str | None,
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     cli()

@@ -44,17 +44,19 @@ class IngestCORS:
             (b"vary", b"Origin"),
         ]
         if scope["method"] == "OPTIONS":
-            await send({
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    *cors,
-                    (b"access-control-allow-methods", b"POST, OPTIONS"),
-                    (b"access-control-allow-headers", ALLOW_HEADERS),
-                    (b"access-control-max-age", b"3600"),
-                    (b"content-length", b"0"),
-                ],
-            })
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        *cors,
+                        (b"access-control-allow-methods", b"POST, OPTIONS"),
+                        (b"access-control-allow-headers", ALLOW_HEADERS),
+                        (b"access-control-max-age", b"3600"),
+                        (b"content-length", b"0"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
 

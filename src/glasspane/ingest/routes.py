@@ -50,8 +50,9 @@ async def _decoded_body(request: Request, instance: Instance) -> bytes:
     return decompress(body, encoding, limit)
 
 
-def _context(request: Request, project_id: int, service: str,
-             headers: dict[str, Any]) -> IngestContext:
+def _context(
+    request: Request, project_id: int, service: str, headers: dict[str, Any]
+) -> IngestContext:
     dsc = headers.get("trace")
     event_id = headers.get("event_id")
     return IngestContext(
@@ -122,4 +123,3 @@ async def store(project_id: str, request: Request) -> Response:
         raise ProtocolError(str(exc).replace('Envelope item 1 ("event")', "Event body")) from None
     await _commit(request, batch)
     return _answer(_first_event_id(batch), [])
-

@@ -61,13 +61,15 @@ def _client_report(payload: Any, ctx: IngestContext, what: str, batch: Batch) ->
     """What the SDK itself dropped, kept beside our own outcomes."""
     for entry in payload.get("discarded_events") or [] if isinstance(payload, dict) else []:
         if isinstance(entry, dict) and isinstance(entry.get("quantity"), int):
-            batch.outcomes.append(Outcome(
-                project_id=ctx.project_id,
-                category=str(entry.get("category")),
-                reason=f"client:{entry.get('reason')}",
-                quantity=entry["quantity"],
-                timestamp=ctx.received_at,
-            ))
+            batch.outcomes.append(
+                Outcome(
+                    project_id=ctx.project_id,
+                    category=str(entry.get("category")),
+                    reason=f"client:{entry.get('reason')}",
+                    quantity=entry["quantity"],
+                    timestamp=ctx.received_at,
+                )
+            )
 
 
 HANDLERS: dict[str, Callable[[Any, IngestContext, str, Batch], None]] = {
@@ -98,14 +100,15 @@ def normalize_envelope(envelope: Envelope, ctx: IngestContext) -> tuple[Batch, l
         except ItemError as exc:
             if exc.reason != "unsupported":
                 problems.append(str(exc))
-            batch.outcomes.append(Outcome(
-                project_id=ctx.project_id,
-                category=CATEGORIES.get(item.type, item.type or "unknown"),
-                reason=exc.reason,
-                timestamp=ctx.received_at,
-            ))
+            batch.outcomes.append(
+                Outcome(
+                    project_id=ctx.project_id,
+                    category=CATEGORIES.get(item.type, item.type or "unknown"),
+                    reason=exc.reason,
+                    timestamp=ctx.received_at,
+                )
+            )
     for error in envelope.errors:
         problems.append(str(error))
-        batch.outcomes.append(Outcome(ctx.project_id, "unknown", error.reason, 1,
-                                      ctx.received_at))
+        batch.outcomes.append(Outcome(ctx.project_id, "unknown", error.reason, 1, ctx.received_at))
     return batch, problems

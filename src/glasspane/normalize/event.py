@@ -81,8 +81,9 @@ def _location(exceptions: list[ExceptionInfo]) -> Location | None:
         return None
     frames = exceptions[-1].frames
     frame = next((f for f in reversed(frames) if f.in_app), frames[-1])
-    return Location(file=frame.filename or frame.abs_path, line=frame.lineno,
-                    function=frame.function)
+    return Location(
+        file=frame.filename or frame.abs_path, line=frame.lineno, function=frame.function
+    )
 
 
 def _breadcrumbs(value: Any) -> list[dict[str, Any]]:
@@ -100,12 +101,16 @@ def normalize_event(payload: dict[str, Any], ctx: IngestContext, what: str) -> E
     trace = mapping(contexts.get("trace"))
     location = _location(exceptions)
     last = exceptions[-1] if exceptions else None
-    title = (f"{last.type}: {last.value}" if last.value else str(last.type)) if last else (
-        message or "<no message>"
+    title = (
+        (f"{last.type}: {last.value}" if last.value else str(last.type))
+        if last
+        else (message or "<no message>")
     )
     level = text(payload.get("level")) or "error"
-    event_id = optional_hex_id(payload.get("event_id") or ctx.envelope_event_id, 32,
-                               f"{what} event_id") or uuid.uuid4().hex
+    event_id = (
+        optional_hex_id(payload.get("event_id") or ctx.envelope_event_id, 32, f"{what} event_id")
+        or uuid.uuid4().hex
+    )
     raw_ts = payload.get("timestamp")
     return ErrorEvent(
         project_id=ctx.project_id,
@@ -121,8 +126,9 @@ def normalize_event(payload: dict[str, Any], ctx: IngestContext, what: str) -> E
         exceptions=exceptions,
         fingerprint=fingerprint(exceptions, message, payload.get("fingerprint")),
         title=title[:1000],
-        culprit=f"{location.file} in {location.function}" if location else text(
-            payload.get("transaction")),
+        culprit=f"{location.file} in {location.function}"
+        if location
+        else text(payload.get("transaction")),
         location=location,
         service=ctx.service,
         breadcrumbs=_breadcrumbs(payload.get("breadcrumbs")),

@@ -24,12 +24,27 @@ from glasspane.normalize.values import (
 
 #: Sentry's span statuses; a v2 span says only ok/error, with the detail in
 #: ``sentry.status.message`` when the SDK knows it.
-SPAN_STATUSES = frozenset({
-    "ok", "cancelled", "unknown", "invalid_argument", "deadline_exceeded", "not_found",
-    "already_exists", "permission_denied", "resource_exhausted", "failed_precondition",
-    "aborted", "out_of_range", "unimplemented", "internal_error", "unavailable",
-    "data_loss", "unauthenticated",
-})
+SPAN_STATUSES = frozenset(
+    {
+        "ok",
+        "cancelled",
+        "unknown",
+        "invalid_argument",
+        "deadline_exceeded",
+        "not_found",
+        "already_exists",
+        "permission_denied",
+        "resource_exhausted",
+        "failed_precondition",
+        "aborted",
+        "out_of_range",
+        "unimplemented",
+        "internal_error",
+        "unavailable",
+        "data_loss",
+        "unauthenticated",
+    }
+)
 
 
 def flatten_attributes(raw: Any) -> dict[str, Any]:
@@ -94,9 +109,11 @@ def normalize_span(raw: Any, ctx: IngestContext, what: str) -> Span:
 
 
 def _user(attrs: dict[str, Any], ctx: IngestContext) -> User:
-    return ctx.user({
-        "id": attrs.get("user.id"),
-        "email": attrs.get("user.email"),
-        "username": attrs.get("user.name") or attrs.get("user.username"),
-        "ip_address": attrs.get("user.ip_address"),
-    })
+    return ctx.user(
+        {
+            "id": attrs.get("user.id"),
+            "email": attrs.get("user.email"),
+            "username": attrs.get("user.name") or attrs.get("user.username"),
+            "ip_address": attrs.get("user.ip_address"),
+        }
+    )

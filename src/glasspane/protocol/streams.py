@@ -83,8 +83,9 @@ def decompress(body: bytes, encoding: str | None, max_size: int) -> bytes:
     return body
 
 
-def _bounded(decoder: Callable[[bytes], Iterator[bytes]], body: bytes, name: str,
-             max_size: int) -> bytes:
+def _bounded(
+    decoder: Callable[[bytes], Iterator[bytes]], body: bytes, name: str, max_size: int
+) -> bytes:
     out = bytearray()
     try:
         for chunk in decoder(body):

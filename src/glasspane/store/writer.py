@@ -70,9 +70,7 @@ class GroupCommitWriter(Generic[C]):
         try:
             self._queue.put_nowait(_Entry(work, future))
         except queue.Full:
-            future.set_exception(
-                StoreError("The writer is behind (queue full); retry shortly")
-            )
+            future.set_exception(StoreError("The writer is behind (queue full); retry shortly"))
         return future
 
     def close(self) -> None:

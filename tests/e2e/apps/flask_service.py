@@ -53,12 +53,15 @@ def process():
         pass
     if request.args.get("fail") == "1":
         with sentry_sdk.start_span(op="blockchain.wait", name="Wait for confirmation") as span:
-            sentry_sdk.set_context("blockchain", {
-                "network": "base-sepolia",
-                "contractAddress": "0x742d35Cc6634C0532925a3b844Bc9e7595f0bEb5",
-                "gasLimit": 500000,
-                "caseId": "AAA-2025-0142",
-            })
+            sentry_sdk.set_context(
+                "blockchain",
+                {
+                    "network": "base-sepolia",
+                    "contractAddress": "0x742d35Cc6634C0532925a3b844Bc9e7595f0bEb5",
+                    "gasLimit": 500000,
+                    "caseId": "AAA-2025-0142",
+                },
+            )
             try:
                 wait_for_confirmation("0x7a8b9c0d1e2f")
             except TransactionTimeoutError as exc:

@@ -16,21 +16,90 @@ from glasspane.domain import ErrorEvent, Location, Outcome, Span, User
 from glasspane.store.api import TraceError
 
 SPAN_COLUMNS = (
-    "project_id", "trace_id", "span_id", "parent_span_id", "segment_id", "is_segment",
-    "transaction", "op", "description", "status", "start_ts", "end_ts", "duration_ms",
-    "service", "environment", "release", "user_id", "user_email", "user_username", "user_ip",
-    "sample_rate", "event_id", "platform", "tags", "data", "measurements", "contexts",
-    "request", "sdk", "received_at",
+    "project_id",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "segment_id",
+    "is_segment",
+    "transaction",
+    "op",
+    "description",
+    "status",
+    "start_ts",
+    "end_ts",
+    "duration_ms",
+    "service",
+    "environment",
+    "release",
+    "user_id",
+    "user_email",
+    "user_username",
+    "user_ip",
+    "sample_rate",
+    "event_id",
+    "platform",
+    "tags",
+    "data",
+    "measurements",
+    "contexts",
+    "request",
+    "sdk",
+    "received_at",
 )
 
 ERROR_COLUMNS = (
-    "project_id", "event_id", "issue_id", "fingerprint", "trace_id", "span_id", "timestamp",
-    "received_at", "level", "platform", "transaction", "type", "value", "title", "culprit",
-    "message", "service", "environment", "release", "user_id", "user_email", "user_username",
-    "user_ip", "loc_file", "loc_line", "loc_function", "tags", "contexts", "payload",
+    "project_id",
+    "event_id",
+    "issue_id",
+    "fingerprint",
+    "trace_id",
+    "span_id",
+    "timestamp",
+    "received_at",
+    "level",
+    "platform",
+    "transaction",
+    "type",
+    "value",
+    "title",
+    "culprit",
+    "message",
+    "service",
+    "environment",
+    "release",
+    "user_id",
+    "user_email",
+    "user_username",
+    "user_ip",
+    "loc_file",
+    "loc_line",
+    "loc_function",
+    "tags",
+    "contexts",
+    "payload",
 )
 
 OUTCOME_COLUMNS = ("project_id", "category", "reason", "quantity", "timestamp")
+
+_TYPES = {
+    "project_id": pa.int32(),
+    "is_segment": pa.bool_(),
+    "issue_id": pa.int64(),
+    "quantity": pa.int64(),
+    "loc_line": pa.int32(),
+    **{
+        name: pa.float64()
+        for name in ("start_ts", "end_ts", "duration_ms", "sample_rate", "received_at", "timestamp")
+    },
+}
+
+
+def _schema(columns: Sequence[str]) -> pa.Schema:
+    return pa.schema([(name, _TYPES.get(name, pa.string())) for name in columns])
+
+
+SCHEMAS = {cols: _schema(cols) for cols in (SPAN_COLUMNS, ERROR_COLUMNS, OUTCOME_COLUMNS)}
 
 
 def _json(value: Any) -> str | None:
@@ -44,12 +113,35 @@ def _loads(value: str | None) -> Any:
 def span_row(span: Span, received_at: float) -> tuple[Any, ...]:
     user = span.user
     return (
-        span.project_id, span.trace_id, span.span_id, span.parent_span_id, span.segment_id,
-        span.is_segment, span.transaction, span.op, span.description, span.status,
-        span.start_timestamp, span.timestamp, span.duration_ms, span.service, span.environment,
-        span.release, user.id, user.email, user.username, user.ip_address, span.sample_rate,
-        span.event_id, span.platform, _json(span.tags), _json(span.data),
-        _json(span.measurements), _json(span.contexts), _json(span.request), _json(span.sdk),
+        span.project_id,
+        span.trace_id,
+        span.span_id,
+        span.parent_span_id,
+        span.segment_id,
+        span.is_segment,
+        span.transaction,
+        span.op,
+        span.description,
+        span.status,
+        span.start_timestamp,
+        span.timestamp,
+        span.duration_ms,
+        span.service,
+        span.environment,
+        span.release,
+        user.id,
+        user.email,
+        user.username,
+        user.ip_address,
+        span.sample_rate,
+        span.event_id,
+        span.platform,
+        _json(span.tags),
+        _json(span.data),
+        _json(span.measurements),
+        _json(span.contexts),
+        _json(span.request),
+        _json(span.sdk),
         received_at,
     )
 
@@ -57,46 +149,109 @@ def span_row(span: Span, received_at: float) -> tuple[Any, ...]:
 def error_row(event: ErrorEvent, issue_id: int) -> tuple[Any, ...]:
     user, loc = event.user, event.location
     return (
-        event.project_id, event.event_id, issue_id, event.fingerprint, event.trace_id,
-        event.span_id, event.timestamp, event.received_at, event.level, event.platform,
-        event.transaction, event.type, event.value, event.title, event.culprit, event.message,
-        event.service, event.environment, event.release, user.id, user.email, user.username,
-        user.ip_address, loc.file if loc else None, loc.line if loc else None,
-        loc.function if loc else None, _json(event.tags), _json(event.contexts),
+        event.project_id,
+        event.event_id,
+        issue_id,
+        event.fingerprint,
+        event.trace_id,
+        event.span_id,
+        event.timestamp,
+        event.received_at,
+        event.level,
+        event.platform,
+        event.transaction,
+        event.type,
+        event.value,
+        event.title,
+        event.culprit,
+        event.message,
+        event.service,
+        event.environment,
+        event.release,
+        user.id,
+        user.email,
+        user.username,
+        user.ip_address,
+        loc.file if loc else None,
+        loc.line if loc else None,
+        loc.function if loc else None,
+        _json(event.tags),
+        _json(event.contexts),
         orjson.dumps(event, default=str).decode(),
     )
 
 
 def outcome_row(outcome: Outcome) -> tuple[Any, ...]:
-    return (outcome.project_id, outcome.category, outcome.reason, outcome.quantity,
-            outcome.timestamp)
+    return (
+        outcome.project_id,
+        outcome.category,
+        outcome.reason,
+        outcome.quantity,
+        outcome.timestamp,
+    )
 
 
-def arrow_table(columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> pa.Table:
-    """Column-major Arrow table from row tuples (types inferred by Arrow)."""
+def arrow_table(columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> pa.Table:
+    """Column-major Arrow table from row tuples, with the table's declared types.
+
+    Declaring the types (rather than letting Arrow infer them) halves the cost
+    of building the table, which is paid on every group commit.
+    """
+    schema = SCHEMAS[columns]
     data = list(zip(*rows, strict=True))
-    return pa.table({name: pa.array(values) for name, values in zip(columns, data, strict=True)})
+    return pa.Table.from_arrays(
+        [pa.array(values, type=field.type) for values, field in zip(data, schema, strict=True)],
+        schema=schema,
+    )
 
 
 def span_from_row(row: Sequence[Any]) -> Span:
     r = dict(zip(SPAN_COLUMNS, row, strict=True))
     return Span(
-        project_id=r["project_id"], trace_id=r["trace_id"], span_id=r["span_id"],
-        parent_span_id=r["parent_span_id"], segment_id=r["segment_id"],
-        is_segment=r["is_segment"], transaction=r["transaction"], op=r["op"],
-        description=r["description"], status=r["status"], start_timestamp=r["start_ts"],
-        timestamp=r["end_ts"], service=r["service"], tags=_loads(r["tags"]),
-        data=_loads(r["data"]), environment=r["environment"], release=r["release"],
+        project_id=r["project_id"],
+        trace_id=r["trace_id"],
+        span_id=r["span_id"],
+        parent_span_id=r["parent_span_id"],
+        segment_id=r["segment_id"],
+        is_segment=r["is_segment"],
+        transaction=r["transaction"],
+        op=r["op"],
+        description=r["description"],
+        status=r["status"],
+        start_timestamp=r["start_ts"],
+        timestamp=r["end_ts"],
+        service=r["service"],
+        tags=_loads(r["tags"]),
+        data=_loads(r["data"]),
+        environment=r["environment"],
+        release=r["release"],
         user=User(r["user_id"], r["user_email"], r["user_username"], r["user_ip"]),
-        sample_rate=r["sample_rate"], event_id=r["event_id"],
-        measurements=_loads(r["measurements"]), contexts=_loads(r["contexts"]),
-        request=_loads(r["request"]), sdk=_loads(r["sdk"]), platform=r["platform"],
+        sample_rate=r["sample_rate"],
+        event_id=r["event_id"],
+        measurements=_loads(r["measurements"]),
+        contexts=_loads(r["contexts"]),
+        request=_loads(r["request"]),
+        sdk=_loads(r["sdk"]),
+        platform=r["platform"],
     )
 
 
 TRACE_ERROR_COLUMNS = (
-    "event_id", "issue_id", "project_id", "trace_id", "span_id", "timestamp", "level", "type",
-    "value", "title", "culprit", "loc_file", "loc_line", "loc_function", "contexts",
+    "event_id",
+    "issue_id",
+    "project_id",
+    "trace_id",
+    "span_id",
+    "timestamp",
+    "level",
+    "type",
+    "value",
+    "title",
+    "culprit",
+    "loc_file",
+    "loc_line",
+    "loc_function",
+    "contexts",
     "transaction",
 )
 
@@ -105,11 +260,20 @@ def trace_error_from_row(row: Sequence[Any]) -> TraceError:
     r = dict(zip(TRACE_ERROR_COLUMNS, row, strict=True))
     has_location = r["loc_file"] or r["loc_function"] or r["loc_line"] is not None
     return TraceError(
-        event_id=r["event_id"], issue_id=r["issue_id"], project_id=r["project_id"],
-        trace_id=r["trace_id"], span_id=r["span_id"], timestamp=r["timestamp"],
-        level=r["level"], type=r["type"], value=r["value"], title=r["title"],
+        event_id=r["event_id"],
+        issue_id=r["issue_id"],
+        project_id=r["project_id"],
+        trace_id=r["trace_id"],
+        span_id=r["span_id"],
+        timestamp=r["timestamp"],
+        level=r["level"],
+        type=r["type"],
+        value=r["value"],
+        title=r["title"],
         culprit=r["culprit"],
         location=Location(r["loc_file"], r["loc_line"], r["loc_function"])
-        if has_location else None,
-        contexts=_loads(r["contexts"]), transaction=r["transaction"],
+        if has_location
+        else None,
+        contexts=_loads(r["contexts"]),
+        transaction=r["transaction"],
     )

@@ -66,12 +66,18 @@ class DuckDBStore:
             if conn.execute("SELECT 1 FROM projects WHERE name = ?", [name]).fetchone():
                 raise Conflict(f"A project named {name!r} already exists; choose another name")
             row = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM projects").fetchone()
-            project = Project(int(row[0]) if row else 1, name, public_key, time.time(),
-                              apdex_threshold_ms)
+            project = Project(
+                int(row[0]) if row else 1, name, public_key, time.time(), apdex_threshold_ms
+            )
             conn.execute(
                 "INSERT INTO projects VALUES (?, ?, ?, ?, ?)",
-                [project.id, project.name, project.public_key, project.created_at,
-                 project.apdex_threshold_ms],
+                [
+                    project.id,
+                    project.name,
+                    project.public_key,
+                    project.created_at,
+                    project.apdex_threshold_ms,
+                ],
             )
             return project
 
@@ -111,8 +117,9 @@ class DuckDBStore:
                 self._issue_ids.pop((project_id, fingerprint), None)
             raise
 
-    def _issue_id(self, project_id: int, fingerprint: str, new: list[tuple[Any, ...]],
-                  now: float) -> int:
+    def _issue_id(
+        self, project_id: int, fingerprint: str, new: list[tuple[Any, ...]], now: float
+    ) -> int:
         key = (project_id, fingerprint)
         if key not in self._issue_ids:
             self._issue_ids[key] = self._next_issue_id
@@ -121,8 +128,9 @@ class DuckDBStore:
         return self._issue_ids[key]
 
     @staticmethod
-    def _insert(conn: Conn, table: str, columns: tuple[str, ...],
-                data: list[tuple[Any, ...]]) -> None:
+    def _insert(
+        conn: Conn, table: str, columns: tuple[str, ...], data: list[tuple[Any, ...]]
+    ) -> None:
         if not data:
             return
         conn.register("incoming", rows.arrow_table(columns, data))
