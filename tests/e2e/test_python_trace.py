@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from serverproc import RunningServer
 from e2e.services import Service
+from serverproc import RunningServer
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ def _both_segments(trace: dict[str, Any]) -> bool:
 
 
 def test_request_across_two_services_is_one_trace(server: RunningServer, services) -> None:
-    frontend, backend, front, back = services
+    frontend, backend, _front, back = services
     trace_id = _request(frontend, backend, fail=False)
     trace = server.wait_for_trace(trace_id, _both_segments)
 

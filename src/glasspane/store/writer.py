@@ -49,7 +49,7 @@ class GroupCommitWriter(Generic[C]):
         self,
         conn: C,
         write_batches: Callable[[C, list[Batch]], None],
-        transaction: tuple[Callable[[C], None], Callable[[C], None], Callable[[C], None]],
+        transaction: tuple[Callable[[C], object], Callable[[C], object], Callable[[C], object]],
         max_group: int = 2000,
         max_queue: int = 20000,
     ) -> None:

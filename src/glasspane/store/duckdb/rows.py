@@ -15,7 +15,7 @@ import pyarrow as pa
 from glasspane.domain import ErrorEvent, Location, Outcome, Span, User
 from glasspane.store.api import TraceError
 
-SPAN_COLUMNS = (
+SPAN_COLUMNS: tuple[str, ...] = (
     "project_id",
     "trace_id",
     "span_id",
@@ -48,7 +48,7 @@ SPAN_COLUMNS = (
     "received_at",
 )
 
-ERROR_COLUMNS = (
+ERROR_COLUMNS: tuple[str, ...] = (
     "project_id",
     "event_id",
     "issue_id",
@@ -80,7 +80,7 @@ ERROR_COLUMNS = (
     "payload",
 )
 
-OUTCOME_COLUMNS = ("project_id", "category", "reason", "quantity", "timestamp")
+OUTCOME_COLUMNS: tuple[str, ...] = ("project_id", "category", "reason", "quantity", "timestamp")
 
 _TYPES = {
     "project_id": pa.int32(),
@@ -99,7 +99,9 @@ def _schema(columns: Sequence[str]) -> pa.Schema:
     return pa.schema([(name, _TYPES.get(name, pa.string())) for name in columns])
 
 
-SCHEMAS = {cols: _schema(cols) for cols in (SPAN_COLUMNS, ERROR_COLUMNS, OUTCOME_COLUMNS)}
+SCHEMAS: dict[tuple[str, ...], pa.Schema] = {
+    cols: _schema(cols) for cols in (SPAN_COLUMNS, ERROR_COLUMNS, OUTCOME_COLUMNS)
+}
 
 
 def _json(value: Any) -> str | None:

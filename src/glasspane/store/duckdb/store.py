@@ -113,7 +113,7 @@ class DuckDBStore:
                     new_issues,
                 )
         except BaseException:
-            for issue_id, project_id, fingerprint, _ in new_issues:
+            for _, project_id, fingerprint, _ in new_issues:
                 self._issue_ids.pop((project_id, fingerprint), None)
             raise
 
