@@ -13,10 +13,10 @@ import uuid
 from typing import Any
 
 import orjson
-from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from glasspane.domain import Batch
 from glasspane.errors import ItemError, ProtocolError
@@ -30,8 +30,6 @@ from glasspane.protocol.streams import decompress
 
 #: Bodies larger than this are parsed off the event loop.
 INLINE_PARSE_LIMIT = 256 * 1024
-
-router = APIRouter(include_in_schema=False)
 
 
 def _instance(request: Request) -> Instance:
@@ -77,10 +75,9 @@ def _answer(event_id: str | None, problems: list[str]) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-@router.post("/api/{project_id}/envelope/")
-@router.post("/api/{project_id}/envelope")
-async def envelope(project_id: str, request: Request) -> Response:
+async def envelope(request: Request) -> Response:
     instance = _instance(request)
+    project_id = request.path_params["project_id"]
     key = request_key(request)
     if key:  # refuse early, before reading a stranger's body
         authenticate(instance, project_id, key)
@@ -108,11 +105,10 @@ def _first_event_id(batch: Batch) -> str | None:
     return next((s.event_id for s in batch.spans if s.event_id), None)
 
 
-@router.post("/api/{project_id}/store/")
-@router.post("/api/{project_id}/store")
-async def store(project_id: str, request: Request) -> Response:
+async def store(request: Request) -> Response:
     """The legacy endpoint: one event (or transaction) as a JSON body."""
     instance = _instance(request)
+    project_id = request.path_params["project_id"]
     project = authenticate(instance, project_id, request_key(request))
     body = await _decoded_body(request, instance)
     ctx = _context(request, project.id, project.name, {})
@@ -123,3 +119,13 @@ async def store(project_id: str, request: Request) -> Response:
         raise ProtocolError(str(exc).replace('Envelope item 1 ("event")', "Event body")) from None
     await _commit(request, batch)
     return _answer(_first_event_id(batch), [])
+
+
+#: Plain Starlette routes: ingest is the hot path, so it skips FastAPI's
+#: per-request dependency and validation machinery.
+ROUTES = [
+    Route("/api/{project_id}/envelope/", envelope, methods=["POST"]),
+    Route("/api/{project_id}/envelope", envelope, methods=["POST"]),
+    Route("/api/{project_id}/store/", store, methods=["POST"]),
+    Route("/api/{project_id}/store", store, methods=["POST"]),
+]

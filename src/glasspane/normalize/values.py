@@ -9,6 +9,7 @@ from typing import Any
 from glasspane.errors import ItemError
 
 _FRACTION = re.compile(r"\.(\d+)")
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 def timestamp(value: Any, what: str) -> float:
@@ -21,28 +22,37 @@ def timestamp(value: Any, what: str) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        text = _FRACTION.sub(lambda m: "." + m.group(1)[:6], value.strip(), count=1)
         try:
-            parsed = datetime.fromisoformat(text)
+            parsed = datetime.fromisoformat(value)
         except ValueError:
-            try:
-                return float(text)
-            except ValueError:
-                raise ItemError(f"{what} is not a timestamp: {value!r}") from None
+            parsed = _parse_slowly(value, what)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         return parsed.timestamp()
     raise ItemError(f"{what} must be a timestamp, got {type(value).__name__}")
 
 
+def _parse_slowly(value: str, what: str) -> datetime:
+    """What ``fromisoformat`` refuses: nanosecond fractions, numbers as strings."""
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6], value.strip(), count=1)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromtimestamp(float(text), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ItemError(f"{what} is not a timestamp: {value!r}") from None
+
+
 def hex_id(value: Any, length: int, what: str) -> str:
     """A lowercase hex id of ``length`` digits (UUID dashes removed)."""
-    if not isinstance(value, str):
-        raise ItemError(f"{what} must be a {length}-digit hex string, got {value!r}")
-    text = value.replace("-", "").lower()
-    if len(text) != length or any(c not in "0123456789abcdef" for c in text):
-        raise ItemError(f"{what} must be a {length}-digit hex string, got {value!r}")
-    return text
+    if isinstance(value, str):
+        text = value if len(value) == length else value.replace("-", "")
+        text = text.lower()
+        if len(text) == length and _HEX.fullmatch(text):
+            return text
+    raise ItemError(f"{what} must be a {length}-digit hex string, got {value!r}")
 
 
 def optional_hex_id(value: Any, length: int, what: str) -> str | None:

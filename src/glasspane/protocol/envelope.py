@@ -104,7 +104,7 @@ def _read_item(
     if length is None:
         payload, pos = _next_line(body, pos)
     else:
-        if not isinstance(length, int) or length < 0:
+        if not isinstance(length, int) or isinstance(length, bool) or length < 0:
             raise ItemError(f"Envelope item {index} header has an invalid length: {length!r}")
         if pos + length > len(body):
             raise ItemError(

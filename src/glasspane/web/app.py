@@ -6,13 +6,15 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from glasspane import __version__
 from glasspane.errors import GlasspaneError, LimitExceeded, StoreError
 from glasspane.ingest.cors import IngestCORS, is_ingest_path
-from glasspane.ingest.routes import router as ingest_router
+from glasspane.ingest.routes import ROUTES as INGEST_ROUTES
 from glasspane.instance import Instance
 from glasspane.web.api import router as api_router
 
@@ -66,7 +68,39 @@ LANDING = """<!doctype html><html><head><meta charset="utf-8"><title>glasspane</
 The API is described at <a href="/docs">/docs</a>.</p></body></html>"""
 
 
-def create_app(instance: Instance) -> FastAPI:
+class Dispatch:
+    """Ingest paths go to the lean ingest app; everything else to the API app."""
+
+    def __init__(self, ingest: ASGIApp, api: FastAPI) -> None:
+        self.ingest = ingest
+        self.api = api
+        self.state = api.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_ingest_path(scope["path"]):
+            await self.ingest(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+
+def create_ingest_app(instance: Instance) -> ASGIApp:
+    app = Starlette(
+        routes=INGEST_ROUTES,
+        exception_handlers={
+            GlasspaneError: _glasspane_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+    )
+    app.state.instance = instance
+    return IngestCORS(app)
+
+
+def create_app(instance: Instance) -> Dispatch:
+    return Dispatch(create_ingest_app(instance), create_api_app(instance))
+
+
+def create_api_app(instance: Instance) -> FastAPI:
     app = FastAPI(
         title="glasspane",
         version=__version__,
@@ -74,13 +108,11 @@ def create_app(instance: Instance) -> FastAPI:
         "and OpenTelemetry.",
     )
     app.state.instance = instance
-    app.include_router(ingest_router)
     app.include_router(api_router)
     app.add_exception_handler(GlasspaneError, _glasspane_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
-    app.add_middleware(IngestCORS)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
