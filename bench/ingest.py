@@ -2,25 +2,40 @@
 
 Every request is a recorded envelope from ``tests/fixtures/envelopes/`` with new
 ids and timestamps (see :mod:`bench.rewrite`), compressed as the Python SDK does
-(``br`` by default) and posted to ``/api/<project>/envelope/`` from N threads,
-each with one keep-alive connection, for a bounded time and request count.
-Reports acknowledged envelopes/s and spans/s (HTTP 200 only: glasspane answers
-200 after commit), p50/p99 latency, non-200 answers by status and the server's
-peak RSS (VmHWM), then reads a few acknowledged traces back through the API.
+(``br`` by default) and posted to ``/api/<project>/envelope/`` over N keep-alive
+connections for a bounded time. Reports acknowledged envelopes/s and spans/s
+(2xx only: glasspane answers 200 after commit), p50/p99 latency, non-2xx answers
+by status, the server's CPU and peak RSS (VmHWM) and the generator's CPU, then
+reads a few acknowledged traces back through the API.
+
+Two drivers send the load:
+
+* ``wrk`` (default when installed: ``apt-get install wrk``): the bodies are
+  pre-generated (one fresh copy per request, in parallel processes), written to
+  a temporary directory and replayed by ``bench/wrk_envelopes.lua``. wrk is C
+  and needs a few percent of a core where the Python driver needs ~0.9 ms of
+  CPU per request, so it can drive a server doing thousands of envelopes/s on
+  the same small machine.
+* ``python``: threads with one stdlib connection each, rewriting every envelope
+  just before sending it; no pre-generation, no wrk needed.
 
     .venv/bin/python bench/ingest.py                      # starts its own server
     .venv/bin/python bench/ingest.py --duration 10 --connections 32 --error-ratio 0.1
+    .venv/bin/python bench/ingest.py --driver python -c 16
     .venv/bin/python bench/ingest.py --server http://127.0.0.1:8000 \\
         --dsn http://KEY@127.0.0.1:8000/1 --token "$(cat DATA/admin-token)"
 
-The generator shares the machine with the server; the summary shows its own CPU
-use so a saturated generator is not mistaken for a slow server.
+The load is bounded: at most 300 s, 1024 connections, and only to a loopback
+address. The generator shares the machine with the server; the summary shows
+its CPU use so a saturated generator is not mistaken for a slow server.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import ipaddress
+import math
 import os
 import random
 import shutil
@@ -32,7 +47,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from pathlib import Path
@@ -44,9 +60,14 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):
     sys.path.insert(0, str(ROOT))
+from bench import wrk_driver  # noqa: E402
 from bench.rewrite import EnvelopeTemplate, parse_envelope, rewrite  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "envelopes"
+MAX_DURATION_S = 300.0
+MAX_CONNECTIONS = 1024
+BODIES_PER_SECOND = 4000  # bodies pre-generated per second of --duration for wrk ...
+MAX_BODIES = 80_000  # ... up to this many (~1.7 KB each with br)
 ENCODERS: dict[str, Callable[[bytes], bytes]] = {
     "br": lambda body: brotli.compress(body, quality=4),  # the Python SDK's choice
     "gzip": lambda body: gzip.compress(body, compresslevel=9),
@@ -67,11 +88,12 @@ class Target:
 
 @dataclass
 class Kind:
-    """One kind of envelope in the mix: its template and its old trace id."""
+    """One kind of envelope in the mix: its template and its old trace and event ids."""
 
     name: str
     template: EnvelopeTemplate
     trace_id: str
+    event_id: str  # the envelope header's, which glasspane echoes in its answer
 
 
 @dataclass
@@ -94,12 +116,46 @@ class Stats:
         self.acked_traces.append((kind, ids[kind.trace_id]))
 
 
+@dataclass
+class Result:
+    """What either driver measured, in the terms of the summary."""
+
+    driver: str
+    sent: int  # requests started
+    elapsed: float  # seconds of load
+    acked: Counter[str]  # 2xx answers by kind of envelope
+    spans: int  # spans in the acknowledged envelopes
+    failures: Counter[str]  # non-2xx answers by status, and transport errors
+    p50_ms: float
+    p99_ms: float
+    latency_of: str  # which answers the percentiles cover
+    generator_cpu: float  # CPU seconds of the load generator
+    traces: list[tuple[Kind, str]]  # acknowledged (kind, trace id) to read back from
+    notes: list[str] = field(default_factory=list)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
-    add("--duration", type=float, default=20.0, help="seconds of load (default 20)")
-    add("--max-requests", type=int, default=500_000, help="stop after this many requests")
+    add(
+        "--driver",
+        choices=("wrk", "python"),
+        help="load generator: wrk (C; the default when installed) or python threads",
+    )
+    add("--duration", type=float, default=20.0, help="seconds of load (default 20, max 300)")
+    add(
+        "--max-requests",
+        type=int,
+        default=500_000,
+        help="python driver: stop after this many requests",
+    )
     add("--connections", "-c", type=int, default=16, help="concurrent connections (default 16)")
+    add(
+        "--bodies",
+        type=int,
+        help=f"wrk driver: distinct bodies to pre-generate (default {BODIES_PER_SECOND} per "
+        f"second of --duration, at most {MAX_BODIES:,})",
+    )
     add("--error-ratio", type=float, default=0.0, help="share of error envelopes, 0..1")
     add("--encoding", choices=sorted(ENCODERS), default="br", help="Content-Encoding sent")
     add("--server", help="use this running server (URL) instead of starting one")
@@ -116,6 +172,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--server needs --dsn (the project's DSN)")
     if not 0 <= args.error_ratio <= 1:
         parser.error("--error-ratio must be between 0 and 1")
+    if not 0 < args.duration <= MAX_DURATION_S:
+        parser.error(f"--duration must be more than 0 and at most {MAX_DURATION_S:g} s")
+    if not 1 <= args.connections <= MAX_CONNECTIONS:
+        parser.error(f"--connections must be between 1 and {MAX_CONNECTIONS}")
+    if args.bodies is None:
+        args.bodies = min(MAX_BODIES, math.ceil(BODIES_PER_SECOND * args.duration))
+    if args.bodies < wrk_driver.THREADS:
+        parser.error(f"--bodies must be at least {wrk_driver.THREADS}")
     return args
 
 
@@ -123,8 +187,9 @@ def load_kinds(fixtures: Path) -> dict[str, Kind]:
     kinds = {}
     for name in ("transaction", "error"):
         body = (fixtures / f"python-{name}.envelope").read_bytes()
-        trace_id = parse_envelope(body)[0]["trace"]["trace_id"]
-        kinds[name] = Kind(name, EnvelopeTemplate.from_bytes(body), trace_id)
+        header = parse_envelope(body)[0]
+        template = EnvelopeTemplate.from_bytes(body)
+        kinds[name] = Kind(name, template, header["trace"]["trace_id"], header["event_id"])
     return kinds
 
 
@@ -235,7 +300,51 @@ def memory_mib(pid: int | None, field_name: str) -> float | None:
     return None
 
 
-# -- load ----------------------------------------------------------------------------------
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of ``pid`` (all its threads) so far, None if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, TypeError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def require_loopback(url: str) -> None:
+    """Refuse to send load anywhere but this machine."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except OSError as exc:
+        raise SystemExit(f"cannot resolve {host!r}: {exc}") from None
+    if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
+        raise SystemExit(
+            f"refusing to send load to {host} ({', '.join(sorted(addresses))}): "
+            "the benchmark only targets loopback addresses such as 127.0.0.1"
+        )
+
+
+# -- python driver -------------------------------------------------------------------------
+
+
+def run_python(args: argparse.Namespace, target: Target, kinds: dict[str, Kind]) -> Result:
+    """The python driver: rewrite and post from threads, measuring in-process."""
+    cpu_before, began = time.process_time(), time.monotonic()
+    stats = run_load(args, target, kinds)
+    elapsed, cpu = time.monotonic() - began, time.process_time() - cpu_before
+    return Result(
+        driver="python",
+        sent=stats.sent,
+        elapsed=elapsed,
+        acked=stats.acked,
+        spans=stats.spans,
+        failures=stats.failures,
+        p50_ms=percentile(stats.latencies_ms, 50),
+        p99_ms=percentile(stats.latencies_ms, 99),
+        latency_of="HTTP 200 only",
+        generator_cpu=cpu,
+        traces=stats.acked_traces,
+    )
 
 
 def run_load(args: argparse.Namespace, target: Target, kinds: dict[str, Kind]) -> Stats:
@@ -329,14 +438,175 @@ def fmt_mib(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f} MiB"
 
 
+# -- wrk driver ----------------------------------------------------------------------------
+
+
+@dataclass
+class Bodies:
+    """Pre-generated request bodies: the files wrk reads and what is in each body."""
+
+    data: Path  # the compressed bodies, concatenated
+    index: Path  # their lengths in bytes, one a line
+    kinds: list[str]  # per body
+    trace_ids: list[str]  # per body
+    by_event_id: dict[str, int]  # envelope event id -> body index
+
+
+_worker_kinds: dict[str, Kind] = {}
+
+
+def _init_worker(fixtures: Path) -> None:
+    _worker_kinds.update(load_kinds(fixtures))
+
+
+def _generate_chunk(job: tuple[int, float, float, str]) -> list[tuple[str, str, str, bytes]]:
+    """``count`` bodies as ``(kind, event id, trace id, compressed body)``."""
+    count, seed, error_ratio, encoding = job
+    rng, encode, out = random.Random(seed), ENCODERS[encoding], []
+    for _ in range(count):
+        kind = _worker_kinds["error" if rng.random() < error_ratio else "transaction"]
+        body, ids = rewrite(kind.template, time.time(), rng)
+        out.append((kind.name, ids[kind.event_id], ids[kind.trace_id], encode(body)))
+    return out
+
+
+def pregenerate(args: argparse.Namespace, directory: Path) -> Bodies:
+    """Write ``args.bodies`` fresh envelopes, rewritten and compressed in parallel."""
+    total, chunk = args.bodies, 500
+    seeds = random.Random(args.seed)
+    jobs = [
+        (min(chunk, total - start), seeds.random(), args.error_ratio, args.encoding)
+        for start in range(0, total, chunk)
+    ]
+    bodies = Bodies(directory / "bodies.bin", directory / "index.txt", [], [], {})
+    workers = min(os.cpu_count() or 1, len(jobs))
+    tty = sys.stdout.isatty()
+    began = last_line = time.monotonic()
+    size = 0
+    with (
+        ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(args.fixtures,)) as pool,
+        open(bodies.data, "wb") as data,
+        open(bodies.index, "w") as index,
+    ):
+        for generated in pool.map(_generate_chunk, jobs):
+            for kind, event_id, trace_id, body in generated:
+                bodies.by_event_id[event_id] = len(bodies.kinds)
+                bodies.kinds.append(kind)
+                bodies.trace_ids.append(trace_id)
+                data.write(body)
+                index.write(f"{len(body)}\n")
+                size += len(body)
+            now, done = time.monotonic(), len(bodies.kinds)
+            if tty or now - last_line >= args.progress or done == total:
+                line = (
+                    f"pre-generating bodies for wrk: {done:6d}/{total} ({done / total:4.0%})"
+                    f"  {now - began:5.1f} s"
+                )
+                print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
+                last_line = now
+    if tty:
+        print()
+    print(
+        f"pre-generated {total} bodies ({size / total / 1024:.1f} KiB each on average, "
+        f"{args.encoding}) in {time.monotonic() - began:.1f} s with {workers} processes"
+    )
+    return bodies
+
+
+def run_wrk(
+    args: argparse.Namespace, target: Target, kinds: dict[str, Kind], bodies: Bodies, wrk: str
+) -> Result:
+    """The wrk driver: replay the pre-generated bodies with ``bench/wrk_envelopes.lua``."""
+    threads = min(wrk_driver.THREADS, args.connections)
+    duration = max(1, math.ceil(args.duration))  # wrk takes whole seconds
+    cmd = wrk_driver.command(
+        wrk,
+        target.ingest_url,
+        bodies=bodies.data,
+        index=bodies.index,
+        threads=threads,
+        connections=args.connections,
+        duration_s=duration,
+        auth=target.auth,
+        encoding=args.encoding,
+        sample=max(args.verify, 1) * 5,
+    )
+    cpu_before = cpu_seconds(target.pid)
+
+    def tick(elapsed: float) -> None:
+        cpu = cpu_seconds(target.pid)
+        busy = "" if cpu is None or cpu_before is None else f"  {(cpu - cpu_before) / elapsed:4.0%}"
+        print(
+            f"[{elapsed:5.1f}s] wrk running; server RSS {fmt_mib(memory_mib(target.pid, 'VmRSS'))}"
+            f"  server CPU{busy or ' n/a'} of one core since the start",
+            flush=True,
+        )
+
+    run = wrk_driver.run(cmd, duration, tick, args.progress, bodies.data.with_name("wrk.out"))
+    statuses: Counter[str] = Counter()
+    acked: Counter[str] = Counter()
+    sample: list[str] = []
+    first_pass: list[int] = []
+    for thread in run.threads:
+        statuses.update(thread.statuses)
+        # Which bodies got the 2xx answers is not known per request; count kinds as if
+        # they were the first `acked` bodies the thread sent (exact for a one-kind mix).
+        for position in range(thread.skipped, thread.skipped + thread.acked):
+            acked[bodies.kinds[thread.first + position % thread.bodies]] += 1
+        sample += thread.sample
+        answered = min(thread.skipped + thread.completed, thread.bodies)
+        first_pass += range(thread.first + thread.skipped, thread.first + answered)
+    spans = sum(kinds[name].template.span_count * n for name, n in acked.items())
+    failures = Counter({s: n for s, n in statuses.items() if not s.startswith("2")})
+    failures.update({f"socket {kind}": n for kind, n in run.socket_errors.items()})
+    # Read back the traces whose event ids the server echoed in 2xx answers; if it
+    # echoed none that are known, fall back on the bodies among the first completed.
+    echoed = [bodies.by_event_id[e] for e in sample if e in bodies.by_event_id]
+    notes = []
+    if not echoed and first_pass:
+        notes.append("read-back samples the first answered bodies: no known event id echoed")
+    traces = [(kinds[bodies.kinds[i]], bodies.trace_ids[i]) for i in echoed or first_pass]
+    wrapped = sum(max(0, t.wrapped - t.skipped) for t in run.threads)
+    if wrapped:
+        notes.append(
+            f"wrk ran out of bodies and re-sent {wrapped} envelopes with ids already sent; "
+            f"raise --bodies (now {args.bodies}) above the envelopes sent"
+        )
+    return Result(
+        driver=f"wrk, {threads} threads",
+        sent=sum(t.sent for t in run.threads),
+        elapsed=run.duration_s,
+        acked=acked,
+        spans=spans,
+        failures=failures,
+        p50_ms=run.p50_ms,
+        p99_ms=run.p99_ms,
+        latency_of=f"all answers; max {run.max_ms:.1f} ms",
+        generator_cpu=run.cpu_s,
+        traces=traces,
+        notes=notes,
+    )
+
+
+def choose_driver(requested: str | None) -> tuple[str, str | None]:
+    """``(driver, path of wrk)``: wrk when asked or by default, if it is installed."""
+    if requested == "python":
+        return "python", None
+    wrk = wrk_driver.find_wrk()
+    if wrk is None:
+        print(wrk_driver.INSTALL_HINT)
+        return "python", None
+    return "wrk", wrk
+
+
 # -- read-back and summary -----------------------------------------------------------------
 
 
-def read_back(target: Target, stats: Stats, count: int) -> tuple[int, int, str]:
+def read_back(target: Target, traces: list[tuple[Kind, str]], count: int) -> tuple[int, int, str]:
     """Fetch ``count`` random acknowledged traces: (found, asked, a line to print)."""
     if not target.token:
         return 0, 0, "skipped (no --token)"
-    sample = random.sample(stats.acked_traces, min(count, len(stats.acked_traces)))
+    sample = random.sample(traces, min(count, len(traces)))
     found = complete = 0
     with httpx.Client(base_url=target.server, headers=bearer(target.token), timeout=30) as api:
         for kind, trace_id in sample:
@@ -356,44 +626,60 @@ def read_back(target: Target, stats: Stats, count: int) -> tuple[int, int, str]:
     return found, len(sample), line
 
 
-def summarize(args: argparse.Namespace, stats: Stats, elapsed: float, cpu: float) -> list[str]:
-    acked = sum(stats.acked.values())
-    failures = ", ".join(f"{k}: {v}" for k, v in stats.failures.most_common()) or "none"
+def summarize(args: argparse.Namespace, result: Result) -> list[str]:
+    acked, elapsed = sum(result.acked.values()), result.elapsed
+    failures = ", ".join(f"{k}: {v}" for k, v in result.failures.most_common()) or "none"
     return [
-        f"sent           {stats.sent} envelopes in {elapsed:.1f} s from {args.connections} "
+        f"driver         {result.driver}",
+        f"sent           {result.sent} envelopes in {elapsed:.1f} s from {args.connections} "
         f"connections ({args.error_ratio:.0%} errors, Content-Encoding {args.encoding})",
-        f"acknowledged   {acked} ({dict(stats.acked)})  {acked / elapsed:.1f} envelopes/s"
-        f"  {stats.spans / elapsed:.1f} spans/s",
-        f"latency        p50 {percentile(stats.latencies_ms, 50):.1f} ms"
-        f"  p99 {percentile(stats.latencies_ms, 99):.1f} ms (HTTP 200 only)",
-        f"non-200        {failures}",
-        f"generator CPU  {cpu / elapsed:.0%} of one core",
+        f"acknowledged   {acked} ({dict(result.acked)})  {acked / elapsed:.1f} envelopes/s"
+        f"  {result.spans / elapsed:.1f} spans/s",
+        f"latency        p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms"
+        f" ({result.latency_of})",
+        f"non-2xx        {failures}",
+        f"generator CPU  {result.generator_cpu / elapsed:.0%} of one core"
+        f" ({os.cpu_count()} cores here)",
+        *(f"note           {note}" for note in result.notes),
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     kinds = load_kinds(args.fixtures)
-    if args.server:
-        port = urlsplit(args.server).port or 80
-        pid = args.server_pid or listener_pid(port)
-        server_cm: AbstractContextManager[Target] = nullcontext(
-            target_from_dsn(args.server, args.dsn, args.token, pid)
+    driver, wrk = choose_driver(args.driver)
+    with ExitStack() as stack:
+        bodies = None
+        if driver == "wrk":
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="glasspane-wrk-")))
+            bodies = pregenerate(args, work)
+        if args.server:
+            port = urlsplit(args.server).port or 80
+            pid = args.server_pid or listener_pid(port)
+            target = target_from_dsn(args.server, args.dsn, args.token, pid)
+        else:
+            target = stack.enter_context(own_server(args.keep_data))
+        require_loopback(target.ingest_url)
+        print(
+            f"sending to {target.ingest_url} for {args.duration:g} s with {driver}"
+            f" (server pid {target.pid})"
         )
-    else:
-        server_cm = own_server(args.keep_data)
-    with server_cm as target:
-        print(f"sending to {target.ingest_url} for {args.duration:g} s (server pid {target.pid})")
-        cpu_before, began = time.process_time(), time.monotonic()
-        stats = run_load(args, target, kinds)
-        elapsed, cpu = time.monotonic() - began, time.process_time() - cpu_before
+        server_cpu = cpu_seconds(target.pid)
+        if bodies is not None and wrk is not None:
+            result = run_wrk(args, target, kinds, bodies, wrk)
+        else:
+            result = run_python(args, target, kinds)
+        server_cpu_end = cpu_seconds(target.pid)
         peak = memory_mib(target.pid, "VmHWM")
-        lines = summarize(args, stats, elapsed, cpu)
+        lines = summarize(args, result)
+        if server_cpu is not None and server_cpu_end is not None:
+            busy = (server_cpu_end - server_cpu) / result.elapsed
+            lines.append(f"server CPU     {busy:.0%} of one core (pid {target.pid})")
         lines.append(f"server peak    {fmt_mib(peak)} RSS (VmHWM of pid {target.pid})")
-        found, asked, line = read_back(target, stats, args.verify)
+        found, asked, line = read_back(target, result.traces, args.verify)
         lines.append(f"read-back      {line}")
     print("\n".join(["", "glasspane ingest benchmark", *lines]))
-    return 0 if sum(stats.acked.values()) > 0 and found == asked else 1
+    return 0 if sum(result.acked.values()) > 0 and found == asked else 1
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ MiB = 1024 * 1024
 @dataclass(frozen=True)
 class Setting:
     name: str
-    type: Callable[[Any], Any]
+    type: type[int] | type[float] | type[str]
     default: Any
     help: str
     unit: str = ""
@@ -90,6 +90,12 @@ class Config:
 
 
 def _convert(setting: Setting, raw: Any, source: str) -> Any:
+    """The typed value; strings (flags, env) are parsed, file values must fit the type."""
+    allowed = {int: (int, str), float: (int, float, str), str: (str,)}[setting.type]
+    if isinstance(raw, bool) or not isinstance(raw, allowed):
+        raise ConfigError(
+            f"Setting {setting.name} from {source} must be {setting.type.__name__}, got {raw!r}"
+        )
     try:
         return setting.type(raw)
     except (TypeError, ValueError):

@@ -59,14 +59,16 @@ def _span(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:
 
 def _client_report(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:
     """What the SDK itself dropped, kept beside our own outcomes."""
-    for entry in payload.get("discarded_events") or [] if isinstance(payload, dict) else []:
-        if isinstance(entry, dict) and isinstance(entry.get("quantity"), int):
+    entries = payload.get("discarded_events") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        quantity = entry.get("quantity") if isinstance(entry, dict) else None
+        if isinstance(quantity, int) and not isinstance(quantity, bool):
             batch.outcomes.append(
                 Outcome(
                     project_id=ctx.project_id,
                     category=str(entry.get("category")),
                     reason=f"client:{entry.get('reason')}",
-                    quantity=entry["quantity"],
+                    quantity=quantity,
                     timestamp=ctx.received_at,
                 )
             )

@@ -101,11 +101,11 @@ def normalize_event(payload: dict[str, Any], ctx: IngestContext, what: str) -> E
     trace = mapping(contexts.get("trace"))
     location = _location(exceptions)
     last = exceptions[-1] if exceptions else None
-    title = (
-        (f"{last.type}: {last.value}" if last.value else str(last.type))
-        if last
-        else (message or "<no message>")
-    )
+    if last:
+        kind = last.type or "Error"
+        title = f"{kind}: {last.value}" if last.value else kind
+    else:
+        title = message or "<no message>"
     level = text(payload.get("level")) or "error"
     event_id = (
         optional_hex_id(payload.get("event_id") or ctx.envelope_event_id, 32, f"{what} event_id")

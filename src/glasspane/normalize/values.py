@@ -77,10 +77,16 @@ def mapping(value: Any) -> dict[str, Any]:
 def string_tags(value: Any) -> dict[str, str]:
     """Tags as ``{str: str}``; SDKs send a dict or a list of pairs."""
     if isinstance(value, list):
-        value = dict(pair for pair in value if isinstance(pair, list) and len(pair) == 2)
-    if not isinstance(value, dict):
+        pairs: list[Any] = [p for p in value if isinstance(p, list) and len(p) == 2]
+    elif isinstance(value, dict):
+        pairs = list(value.items())
+    else:
         return {}
-    return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items() if v is not None}
+    return {
+        str(k): v if isinstance(v, str) else str(v)
+        for k, v in pairs
+        if v is not None and isinstance(k, (str, int, float, bool))
+    }
 
 
 def sample_rate(*candidates: Any) -> float:

@@ -20,6 +20,15 @@ CHUNK = 256 * 1024
 SUPPORTED = ("gzip", "deflate", "br", "zstd", "identity")
 
 
+#: zstd input is fed in slices this small so that one call's output stays
+#: bounded (a few MiB at most) even for a maximally compressed stream.
+ZSTD_SLICE = 64
+
+
+class _Truncated(Exception):
+    """The compressed stream ended before its end marker."""
+
+
 def _zlib_chunks(body: bytes, wbits: int) -> Iterator[bytes]:
     decoder = zlib.decompressobj(wbits)
     data = body
@@ -27,6 +36,8 @@ def _zlib_chunks(body: bytes, wbits: int) -> Iterator[bytes]:
         yield decoder.decompress(data, CHUNK)
         data = decoder.unconsumed_tail
     yield decoder.flush()
+    if not decoder.eof:
+        raise _Truncated
 
 
 def _gzip(body: bytes) -> Iterator[bytes]:
@@ -42,14 +53,24 @@ def _deflate(body: bytes) -> Iterator[bytes]:
 def _brotli(body: bytes) -> Iterator[bytes]:
     decoder = brotli.Decompressor()
     yield decoder.process(body, output_buffer_limit=CHUNK)
-    while not decoder.is_finished() and not decoder.can_accept_more_data():
-        yield decoder.process(b"", output_buffer_limit=CHUNK)
+    while not decoder.is_finished():
+        chunk = decoder.process(b"", output_buffer_limit=CHUNK)
+        if not chunk:  # all input consumed, no more output, yet no end marker
+            raise _Truncated
+        yield chunk
 
 
 def _zstd(body: bytes) -> Iterator[bytes]:
-    reader = zstandard.ZstdDecompressor().stream_reader(body, read_across_frames=True)
-    while chunk := reader.read(CHUNK):
-        yield chunk
+    decoder = zstandard.ZstdDecompressor().decompressobj()
+    for start in range(0, len(body), ZSTD_SLICE):
+        yield decoder.decompress(body[start : start + ZSTD_SLICE])
+        if decoder.eof:
+            # Further frames may follow (concatenated streams are valid zstd).
+            rest = decoder.unused_data + body[start + ZSTD_SLICE :]
+            if rest:
+                yield from _zstd(rest)
+            return
+    raise _Truncated
 
 
 DECODERS: dict[str, Callable[[bytes], Iterator[bytes]]] = {
@@ -94,6 +115,10 @@ def _bounded(
                 raise _too_large(max_size)
     except (zlib.error, brotli.error, zstandard.ZstdError) as exc:
         raise ProtocolError(f"Body is not valid {name} data: {exc}") from None
+    except _Truncated:
+        raise ProtocolError(
+            f"Body ends before the end of its {name} stream: it was cut short"
+        ) from None
     return bytes(out)
 
 
