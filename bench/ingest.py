@@ -554,17 +554,18 @@ def run_wrk(
         for position in range(thread.skipped, thread.skipped + thread.acked):
             acked[bodies.kinds[thread.first + position % thread.bodies]] += 1
         sample += thread.sample
-        answered = min(thread.skipped + thread.completed, thread.bodies)
+        answered = min(thread.skipped + thread.acked, thread.bodies)
         first_pass += range(thread.first + thread.skipped, thread.first + answered)
     spans = sum(kinds[name].template.span_count * n for name, n in acked.items())
     failures = Counter({s: n for s, n in statuses.items() if not s.startswith("2")})
     failures.update({f"socket {kind}": n for kind, n in run.socket_errors.items()})
     # Read back the traces whose event ids the server echoed in 2xx answers; if it
-    # echoed none that are known, fall back on the bodies among the first completed.
+    # echoed none that are known, fall back on the first bodies sent, as many as
+    # were acknowledged (exact when every answer was 2xx).
     echoed = [bodies.by_event_id[e] for e in sample if e in bodies.by_event_id]
     notes = []
     if not echoed and first_pass:
-        notes.append("read-back samples the first answered bodies: no known event id echoed")
+        notes.append("read-back samples the first bodies sent: the server echoed no known event id")
     traces = [(kinds[bodies.kinds[i]], bodies.trace_ids[i]) for i in echoed or first_pass]
     wrapped = sum(max(0, t.wrapped - t.skipped) for t in run.threads)
     if wrapped:
@@ -648,6 +649,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     kinds = load_kinds(args.fixtures)
     driver, wrk = choose_driver(args.driver)
+    if args.server:
+        require_loopback(target_from_dsn(args.server, args.dsn, None, None).ingest_url)
     with ExitStack() as stack:
         bodies = None
         if driver == "wrk":
@@ -659,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
             target = target_from_dsn(args.server, args.dsn, args.token, pid)
         else:
             target = stack.enter_context(own_server(args.keep_data))
-        require_loopback(target.ingest_url)
+            require_loopback(target.ingest_url)
         print(
             f"sending to {target.ingest_url} for {args.duration:g} s with {driver}"
             f" (server pid {target.pid})"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import random
 import sys
+import threading
+from collections import Counter
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import pytest
@@ -14,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # bench/ is not installed; import it from the checkout
 
+from bench import wrk_driver  # noqa: E402
 from bench.rewrite import (  # noqa: E402
     EnvelopeFormatError,
     EnvelopeTemplate,
@@ -189,3 +193,100 @@ def seconds(value: str | float) -> float:
     if isinstance(value, str):
         return datetime.fromisoformat(value).timestamp()
     return value
+
+
+# -- the wrk driver (bench/wrk_envelopes.lua and bench/wrk_driver.py) ----------------------
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers like glasspane: 200 {"id": ...}, but 503 for every body numbered 7k."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as glasspane
+    received: ClassVar[list[tuple[bytes, str, str]]] = []
+    answered: ClassVar[Counter[int]] = Counter()
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append(
+            (body, self.headers["X-Sentry-Auth"], self.headers["Content-Encoding"])
+        )
+        number = int(body.split(b"-")[1])
+        status, answer = (503, b"{}") if number % 7 == 0 else (200, b'{"id":"%032x"}' % number)
+        self.answered[status] += 1
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.skipif(wrk_driver.find_wrk() is None, reason="wrk is not installed")
+def test_wrk_script_sends_each_body_once_and_counts_statuses(tmp_path: Path) -> None:
+    _Recorder.received.clear()
+    _Recorder.answered.clear()
+    bodies = [b"body-%06d-" % i + b"x" * (i % 50) for i in range(100_000)]
+    (tmp_path / "bodies.bin").write_bytes(b"".join(bodies))
+    (tmp_path / "index.txt").write_text("".join(f"{len(b)}\n" for b in bodies))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cmd = wrk_driver.command(
+            str(wrk_driver.find_wrk()),
+            f"http://127.0.0.1:{server.server_address[1]}/api/1/envelope/",
+            bodies=tmp_path / "bodies.bin",
+            index=tmp_path / "index.txt",
+            threads=2,
+            connections=4,
+            duration_s=1,
+            auth="Sentry sentry_key=k, sentry_version=7",
+            encoding="br",
+            sample=20,
+        )
+        run = wrk_driver.run(cmd, 1, lambda _: None, 1.0, tmp_path / "wrk.out")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    sent = [body for body, _, _ in _Recorder.received]
+    assert len(sent) == len(set(sent)) > 100  # fresh bodies, no repeats
+    assert {(auth, enc) for _, auth, enc in _Recorder.received} == {
+        ("Sentry sentry_key=k, sentry_version=7", "br")
+    }
+    first, second = run.threads
+    assert (first.first, first.bodies, second.first, second.bodies) == (0, 50_000, 50_000, 50_000)
+    # each thread sends its bodies in order from its first one (wrk keeps thread 0's first)
+    for thread in run.threads:
+        start = thread.first + thread.skipped
+        expected = set(bodies[start : start + thread.sent])
+        got = {b for b in sent if thread.first <= int(b.split(b"-")[1]) < thread.first + 50_000}
+        assert got <= expected and len(expected - got) <= 4  # minus those still in flight
+    statuses = first.statuses + second.statuses
+    assert set(statuses) == {"200", "503"}
+    assert run.requests == statuses.total() == sum(t.completed for t in run.threads)
+    assert 0 <= _Recorder.answered[200] - statuses["200"] <= 4
+    assert sum(t.acked for t in run.threads) == statuses["200"]
+    echoed = {int(event_id, 16) for t in run.threads for event_id in t.sample}
+    assert len(echoed) == 40 and all(n % 7 for n in echoed)
+    assert 0 < run.p50_ms <= run.p99_ms <= run.max_ms
+    assert run.cpu_s > 0
+
+
+def test_wrk_done_line_parses() -> None:
+    line = (
+        'glasspane-wrk {"duration_us":10000000,"requests":3,"bytes":99,'
+        '"errors":{"connect":0,"read":1,"write":0,"timeout":2},'
+        '"latency_us":{"p50":1500,"p99":9000,"max":12000},"threads":['
+        '{"first":0,"bodies":5,"issued":3,"completed":2,"acked":1,"wrapped":0,'
+        '"statuses":{"200":1,"429":1},"sample":["ab"]},'
+        '{"first":5,"bodies":5,"issued":1,"completed":1,"acked":1,"wrapped":0,'
+        '"statuses":{"200":1},"sample":[]}]}'
+    )
+    run = wrk_driver.parse("Running 10s test\n" + line + "\n", cpu_s=0.5)
+    assert (run.duration_s, run.requests, run.p50_ms, run.p99_ms) == (10.0, 3, 1.5, 9.0)
+    assert run.socket_errors == {"read": 1, "timeout": 2}
+    assert [t.sent for t in run.threads] == [2, 1]  # wrk does not send thread 0's first
+    assert run.threads[0].statuses == {"200": 1, "429": 1}
+    assert run.output == "Running 10s test"
