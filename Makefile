@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-installed
 NODE_STAMP := tests/node/node_modules/.stamp-installed
 
-.PHONY: run test lint unit e2e bench clean
+.PHONY: run test lint unit e2e bench clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Node.js runs the @sentry/node end-to-end test; install it where it is missing.
-$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
-	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
+# Debian packages the tests drive: Node.js (the @sentry/node test) and wrk
+# (the benchmark's load generator). Installed only where missing.
+system-deps:
+	@missing=""; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && apt-get install -y -qq $$missing; \
+	fi
+
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json | system-deps
 	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
@@ -29,13 +38,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: $(STAMP) $(NODE_STAMP) lint
+test: $(STAMP) system-deps $(NODE_STAMP) lint
 	$(BIN)/python -m pytest -q
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
-bench: $(STAMP)
+bench: $(STAMP) system-deps
 	$(BIN)/python bench/ingest.py
 
 clean:
