@@ -28,6 +28,18 @@ class User:
         return self.email or self.username or self.id or self.ip_address
 
 
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """The user's browser and OS (ua-parser families) and ISO country code."""
+
+    browser: str | None = None
+    os: str | None = None
+    country: str | None = None
+
+
+NO_CLIENT = ClientInfo()
+
+
 @dataclass(slots=True)
 class Project:
     id: int
@@ -59,6 +71,7 @@ class Span:
     environment: str | None = None
     release: str | None = None
     user: User = field(default_factory=User)
+    client: ClientInfo = NO_CLIENT
     sample_rate: float = 1.0
     # Segment-only details (empty on child spans).
     event_id: str | None = None
@@ -130,6 +143,7 @@ class ErrorEvent:
     tags: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     user: User = field(default_factory=User)
+    client: ClientInfo = NO_CLIENT
     release: str | None = None
     environment: str | None = None
     request: dict[str, Any] = field(default_factory=dict)

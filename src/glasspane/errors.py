@@ -7,7 +7,8 @@ to do about it. The web layer maps each class to one HTTP status in one place
 
     GlasspaneError
     ├── ProtocolError            400  the payload does not follow the wire format
-    │   └── EnvelopeError        400  the envelope header or framing is broken
+    │   ├── EnvelopeError        400  the envelope header or framing is broken
+    │   └── QueryError           400  a search query that does not parse, or an unknown key
     ├── ItemError                     one envelope item is invalid (dropped, counted)
     ├── LimitExceeded            413  a size limit was exceeded; names the setting
     ├── AuthError                401  missing or unknown DSN key / admin token
@@ -34,6 +35,10 @@ class ProtocolError(GlasspaneError):
 
 class EnvelopeError(ProtocolError):
     pass
+
+
+class QueryError(ProtocolError):
+    """A search query with a mistake; the message names the column and what was expected."""
 
 
 class ItemError(GlasspaneError):

@@ -102,6 +102,122 @@ def trace(
     click.echo(render_waterfall(data, width=columns, color=sys.stdout.isatty()))
 
 
+def _period_options(func: Any) -> Any:
+    func = click.option("--query", "-q", default="", help="Search query, e.g. service:api")(func)
+    func = click.option("--period", "-p", default="24h", help="15m, 1h, 24h, 7d")(func)
+    return func
+
+
+@cli.command()
+@_period_options
+@click.option("--sort", default="-count", help="Column to sort by; - for descending.")
+@client_options
+def transactions(
+    query: str, period: str, sort: str, server: str | None, token: str | None, data_dir: str | None
+) -> None:
+    """The transactions table: p50, p95, failure rate, throughput, Apdex."""
+    from glasspane.cli.tables import ms, percent, rate, render_table
+
+    answer = Client(server, token, data_dir).request(
+        "GET", "/api/v1/transactions", params={"query": query, "period": period, "sort": sort}
+    )
+    rows = [
+        (
+            t["transaction"],
+            t["service"],
+            ms(t["p50_ms"]),
+            ms(t["p95_ms"]),
+            percent(t["failure_rate"]),
+            rate(t["throughput_per_min"]),
+            f"{t['apdex']:.2f}",
+        )
+        for t in answer["transactions"]
+    ]
+    headers = ("TRANSACTION", "SERVICE", "P50", "P95", "FAILURE RATE", "THROUGHPUT", "APDEX")
+    click.echo(render_table(headers, rows, (False, False, True, True, True, True, True)))
+
+
+@cli.command()
+@_period_options
+@client_options
+def services(
+    query: str, period: str, server: str | None, token: str | None, data_dir: str | None
+) -> None:
+    """Service health: Apdex, error rate and p95 per service."""
+    from glasspane.cli.tables import ms, percent, rate, render_table
+
+    answer = Client(server, token, data_dir).request(
+        "GET", "/api/v1/services", params={"query": query, "period": period}
+    )
+    rows = [
+        (
+            s["service"],
+            f"{s['apdex']:.2f}",
+            percent(s["error_rate"]),
+            ms(s["p95_ms"]),
+            rate(s["throughput_per_min"]),
+        )
+        for s in answer["services"]
+    ]
+    headers = ("SERVICE", "APDEX", "ERROR RATE", "P95", "THROUGHPUT")
+    click.echo(render_table(headers, rows, (False, True, True, True, True)))
+
+
+@cli.command()
+@_period_options
+@click.option("--sort", default="-last_seen", help="[-]last_seen, first_seen, count or users.")
+@click.option("--limit", default=100, show_default=True, help="Issues to show.")
+@client_options
+def issues(
+    query: str,
+    period: str,
+    sort: str,
+    limit: int,
+    server: str | None,
+    token: str | None,
+    data_dir: str | None,
+) -> None:
+    """Errors grouped into issues: events and users in the period, last and first seen."""
+    import time
+
+    from glasspane.cli.listing import issues_table
+
+    answer = Client(server, token, data_dir).request(
+        "GET",
+        "/api/v1/issues",
+        params={"query": query, "period": period, "sort": sort, "limit": limit},
+    )
+    click.echo(issues_table(answer, time.time()))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--issues", "as_issues", is_flag=True, help="List matching issues, not traces.")
+@click.option("--period", "-p", default="24h", help="15m, 1h, 24h, 7d")
+@click.option("--limit", default=50, show_default=True, help="Rows to show.")
+@client_options
+def search(
+    query: str,
+    as_issues: bool,
+    period: str,
+    limit: int,
+    server: str | None,
+    token: str | None,
+    data_dir: str | None,
+) -> None:
+    """Traces (or with --issues, issues) matching QUERY, e.g.
+    'user.email:demo@test.com transaction:uploadDocument timestamp:-15m'."""
+    import time
+
+    from glasspane.cli.listing import issues_table, traces_table
+
+    path = "/api/v1/issues" if as_issues else "/api/v1/traces"
+    params = {"query": query, "period": period, "limit": limit}
+    answer = Client(server, token, data_dir).request("GET", path, params=params)
+    render = issues_table if as_issues else traces_table
+    click.echo(render(answer, time.time()))
+
+
 def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

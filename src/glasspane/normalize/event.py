@@ -7,6 +7,7 @@ from typing import Any
 
 from glasspane.domain import ErrorEvent, ExceptionInfo, Frame, Location
 from glasspane.errors import ItemError
+from glasspane.normalize import enrich
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.fingerprint import fingerprint
 from glasspane.normalize.values import (
@@ -112,6 +113,7 @@ def normalize_event(payload: dict[str, Any], ctx: IngestContext, what: str) -> E
         or uuid.uuid4().hex
     )
     raw_ts = payload.get("timestamp")
+    user = ctx.user(payload.get("user"))
     return ErrorEvent(
         project_id=ctx.project_id,
         event_id=event_id,
@@ -135,7 +137,8 @@ def normalize_event(payload: dict[str, Any], ctx: IngestContext, what: str) -> E
         contexts=contexts,
         tags=string_tags(payload.get("tags")),
         extra=mapping(payload.get("extra")),
-        user=ctx.user(payload.get("user")),
+        user=user,
+        client=enrich.from_event(payload, user.ip_address),
         release=text(payload.get("release")),
         environment=text(payload.get("environment")),
         request=mapping(payload.get("request")),

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from glasspane.domain import Span, User
+from glasspane.domain import NO_CLIENT, Span, User
 from glasspane.errors import ItemError
+from glasspane.normalize import enrich
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.values import (
     hex_id,
@@ -81,6 +82,7 @@ def normalize_span(raw: Any, ctx: IngestContext, what: str) -> Span:
     segment_name = text(attrs.get("sentry.segment.name")) or (name if is_segment else None)
     start = timestamp(raw.get("start_timestamp"), f"{what} start_timestamp")
     end = raw.get("end_timestamp", raw.get("timestamp"))
+    user = _user(attrs, ctx)
     return Span(
         project_id=ctx.project_id,
         trace_id=hex_id(raw.get("trace_id"), 32, f"{what} trace_id"),
@@ -99,7 +101,8 @@ def normalize_span(raw: Any, ctx: IngestContext, what: str) -> Span:
         data=attrs,
         environment=text(attrs.get("sentry.environment")) or text(ctx.dsc.get("environment")),
         release=text(attrs.get("sentry.release")) or text(ctx.dsc.get("release")),
-        user=_user(attrs, ctx),
+        user=user,
+        client=enrich.from_attributes(attrs, user.ip_address) if is_segment else NO_CLIENT,
         sample_rate=sample_rate(ctx.dsc.get("sample_rate"), attrs.get("sentry.sample_rate")),
         platform=text(attrs.get("sentry.platform")),
         sdk={"name": attrs["sentry.sdk.name"], "version": attrs.get("sentry.sdk.version")}

@@ -11,6 +11,7 @@ from typing import Any
 
 from glasspane.domain import Span
 from glasspane.errors import ItemError
+from glasspane.normalize import enrich
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.values import (
     hex_id,
@@ -33,6 +34,7 @@ def normalize_transaction(payload: dict[str, Any], ctx: IngestContext, what: str
     span_id = hex_id(trace.get("span_id"), 16, f"{what} contexts.trace.span_id")
     name = text(payload.get("transaction")) or "<unlabeled transaction>"
     trace_data = mapping(trace.get("data"))
+    user = ctx.user(payload.get("user"))
     segment = Span(
         project_id=ctx.project_id,
         trace_id=trace_id,
@@ -51,7 +53,8 @@ def normalize_transaction(payload: dict[str, Any], ctx: IngestContext, what: str
         data=trace_data,
         environment=text(payload.get("environment")),
         release=text(payload.get("release")),
-        user=ctx.user(payload.get("user")),
+        user=user,
+        client=enrich.from_event(payload, user.ip_address),
         sample_rate=sample_rate(
             ctx.dsc.get("sample_rate"),
             trace.get("client_sample_rate"),
@@ -96,5 +99,6 @@ def _child(raw: Any, segment: Span, what: str) -> Span:
         environment=segment.environment,
         release=segment.release,
         user=segment.user,
+        client=segment.client,
         sample_rate=segment.sample_rate,
     )

@@ -75,7 +75,191 @@ class Store(Protocol):
         """Dropped items summed per project, category and reason."""
         ...
 
+    # -- analytics (transactions are segments that started in the window) ---
+    def transaction_stats(self, window: Window) -> list[TransactionStats]:
+        """One row per (transaction name, service); order unspecified."""
+        ...
+
+    def service_stats(self, window: Window) -> list[ServiceStats]:
+        """One row per service; error rate counts failed or error-carrying ones."""
+        ...
+
+    def trace_summaries(
+        self, window: Window, status: str | None, sort: str, limit: int
+    ) -> list[TraceSummary]:
+        """Traces with a matching transaction; ``sort`` is ``[-]timestamp|duration``."""
+        ...
+
+    def transaction_series(self, window: Window, interval: float) -> list[SeriesPoint]:
+        """Buckets of ``interval`` seconds from the window's start, oldest first."""
+        ...
+
+    def duration_samples(self, window: Window, per_transaction: int) -> list[DurationSample]:
+        """Per transaction, at most ``per_transaction`` samples, by time."""
+        ...
+
+    def impact(self, window: Window) -> ImpactStats:
+        """Affected users and failing transactions, by country, browser and OS."""
+        ...
+
+    # -- issues (aggregates computed from the error rows) -----------------
+    def validate_filter(self, tree: Any) -> None:
+        """:class:`QueryError` naming a key that is neither a search key nor a tag seen
+        in the data (``tree`` is a ``glasspane.query.filters.Filter`` or ``None``)."""
+        ...
+
+    def list_issues(
+        self, window: Window, sort: str, limit: int, buckets: int = 24
+    ) -> list[IssueSummary]:
+        """Issues with a matching event in the window; ``count``/``users``/``series``
+        over those events, the rest over all time. ``sort`` is
+        ``[-]last_seen|first_seen|count|users``; :class:`ProtocolError` for others."""
+        ...
+
+    def get_issue(self, issue_id: int, window: Window, buckets: int = 24) -> IssueSummary | None:
+        """One issue (zero counts when nothing matched in the window); ``None`` if unknown."""
+        ...
+
+    def issue_event(self, issue_id: int, event_id: str | None = None) -> dict[str, Any] | None:
+        """The full event as stored (the latest when ``event_id`` is ``None``)."""
+        ...
+
+    def issue_events(self, issue_id: int, limit: int, offset: int = 0) -> list[IssueEvent]:
+        """The issue's events, newest first."""
+        ...
+
+    def related_issues(self, issue_id: int, limit: int = 20) -> list[RelatedIssue]:
+        """Other issues seen in the same traces, most shared traces first."""
+        ...
+
+    def set_issue_status(self, issue_id: int, status: str) -> bool:
+        """``unresolved``, ``resolved`` or ``ignored``, durably; False if the issue is
+        unknown. A later event on a resolved issue reopens it as regressed."""
+        ...
+
     # -- lifecycle -------------------------------------------------------
     def close(self) -> None:
         """Commit what is queued, then release the database."""
         ...
+
+
+# -- analytics read models ---------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Transactions that started in [start, end) and match ``filter``."""
+
+    start: float
+    end: float
+    filter: Any = None  # glasspane.query.filters.Filter | None
+
+
+@dataclass(slots=True)
+class TransactionStats:
+    transaction: str
+    service: str
+    project_id: int
+    samples: int  # transactions received
+    count: float  # weighted by 1 / sample rate
+    p50_ms: float
+    p95_ms: float
+    failure_rate: float
+    apdex: float
+
+
+@dataclass(slots=True)
+class ServiceStats:
+    service: str
+    samples: int
+    count: float
+    apdex: float
+    error_rate: float
+    p95_ms: float
+
+
+@dataclass(slots=True)
+class TraceSummary:
+    trace_id: str
+    transaction: str | None
+    service: str
+    duration_ms: float
+    status: str
+    user: str | None
+    timestamp: float
+
+
+@dataclass(slots=True)
+class SeriesPoint:
+    timestamp: float  # bucket start
+    samples: int
+    count: float
+    p50_ms: float | None
+    p95_ms: float | None
+    failure_rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DurationSample:
+    transaction: str
+    service: str
+    timestamp: float
+    duration_ms: float
+    failed: bool
+
+
+@dataclass(slots=True)
+class ImpactStats:
+    users: int
+    transactions: int
+    by_country: dict[str, int]
+    by_browser: dict[str, int]
+    by_os: dict[str, int]
+
+
+# -- issue read models -------------------------------------------------------
+@dataclass(slots=True)
+class IssueSummary:
+    """An issue as listed: what it is (from its latest event) and how often it happens."""
+
+    id: int
+    project_id: int
+    title: str
+    type: str | None
+    value: str | None
+    culprit: str | None
+    level: str
+    status: str  # unresolved, resolved or ignored
+    count: int  # matching events in the window
+    users: int  # distinct identities among them
+    first_seen: float  # over all time
+    last_seen: float
+    total: int  # events over all time
+    regressed_at: float | None  # set when a resolved issue got a new event
+    series: list[int] = field(default_factory=list)  # matching events per slice of the window
+
+
+@dataclass(slots=True)
+class IssueEvent:
+    """One event of an issue, as the issue's event list shows it."""
+
+    event_id: str
+    timestamp: float
+    trace_id: str | None
+    span_id: str | None
+    transaction: str | None
+    service: str
+    environment: str | None
+    release: str | None
+    level: str
+    value: str | None
+    identity: str | None  # user id, else email, else IP, else username
+    user: str | None  # display: email, else username, else id, else IP
+
+
+@dataclass(slots=True)
+class RelatedIssue:
+    id: int
+    project_id: int
+    title: str
+    culprit: str | None
+    status: str
+    shared_traces: int

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
 from glasspane.domain import Project
 from glasspane.instance import Instance
+from glasspane.query import performance
 from glasspane.query.traces import get_trace
 from glasspane.web.auth import require_admin
 
@@ -65,3 +66,68 @@ def outcomes(request: Request) -> dict[str, Any]:
             {**asdict(o), "project": names.get(o.project_id)} for o in instance.store.outcomes()
         ]
     }
+
+
+# -- performance views ---------------------------------------------------------
+QueryParam = Query(None, description="Search query, e.g. transaction:uploadDocument")
+PeriodParam = Query(None, description="15m, 1h, 24h (default), 7d")
+
+
+@router.get("/transactions", summary="Per transaction: p50, p95, failure rate, throughput")
+def transactions(
+    request: Request,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+    sort: str = Query("-count", description="A column, - for descending"),
+) -> dict[str, Any]:
+    store = _instance(request).store
+    return performance.transactions(store, performance.window(query, period), sort)
+
+
+@router.get("/transactions/series", summary="Count, p50, p95, failure rate per time bucket")
+def transaction_series(
+    request: Request,
+    transaction: str | None = None,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+    interval: float | None = Query(None, description="Bucket seconds (default period/60)"),
+) -> dict[str, Any]:
+    w = performance.transaction_filter(performance.window(query, period), transaction)
+    return performance.series(_instance(request).store, w, interval)
+
+
+@router.get("/traces", summary="Recent traces matching a query")
+def traces(
+    request: Request,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+    sort: str = Query("-timestamp", description="[-]timestamp or [-]duration"),
+    limit: int = 50,
+) -> dict[str, Any]:
+    w = performance.window(query, period)
+    return performance.traces(_instance(request).store, w, sort, limit)
+
+
+@router.get("/services", summary="Per service: Apdex, error rate, p95, throughput")
+def services(
+    request: Request,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+    sort: str = "service",
+) -> dict[str, Any]:
+    store = _instance(request).store
+    return performance.services(store, performance.window(query, period), sort)
+
+
+@router.get("/regressions", summary="Sustained rises of p95 or failure rate")
+def regressions(
+    request: Request, query: str | None = QueryParam, period: str | None = PeriodParam
+) -> dict[str, Any]:
+    return performance.regressions(_instance(request).store, performance.window(query, period))
+
+
+@router.get("/impact", summary="Affected users and transactions by country, browser, OS")
+def impact(
+    request: Request, query: str | None = QueryParam, period: str | None = PeriodParam
+) -> dict[str, Any]:
+    return performance.impact(_instance(request).store, performance.window(query, period))

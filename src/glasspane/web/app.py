@@ -17,6 +17,7 @@ from glasspane.ingest.cors import IngestCORS, is_ingest_path
 from glasspane.ingest.routes import ROUTES as INGEST_ROUTES
 from glasspane.instance import Instance
 from glasspane.web.api import router as api_router
+from glasspane.web.issues_api import router as issues_router
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def create_api_app(instance: Instance) -> FastAPI:
     )
     app.state.instance = instance
     app.include_router(api_router)
+    app.include_router(issues_router)
     app.add_exception_handler(GlasspaneError, _glasspane_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -49,6 +49,11 @@ def upload():
 
 @app.post("/process")
 def process():
+    if request.args.get("email"):
+        user = {"email": request.args["email"]}
+        if request.args.get("country"):
+            user["geo"] = {"country_code": request.args["country"]}
+        sentry_sdk.set_user(user)
     with sentry_sdk.start_span(op="blockchain.prepare", name="Prepare transaction data"):
         pass
     if request.args.get("fail") == "1":

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from glasspane.domain import ErrorEvent, Location, Outcome, Span, User
+from glasspane.domain import ClientInfo, ErrorEvent, Location, Outcome, Span, User
 from glasspane.store.api import TraceError
 
 SPAN_COLUMNS: tuple[str, ...] = (
@@ -46,6 +46,9 @@ SPAN_COLUMNS: tuple[str, ...] = (
     "request",
     "sdk",
     "received_at",
+    "browser_name",
+    "os_name",
+    "country_code",
 )
 
 ERROR_COLUMNS: tuple[str, ...] = (
@@ -78,6 +81,9 @@ ERROR_COLUMNS: tuple[str, ...] = (
     "tags",
     "contexts",
     "payload",
+    "browser_name",
+    "os_name",
+    "country_code",
 )
 
 OUTCOME_COLUMNS: tuple[str, ...] = ("project_id", "category", "reason", "quantity", "timestamp")
@@ -145,6 +151,9 @@ def span_row(span: Span, received_at: float) -> tuple[Any, ...]:
         _json(span.request),
         _json(span.sdk),
         received_at,
+        span.client.browser,
+        span.client.os,
+        span.client.country,
     )
 
 
@@ -180,6 +189,9 @@ def error_row(event: ErrorEvent, issue_id: int) -> tuple[Any, ...]:
         _json(event.tags),
         _json(event.contexts),
         orjson.dumps(event, default=str).decode(),
+        event.client.browser,
+        event.client.os,
+        event.client.country,
     )
 
 
@@ -235,6 +247,7 @@ def span_from_row(row: Sequence[Any]) -> Span:
         request=_loads(r["request"]),
         sdk=_loads(r["sdk"]),
         platform=r["platform"],
+        client=ClientInfo(r["browser_name"], r["os_name"], r["country_code"]),
     )
 
 

@@ -53,6 +53,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX spans_trace_id ON spans (trace_id)",
         "CREATE INDEX errors_trace_id ON errors (trace_id)",
     ),
+    # User impact: where and on what the user was (user agent and geo, parsed at ingest).
+    (
+        "ALTER TABLE spans ADD COLUMN browser_name VARCHAR",
+        "ALTER TABLE spans ADD COLUMN os_name VARCHAR",
+        "ALTER TABLE spans ADD COLUMN country_code VARCHAR",
+        "ALTER TABLE errors ADD COLUMN browser_name VARCHAR",
+        "ALTER TABLE errors ADD COLUMN os_name VARCHAR",
+        "ALTER TABLE errors ADD COLUMN country_code VARCHAR",
+    ),
+    # Issue workflow: a resolved issue that gets a new event reopens as regressed
+    # (``regressed_at``); who changed the status last and when. The issue page
+    # and its paged events read errors by issue id.
+    (
+        "ALTER TABLE issues ADD COLUMN regressed_at DOUBLE",
+        "ALTER TABLE issues ADD COLUMN status_changed_at DOUBLE",
+        "CREATE INDEX errors_issue_id ON errors (issue_id)",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

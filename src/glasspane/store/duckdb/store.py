@@ -9,20 +9,35 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 from glasspane.domain import Batch, Project, Span
 from glasspane.errors import ConfigError, Conflict, StoreError
-from glasspane.store.api import OutcomeCount, TraceError
-from glasspane.store.duckdb import rows
+from glasspane.store.api import (
+    DurationSample,
+    ImpactStats,
+    IssueEvent,
+    IssueSummary,
+    OutcomeCount,
+    RelatedIssue,
+    SeriesPoint,
+    ServiceStats,
+    TraceError,
+    TraceSummary,
+    TransactionStats,
+    Window,
+)
+from glasspane.store.duckdb import analytics, issues, rows, where
 from glasspane.store.duckdb.schema import migrate
 from glasspane.store.writer import GroupCommitWriter
 
 Conn = duckdb.DuckDBPyConnection
+T = TypeVar("T")
 
 
 def _connect(path: Path) -> Conn:
@@ -98,10 +113,12 @@ class DuckDBStore:
         outcomes = [rows.outcome_row(o) for b in batches for o in b.outcomes]
         new_issues: list[tuple[Any, ...]] = []
         errors = []
+        touched: set[int] = set()
         for batch in batches:
             for event in batch.errors:
                 issue_id = self._issue_id(event.project_id, event.fingerprint, new_issues, now)
                 errors.append(rows.error_row(event, issue_id))
+                touched.add(issue_id)
         try:
             self._insert(conn, "spans", rows.SPAN_COLUMNS, spans)
             self._insert(conn, "errors", rows.ERROR_COLUMNS, errors)
@@ -112,6 +129,7 @@ class DuckDBStore:
                     "VALUES (?, ?, ?, ?)",
                     new_issues,
                 )
+            issues.reopen_resolved(conn, touched - {new[0] for new in new_issues}, now)
         except BaseException:
             for _, project_id, fingerprint, _ in new_issues:
                 self._issue_ids.pop((project_id, fingerprint), None)
@@ -187,6 +205,64 @@ class DuckDBStore:
             )
         ]
 
+    # -- analytics -------------------------------------------------------
+    def _analytics(self, query: Callable[..., T], *args: Any) -> T:
+        cursor = self._db.cursor()
+        try:
+            return query(cursor, *args)
+        except duckdb.Error as exc:
+            raise StoreError(f"The database could not answer: {exc}") from None
+        finally:
+            cursor.close()
+
+    def transaction_stats(self, window: Window) -> list[TransactionStats]:
+        return self._analytics(analytics.transaction_stats, window)
+
+    def service_stats(self, window: Window) -> list[ServiceStats]:
+        return self._analytics(analytics.service_stats, window)
+
+    def trace_summaries(
+        self, window: Window, status: str | None, sort: str, limit: int
+    ) -> list[TraceSummary]:
+        return self._analytics(analytics.trace_summaries, window, status, sort, limit)
+
+    def transaction_series(self, window: Window, interval: float) -> list[SeriesPoint]:
+        return self._analytics(analytics.transaction_series, window, interval)
+
+    def duration_samples(self, window: Window, per_transaction: int) -> list[DurationSample]:
+        return self._analytics(analytics.duration_samples, window, per_transaction)
+
+    def impact(self, window: Window) -> ImpactStats:
+        return self._analytics(analytics.impact, window)
+
     def close(self) -> None:
         self._writer.close()
         self._db.close()
+
+    # -- issues ----------------------------------------------------------
+    def validate_filter(self, tree: Any) -> None:
+        self._analytics(where.check_keys, tree)
+
+    def list_issues(
+        self, window: Window, sort: str, limit: int, buckets: int = 24
+    ) -> list[IssueSummary]:
+        return self._analytics(issues.list_issues, window, sort, limit, buckets)
+
+    def get_issue(self, issue_id: int, window: Window, buckets: int = 24) -> IssueSummary | None:
+        return self._analytics(issues.get_issue, issue_id, window, buckets)
+
+    def issue_event(self, issue_id: int, event_id: str | None = None) -> dict[str, Any] | None:
+        return self._analytics(issues.event_payload, issue_id, event_id)
+
+    def issue_events(self, issue_id: int, limit: int, offset: int = 0) -> list[IssueEvent]:
+        return self._analytics(issues.issue_events, issue_id, limit, offset)
+
+    def related_issues(self, issue_id: int, limit: int = 20) -> list[RelatedIssue]:
+        return self._analytics(issues.related_issues, issue_id, limit)
+
+    def set_issue_status(self, issue_id: int, status: str) -> bool:
+        issues.check_status(status)
+        changed: bool = self._writer.submit(
+            lambda conn: issues.set_status(conn, issue_id, status, time.time())
+        ).result()
+        return changed

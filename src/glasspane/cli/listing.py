@@ -1,0 +1,100 @@
+"""Issues and traces as terminal tables (``glasspane issues``, ``glasspane search``).
+
+Pure: each function takes the JSON of an API answer and returns text. Text
+from events is reduced to one printable line, so a hostile title cannot move
+the cursor; long titles are cut to ``title_width`` characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from glasspane.cli.tables import ms, render_table
+
+_UNPRINTABLE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def cell(value: object, width: int | None = None) -> str:
+    """One line of printable text; ``--`` for nothing; cut with … past ``width``."""
+    if value is None or value == "":
+        return "--"
+    text = _UNPRINTABLE.sub(" ", str(value)).strip()
+    if width is not None and len(text) > width:
+        return text[: max(0, width - 1)] + "…"
+    return text
+
+
+def ago(timestamp: float | None, now: float) -> str:
+    """``42s ago``, ``5m ago``, ``3h ago``, ``2d ago``."""
+    if timestamp is None:
+        return "--"
+    seconds = max(0.0, now - timestamp)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return f"{int(seconds)}s ago"
+
+
+def sparkline(series: list[int] | None) -> str:
+    """Counts as block characters, scaled to the largest; blank for none."""
+    if not series:
+        return ""
+    top = max(series)
+    if top == 0:
+        return " " * len(series)
+    return "".join(" " if n == 0 else _SPARK[min(7, (n * 8 - 1) // top)] for n in series)
+
+
+def _status(issue: Mapping[str, Any]) -> str:
+    status = str(issue.get("status") or "")
+    return f"{status} (regressed)" if issue.get("regressed") else status
+
+
+def issues_table(answer: Mapping[str, Any], now: float, title_width: int = 60) -> str:
+    """``GET /api/v1/issues`` as a table, in the order the server sorted it."""
+    rows = [
+        (
+            str(i["id"]),
+            cell(i.get("level")),
+            _status(i),
+            str(i["count"]),
+            str(i["users"]),
+            ago(i.get("last_seen"), now),
+            ago(i.get("first_seen"), now),
+            cell(i.get("project")),
+            sparkline(i.get("series")),
+            cell(i.get("title"), title_width),
+        )
+        for i in answer.get("issues", [])
+    ]
+    headers = (
+        "ID", "LEVEL", "STATUS", "EVENTS", "USERS", "LAST SEEN", "FIRST SEEN", "PROJECT",
+        "TREND", "TITLE",
+    )  # fmt: skip
+    right = (True, False, False, True, True, True, True, False, False, False)
+    if not rows:
+        return "No issues match."
+    return render_table(headers, rows, right)
+
+
+def traces_table(answer: Mapping[str, Any], now: float) -> str:
+    """``GET /api/v1/traces`` as a table."""
+    rows = [
+        (
+            cell(t.get("trace_id")),
+            cell(t.get("transaction"), 40),
+            cell(t.get("service"), 24),
+            ms(t.get("duration_ms")),
+            cell(t.get("status")),
+            cell(t.get("user"), 32),
+            ago(t.get("timestamp"), now),
+        )
+        for t in answer.get("traces", [])
+    ]
+    headers = ("TRACE", "TRANSACTION", "SERVICE", "DURATION", "STATUS", "USER", "STARTED")
+    if not rows:
+        return "No traces match."
+    return render_table(headers, rows, (False, False, False, True, False, False, True))

@@ -1,0 +1,322 @@
+"""Sustained regressions of one transaction: its p95 latency or failure rate.
+
+DESIGN.md ("Semantics" → "Regressions"): a row appears when, with at least
+``min_samples`` samples on each side, the metric after a change point stays at
+≥ ``factor`` × its value before it until the end of the period; ``started_at``
+is that change point and ``change_pct`` = (after − before) / before × 100.
+This module is pure: samples in, rows out, no I/O.
+
+How a change point is found, per metric:
+
+1. **Candidates** are the boundaries of ``buckets`` equal time buckets over
+   [start, end) that leave ``min_samples`` samples on each side.
+2. **Score.** Each candidate gets a two-segment z statistic: the difference of
+   the segment means of a per-sample value, over the pooled variance of the
+   whole range (the score test). For failures the value is 0/1, and this *is*
+   the two-proportion z-test. For latency the value is log(1 + duration_ms):
+   latency changes are multiplicative and durations are close to lognormal, so
+   the log mean moves with every quantile, is far less noisy than a p95, and a
+   few outliers cannot dominate it. The pooled (not within-segment) variance
+   keeps the statistic finite on noise-free data (a clean step scores √n).
+3. **Rows** need ``z ≥ MIN_Z`` and the *reported* metric (p95, or the rate) on
+   each side to rise by ``factor``: after ≥ factor × before, and, for failure
+   rates, by at least ``MIN_FAILURE_RATE_RISE`` (so 0 → 1 failure is no row).
+   MIN_Z is 4, not 3: a candidate is the best of up to ``buckets − 1``, and a
+   low failure rate's binomial tail is heavier than the normal one, so with 3
+   stable 2% traffic gave a spurious "regression" in the last buckets about
+   once in 25 periods. A real step (1% → 12% over 30 samples, or 2 s → 12 s)
+   scores 5 and up.
+4. **Sustained.** The change holds only if no stretch after it (between two
+   bucket boundaries, ``min_samples`` or more, with as many outside it) is both
+   significantly lower than the rest of the after-segment (z ≥ MIN_Z) and
+   below factor × before. This rejects spikes that end before the period does,
+   and dips back to normal in the middle.
+5. Candidates are tried strongest first and the first that passes is the row,
+   so an earlier transient cannot hide a later sustained step.
+
+Roads not taken:
+
+- *Per-chunk point estimates* for "sustained" (each chunk of ``min_samples``
+  must show ≥ factor × before): at 12% failures a 30-sample chunk has none
+  2% of the time, so with 20 chunks a third of real steps would be dropped.
+  The stretch test above asks for evidence of a return, not for every chunk to
+  look bad.
+- *Scanning p95 itself* for the change point: a p95 needs many samples per
+  side and is a step function of the data; the log mean locates the same
+  step with less noise, and p95 is still what is reported and compared.
+- *Rank statistics* (Mann-Whitney), PELT or binary segmentation: more robust or
+  more general, but O(n log n) per candidate or a penalty to tune; one change
+  per metric and period is what the API shows.
+- *A before value of 0* (a p95 of 0 ms, or no failures before): change_pct
+  would be infinite, which JSON cannot carry and a sort cannot rank, so there
+  is no row. Reporting it needs ``change_pct: float | None`` in the contract.
+
+Where empty buckets make several boundaries fall between the same two samples,
+the latest is used: the change started no later than the first sample after it.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Protocol
+
+P95 = "p95"
+FAILURE_RATE = "failure_rate"
+#: The z a change (and a return to normal) must reach; see the module docstring.
+MIN_Z = 4.0
+#: The least absolute rise of a failure rate that counts: one percentage point.
+MIN_FAILURE_RATE_RISE = 0.01
+#: How far above a threshold a failure rate must be, in standard errors, to count
+#: as still above it when deciding whether a rise has ended.
+LEVEL_Z = 2.0
+_RATE_EPSILON = 1e-12  # 0.03 − 0.02 is 0.00999...; a rise of exactly 1 pp counts
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One transaction event: when it started (epoch s), how long it took, if it failed."""
+
+    timestamp: float
+    duration_ms: float
+    failed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Regression:
+    """A sustained rise: ``before``/``after`` are p95 in ms or rates in [0, 1]."""
+
+    metric: str
+    before: float
+    after: float
+    change_pct: float
+    started_at: float
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """The q-quantile (0 ≤ q ≤ 1) of ascending values, interpolating linearly.
+
+    The same as numpy's default method and DuckDB's ``quantile_cont``.
+    Raises ValueError on an empty sequence.
+    """
+    if not sorted_values:
+        raise ValueError("percentile of no values")
+    position = (len(sorted_values) - 1) * q
+    lo = math.floor(position)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    low = sorted_values[lo]
+    return low + (position - lo) * (sorted_values[hi] - low)
+
+
+def find_regressions(
+    samples: Sequence[Sample],
+    start: float,
+    end: float,
+    buckets: int = 60,
+    min_samples: int = 30,
+    factor: float = 1.5,
+) -> list[Regression]:
+    """The sustained regressions of one transaction in [start, end).
+
+    At most one row per metric, p95 first. Samples may come in any order;
+    those outside the period or with a non-finite duration are ignored.
+    Raises ValueError on a period or parameters that cannot be searched.
+    """
+    _check_arguments(start, end, buckets, min_samples, factor)
+    window = sorted(
+        (s for s in samples if start <= s.timestamp < end and math.isfinite(s.duration_ms)),
+        key=lambda s: s.timestamp,
+    )
+    if len(window) < 2 * min_samples:
+        return []
+    cuts = _cuts([s.timestamp for s in window], start, end, buckets)
+    all_series: tuple[_Series, ...] = (_LatencySeries(window), _FailureSeries(window))
+    found = (_find(series, cuts, factor, min_samples) for series in all_series)
+    return [row for row in found if row is not None]
+
+
+def _check_arguments(
+    start: float, end: float, buckets: int, min_samples: int, factor: float
+) -> None:
+    if not end > start:
+        raise ValueError(f"regressions need end > start, got start={start} end={end}")
+    if buckets < 2:
+        raise ValueError(f"regressions need at least 2 buckets, got {buckets}")
+    if min_samples < 1:
+        raise ValueError(f"min_samples must be at least 1, got {min_samples}")
+    if not factor > 1:
+        raise ValueError(f"factor must be above 1, got {factor}")
+
+
+Range = tuple[int, int]
+"""Sample indices [lo, hi) into the time-ordered window."""
+
+
+class _Series(Protocol):
+    """One metric over the time-ordered window, as the change-point search sees it."""
+
+    metric: str
+    min_rise: float  # the least absolute rise that counts
+    size: int  # samples in the window
+
+    def contrast(self, inner: Range, outer: Range) -> float:
+        """z for "inner is higher than the rest of outer": negative when lower, 0 when
+        there is no telling. ``inner`` lies in ``outer`` and leaves samples outside it."""
+        ...
+
+    def level(self, lo: int, hi: int) -> float:
+        """The reported metric over samples [lo, hi)."""
+        ...
+
+    def below(self, lo: int, hi: int, threshold: float) -> bool:
+        """Whether samples [lo, hi) are back under ``threshold``, as far as noise allows."""
+        ...
+
+
+class _LatencySeries:
+    """p95 in ms, located by the mean of log(1 + ms); negative durations count as 0."""
+
+    metric = P95
+    min_rise = 0.0
+
+    def __init__(self, window: Sequence[Sample]) -> None:
+        self._durations = [s.duration_ms for s in window]
+        logs = [math.log1p(max(d, 0.0)) for d in self._durations]
+        centre = statistics.median(logs)  # identical durations then sum to exactly 0
+        self._sums = list(accumulate((x - centre for x in logs), initial=0.0))
+        self._squares = list(accumulate(((x - centre) ** 2 for x in logs), initial=0.0))
+        self.size = len(logs)
+        self._p95: dict[Range, float] = {}
+
+    def contrast(self, inner: Range, outer: Range) -> float:
+        """Difference of log means over the pooled variance of all of ``outer``."""
+        (a, b), (lo, hi) = inner, outer
+        n_in, n_out = b - a, (hi - lo) - (b - a)
+        sum_in = self._sums[b] - self._sums[a]
+        sum_all = self._sums[hi] - self._sums[lo]
+        variance = (self._squares[hi] - self._squares[lo]) / (hi - lo) - (sum_all / (hi - lo)) ** 2
+        if variance <= 0:
+            return 0.0
+        difference = sum_in / n_in - (sum_all - sum_in) / n_out
+        return difference / math.sqrt(variance * (1 / n_in + 1 / n_out))
+
+    def level(self, lo: int, hi: int) -> float:
+        # Cached: each candidate change point re-examines the same stretches.
+        if (lo, hi) not in self._p95:
+            self._p95[lo, hi] = percentile(sorted(self._durations[lo:hi]), 0.95)
+        return self._p95[lo, hi]
+
+    def below(self, lo: int, hi: int, threshold: float) -> bool:
+        """The p95 itself: at ``min_samples`` or more it is steady enough against a
+        1.5× threshold, and latency steps worth a row are large."""
+        return self.level(lo, hi) < threshold
+
+
+class _FailureSeries:
+    """The failure rate, located by the binomial likelihood ratio."""
+
+    metric = FAILURE_RATE
+    min_rise = MIN_FAILURE_RATE_RISE
+
+    def __init__(self, window: Sequence[Sample]) -> None:
+        self._failures = list(accumulate((int(s.failed) for s in window), initial=0))
+        self.size = len(window)
+
+    def contrast(self, inner: Range, outer: Range) -> float:
+        """Signed root of the likelihood-ratio (G-test) statistic of the two rates."""
+        (a, b), (lo, hi) = inner, outer
+        k_in, n_in = self._failures[b] - self._failures[a], b - a
+        k_all, n_all = self._failures[hi] - self._failures[lo], hi - lo
+        k_out, n_out = k_all - k_in, n_all - n_in
+        statistic = 2 * (
+            _log_likelihood(k_in, n_in)
+            + _log_likelihood(k_out, n_out)
+            - _log_likelihood(k_all, n_all)
+        )
+        root = math.sqrt(max(statistic, 0.0))
+        return root if k_in * n_out >= k_out * n_in else -root
+
+    def level(self, lo: int, hi: int) -> float:
+        return (self._failures[hi] - self._failures[lo]) / (hi - lo)
+
+    def below(self, lo: int, hi: int, threshold: float) -> bool:
+        """Not significantly above ``threshold`` (one-sided z < LEVEL_Z): at 1%, 200
+        samples show 3 failures or more a third of the time, above 1.5 × 1%."""
+        spread = math.sqrt(max(threshold * (1 - threshold), 0.0) / (hi - lo))
+        return self.level(lo, hi) < threshold + LEVEL_Z * spread
+
+
+def _log_likelihood(failures: int, n: int) -> float:
+    """Binomial log-likelihood of ``failures`` in ``n`` at their own rate (0 · log 0 = 0)."""
+    return sum(c * math.log(c / n) for c in (failures, n - failures) if c)
+
+
+def _cuts(
+    timestamps: Sequence[float], start: float, end: float, buckets: int
+) -> list[tuple[int, float]]:
+    """Each bucket boundary as (index of the first sample at or after it, its time).
+
+    Boundaries that fall between the same two samples keep the latest time.
+    """
+    width = (end - start) / buckets
+    by_index: dict[int, float] = {}
+    for k in range(1, buckets):
+        boundary = start + k * width
+        by_index[bisect_left(timestamps, boundary)] = boundary
+    return sorted(by_index.items())
+
+
+def _find(
+    series: _Series, cuts: list[tuple[int, float]], factor: float, min_samples: int
+) -> Regression | None:
+    """The strongest candidate that rises by ``factor`` and stays there, if any."""
+    n = series.size
+    for index, time in _candidates(series, cuts, min_samples):
+        before, after = series.level(0, index), series.level(index, n)
+        if not _rises(before, after, factor, series.min_rise):
+            continue
+        edges = [index, *(i for i, _ in cuts if index < i < n), n]
+        if _sustained(series, edges, factor * before, min_samples):
+            change_pct = (after - before) / before * 100
+            return Regression(series.metric, before, after, change_pct, time)
+    return None
+
+
+def _candidates(
+    series: _Series, cuts: list[tuple[int, float]], min_samples: int
+) -> list[tuple[int, float]]:
+    """Cuts with ``min_samples`` on each side and a significant rise, strongest first."""
+    n = series.size
+    scored = [
+        (series.contrast((index, n), (0, n)), index, time)
+        for index, time in cuts
+        if min_samples <= index <= n - min_samples
+    ]
+    scored.sort(key=lambda candidate: -candidate[0])
+    return [(index, time) for z, index, time in scored if z >= MIN_Z]
+
+
+def _rises(before: float, after: float, factor: float, min_rise: float) -> bool:
+    """Whether ``after`` is a rise worth a row; never for a ``before`` of 0 (no finite %)."""
+    return before > 0 and after >= factor * before and after - before >= min_rise - _RATE_EPSILON
+
+
+def _sustained(series: _Series, edges: list[int], threshold: float, min_samples: int) -> bool:
+    """False when a stretch between two edges is significantly lower than the rest
+    of [edges[0], edges[-1]) and back below ``threshold``.
+
+    Stretches and the rest both need ``min_samples``; ``edges`` ascend.
+    """
+    lo, hi = edges[0], edges[-1]
+    for position, a in enumerate(edges):
+        for b in edges[position + 1 :]:
+            if b - a < min_samples or (hi - lo) - (b - a) < min_samples:
+                continue
+            dropped = series.contrast((a, b), (lo, hi)) <= -MIN_Z
+            if dropped and series.below(a, b, threshold):
+                return False
+    return True

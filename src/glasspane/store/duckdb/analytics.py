@@ -1,0 +1,181 @@
+"""Performance analytics over the ``spans`` table: SQL for the DuckDB store.
+
+Segments (``is_segment``) are the transactions. Counts are weighted by 1 /
+sample rate; percentiles, rates and Apdex are per sample (DESIGN.md). Exact
+percentiles: ``quantile_cont`` interpolates linearly between order statistics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from glasspane.domain import NON_FAILING_STATUSES
+from glasspane.store.api import (
+    DurationSample,
+    ImpactStats,
+    SeriesPoint,
+    ServiceStats,
+    TraceSummary,
+    TransactionStats,
+    Window,
+)
+from glasspane.store.duckdb.where import compile_spans
+
+Cursor = duckdb.DuckDBPyConnection
+
+_OK = ", ".join(f"'{s}'" for s in sorted(NON_FAILING_STATUSES))
+FAILED = f"(status NOT IN ({_OK}))"
+APDEX = (
+    "(count(*) FILTER (WHERE duration_ms <= apdex_t)"
+    " + count(*) FILTER (WHERE duration_ms > apdex_t AND duration_ms <= 4 * apdex_t) / 2.0)"
+    " / count(*)"
+)
+
+
+def _segments(window: Window) -> tuple[str, list[Any]]:
+    """A subquery of the window's transactions, with their project's Apdex T."""
+    where, params = compile_spans(window.filter)
+    sql = (
+        "(SELECT s.*, p.apdex_threshold_ms AS apdex_t FROM spans s "
+        "JOIN projects p ON p.id = s.project_id "
+        f"WHERE s.is_segment AND s.start_ts >= ? AND s.start_ts < ? AND {where})"
+    )
+    return sql, [window.start, window.end, *params]
+
+
+def transaction_stats(cur: Cursor, window: Window) -> list[TransactionStats]:
+    segments, params = _segments(window)
+    rows = cur.execute(
+        f"""SELECT "transaction", service, min(project_id), count(*), sum(1.0 / sample_rate),
+                   quantile_cont(duration_ms, 0.5), quantile_cont(duration_ms, 0.95),
+                   avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END), {APDEX}
+            FROM {segments} GROUP BY "transaction", service""",
+        params,
+    ).fetchall()
+    return [TransactionStats(*row) for row in rows]
+
+
+def service_stats(cur: Cursor, window: Window) -> list[ServiceStats]:
+    segments, params = _segments(window)
+    rows = cur.execute(
+        f"""WITH tx AS (SELECT * FROM {segments}),
+                 errs AS (SELECT DISTINCT project_id, trace_id FROM errors
+                          WHERE trace_id IN (SELECT trace_id FROM tx))
+            SELECT service, count(*), sum(1.0 / sample_rate), {APDEX},
+                   avg(CASE WHEN {FAILED} OR errs.trace_id IS NOT NULL THEN 1.0 ELSE 0.0 END),
+                   quantile_cont(duration_ms, 0.95)
+            FROM tx LEFT JOIN errs USING (project_id, trace_id)
+            GROUP BY service""",
+        params,
+    ).fetchall()
+    return [ServiceStats(*row) for row in rows]
+
+
+TRACE_SORTS = {
+    "timestamp": "start_ts",
+    "duration": "duration_ms",
+    "duration_ms": "duration_ms",
+}
+
+
+def trace_summaries(
+    cur: Cursor, window: Window, status: str | None, sort: str, limit: int
+) -> list[TraceSummary]:
+    """One row per trace with a matching transaction in the window.
+
+    Each row is described by the trace's earliest matching transaction; its
+    duration and status are the whole trace's.
+    """
+    segments, params = _segments(window)
+    descending = sort.startswith("-")
+    order = TRACE_SORTS[sort.lstrip("-")]
+    status_sql = "" if status is None else "WHERE trace_status = ?"
+    rows = cur.execute(
+        f"""WITH m AS (
+                SELECT trace_id, arg_min("transaction", start_ts) AS tx,
+                       arg_min(service, start_ts) AS service,
+                       arg_min(coalesce(user_email, user_username, user_id, user_ip),
+                               start_ts) AS who
+                FROM {segments} GROUP BY trace_id),
+            whole AS (
+                SELECT trace_id, min(start_ts) AS start_ts,
+                       (max(end_ts) - min(start_ts)) * 1000.0 AS duration_ms,
+                       bool_or({FAILED}) AS failed
+                FROM spans WHERE trace_id IN (SELECT trace_id FROM m) GROUP BY trace_id),
+            errs AS (SELECT DISTINCT trace_id FROM errors
+                     WHERE trace_id IN (SELECT trace_id FROM m)),
+            rows AS (
+                SELECT m.trace_id, m.tx, m.service, whole.duration_ms,
+                       CASE WHEN whole.failed OR errs.trace_id IS NOT NULL
+                            THEN 'error' ELSE 'ok' END AS trace_status,
+                       m.who, whole.start_ts
+                FROM m JOIN whole USING (trace_id) LEFT JOIN errs USING (trace_id))
+            SELECT * FROM rows {status_sql}
+            ORDER BY {order} {"DESC" if descending else "ASC"}, trace_id LIMIT ?""",
+        [*params, *([status] if status else []), limit],
+    ).fetchall()
+    return [TraceSummary(*row) for row in rows]
+
+
+def transaction_series(cur: Cursor, window: Window, interval: float) -> list[SeriesPoint]:
+    """Per bucket of ``interval`` seconds from the window's start; empty buckets omitted."""
+    segments, params = _segments(window)
+    rows = cur.execute(
+        f"""SELECT ? + floor((start_ts - ?) / ?) * ? AS bucket, count(*),
+                   sum(1.0 / sample_rate), quantile_cont(duration_ms, 0.5),
+                   quantile_cont(duration_ms, 0.95),
+                   avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END)
+            FROM {segments} GROUP BY bucket ORDER BY bucket""",
+        [window.start, window.start, interval, interval, *params],
+    ).fetchall()
+    return [SeriesPoint(*row) for row in rows]
+
+
+def duration_samples(cur: Cursor, window: Window, per_transaction: int) -> list[DurationSample]:
+    """Each transaction's samples (at most ``per_transaction``, evenly thinned)."""
+    segments, params = _segments(window)
+    rows = cur.execute(
+        f"""SELECT "transaction", service, start_ts, duration_ms, {FAILED}
+            FROM (SELECT *, row_number() OVER (PARTITION BY "transaction", service
+                                               ORDER BY hash(span_id)) AS n,
+                         count(*) OVER (PARTITION BY "transaction", service) AS total
+                  FROM {segments})
+            WHERE n <= ? ORDER BY "transaction", service, start_ts""",
+        [*params, per_transaction],
+    ).fetchall()
+    return [DurationSample(*row) for row in rows]
+
+
+IDENTITY = "coalesce(user_id, user_email, user_ip, user_username)"
+
+
+def impact(cur: Cursor, window: Window) -> ImpactStats:
+    """Users and transactions among failing transactions and error events."""
+    segments, params = _segments(window)
+    where, err_params = compile_spans(window.filter)
+    affected = f"""
+        SELECT {IDENTITY} AS who, browser_name, os_name, country_code, 1 AS is_tx
+        FROM {segments} WHERE {FAILED}
+        UNION ALL
+        SELECT {IDENTITY}, browser_name, os_name, country_code, 0
+        FROM errors WHERE "timestamp" >= ? AND "timestamp" < ?"""
+    base = [*params, window.start, window.end]
+    del where, err_params  # error events are filtered by time only until search lands
+    users, transactions = cur.execute(
+        f"SELECT count(DISTINCT who), coalesce(sum(is_tx), 0) FROM ({affected})", base
+    ).fetchone() or (0, 0)
+
+    def by(column: str) -> dict[str, int]:
+        rows = cur.execute(
+            f"""SELECT {column}, count(DISTINCT who) FROM ({affected})
+                WHERE {column} IS NOT NULL AND who IS NOT NULL
+                GROUP BY {column} ORDER BY 2 DESC, 1""",
+            base,
+        ).fetchall()
+        return {str(key): int(n) for key, n in rows}
+
+    return ImpactStats(
+        int(users), int(transactions), by("country_code"), by("browser_name"), by("os_name")
+    )

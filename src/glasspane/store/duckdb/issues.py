@@ -1,0 +1,198 @@
+"""Issues over the ``errors`` table: SQL for the DuckDB store.
+
+An issue's aggregates are computed from its event rows, never kept as
+counters (DESIGN.md): ``count`` and ``users`` over the events that match the
+window and query, ``first_seen``/``last_seen``/``total`` and the shown title,
+type, value, culprit and level (the latest event's) over all its events.
+Each function takes a cursor; writes run on the writer's connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import orjson
+
+from glasspane.errors import ProtocolError
+from glasspane.store.api import IssueEvent, IssueSummary, RelatedIssue, Window
+from glasspane.store.duckdb.where import check_keys, compile_errors
+
+Cursor = duckdb.DuckDBPyConnection
+
+#: One identity per event: user id, else email, else IP, else username.
+IDENTITY = "coalesce(user_id, user_email, user_ip, user_username)"
+STATUSES = ("unresolved", "resolved", "ignored")
+SORTS = {
+    "last_seen": "w.last_seen",
+    "first_seen": "w.first_seen",
+    "count": "m.n",
+    "users": "m.users",
+}
+DEFAULT_SORT = "-last_seen"
+
+_SUMMARY = """
+    WITH m AS (
+        SELECT issue_id, count(*) AS n, count(DISTINCT {identity}) AS users
+        FROM errors WHERE "timestamp" >= ? AND "timestamp" < ? AND {where} {only}
+        GROUP BY issue_id),
+    w AS (
+        SELECT issue_id, min("timestamp") AS first_seen, max("timestamp") AS last_seen,
+               count(*) AS total, arg_max(title, "timestamp") AS title,
+               arg_max(type, "timestamp") AS type, arg_max(value, "timestamp") AS value,
+               arg_max(culprit, "timestamp") AS culprit, arg_max(level, "timestamp") AS level
+        FROM errors WHERE issue_id IN (SELECT issue_id FROM m) GROUP BY issue_id)
+    SELECT i.id, i.project_id, w.title, w.type, w.value, w.culprit, w.level, i.status,
+           m.n, m.users, w.first_seen, w.last_seen, w.total, i.regressed_at
+    FROM m JOIN w USING (issue_id) JOIN issues i ON i.id = m.issue_id
+"""
+
+
+def sort_clause(sort: str) -> str:
+    """``[-]last_seen|first_seen|count|users`` as ``ORDER BY`` terms; 400 for anything else."""
+    column = SORTS.get(sort.lstrip("-"))
+    if column is None or sort.count("-") > 1:
+        choices = ", ".join(SORTS)
+        raise ProtocolError(f"sort {sort!r} is not one of {choices} (prefix - for descending)")
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    return f"{column} {direction}, i.id DESC"
+
+
+def list_issues(
+    cur: Cursor, window: Window, sort: str, limit: int, buckets: int
+) -> list[IssueSummary]:
+    """Issues with at least one matching event in the window, sorted, with a count series."""
+    check_keys(cur, window.filter)
+    where, params = compile_errors(window.filter)
+    sql = _SUMMARY.format(identity=IDENTITY, where=where, only="")
+    rows = cur.execute(
+        f"{sql} ORDER BY {sort_clause(sort)} LIMIT ?", [window.start, window.end, *params, limit]
+    ).fetchall()
+    issues = [_summary(row) for row in rows]
+    _add_series(cur, issues, window, buckets)
+    return issues
+
+
+def get_issue(cur: Cursor, issue_id: int, window: Window, buckets: int) -> IssueSummary | None:
+    """One issue; its counts are over the window (zero when it had no event there)."""
+    check_keys(cur, window.filter)
+    where, params = compile_errors(window.filter)
+    sql = _SUMMARY.format(identity=IDENTITY, where=where, only="AND issue_id = ?")
+    row = cur.execute(sql, [window.start, window.end, *params, issue_id]).fetchone()
+    if row is None:
+        row = _idle_issue(cur, issue_id)
+        if row is None:
+            return None
+    issue = _summary(row)
+    _add_series(cur, [issue], window, buckets)
+    return issue
+
+
+def _idle_issue(cur: Cursor, issue_id: int) -> tuple[Any, ...] | None:
+    """An issue without events in the window: all-time facts, zero counts."""
+    sql = _SUMMARY.format(identity=IDENTITY, where="TRUE", only="AND issue_id = ?")
+    row = cur.execute(sql, [float("-inf"), float("inf"), issue_id]).fetchone()
+    if row is None:
+        return None
+    return (*row[:8], 0, 0, *row[10:])
+
+
+def _summary(row: tuple[Any, ...]) -> IssueSummary:
+    return IssueSummary(*row[:14])
+
+
+def _add_series(cur: Cursor, issues: list[IssueSummary], window: Window, buckets: int) -> None:
+    """Matching events per equal slice of the window, oldest slice first."""
+    if not issues or buckets <= 0:
+        return
+    width = (window.end - window.start) / buckets
+    where, params = compile_errors(window.filter)
+    rows = cur.execute(
+        f"""SELECT issue_id, least(floor(("timestamp" - ?) / ?), ? - 1)::INTEGER, count(*)
+            FROM errors WHERE issue_id IN (SELECT unnest(?::BIGINT[]))
+              AND "timestamp" >= ? AND "timestamp" < ? AND {where}
+            GROUP BY ALL""",
+        [window.start, width, buckets, [i.id for i in issues], window.start, window.end, *params],
+    ).fetchall()
+    by_id = {i.id: i for i in issues}
+    for issue in issues:
+        issue.series = [0] * buckets
+    for issue_id, bucket, count in rows:
+        by_id[issue_id].series[bucket] = int(count)
+
+
+def event_payload(cur: Cursor, issue_id: int, event_id: str | None) -> dict[str, Any] | None:
+    """The full stored event (``event_id``, else the issue's latest); ``None`` if unknown."""
+    if event_id is None:
+        row = cur.execute(
+            'SELECT payload FROM errors WHERE issue_id = ? ORDER BY "timestamp" DESC, '
+            "received_at DESC, event_id LIMIT 1",
+            [issue_id],
+        ).fetchone()
+    else:
+        row = cur.execute(
+            "SELECT payload FROM errors WHERE issue_id = ? AND event_id = ? LIMIT 1",
+            [issue_id, event_id],
+        ).fetchone()
+    if row is None or not row[0]:
+        return None
+    payload: dict[str, Any] = orjson.loads(row[0])
+    return payload
+
+
+def issue_events(cur: Cursor, issue_id: int, limit: int, offset: int) -> list[IssueEvent]:
+    """The issue's events, newest first, ``limit`` from ``offset``."""
+    rows = cur.execute(
+        f"""SELECT event_id, "timestamp", trace_id, span_id, "transaction", service,
+                   environment, release, level, value, {IDENTITY},
+                   coalesce(user_email, user_username, user_id, user_ip)
+            FROM errors WHERE issue_id = ?
+            ORDER BY "timestamp" DESC, received_at DESC, event_id LIMIT ? OFFSET ?""",
+        [issue_id, limit, offset],
+    ).fetchall()
+    return [IssueEvent(*row) for row in rows]
+
+
+def related_issues(cur: Cursor, issue_id: int, limit: int) -> list[RelatedIssue]:
+    """Other issues with events in the traces of this one, most shared traces first."""
+    rows = cur.execute(
+        """WITH traces AS (SELECT DISTINCT trace_id FROM errors
+                           WHERE issue_id = ? AND trace_id IS NOT NULL)
+           SELECT e.issue_id, i.project_id, arg_max(e.title, e."timestamp"),
+                  arg_max(e.culprit, e."timestamp"), i.status, count(DISTINCT e.trace_id)
+           FROM errors e JOIN issues i ON i.id = e.issue_id
+           WHERE e.trace_id IN (SELECT trace_id FROM traces) AND e.issue_id <> ?
+           GROUP BY e.issue_id, i.project_id, i.status
+           ORDER BY 6 DESC, 1 LIMIT ?""",
+        [issue_id, issue_id, limit],
+    ).fetchall()
+    return [RelatedIssue(*row) for row in rows]
+
+
+# -- writes (on the writer's connection, inside its transaction) ----------------------
+
+
+def check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise ProtocolError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+
+
+def set_status(conn: Cursor, issue_id: int, status: str, now: float) -> bool:
+    """Set an issue's status; clears the regressed mark. False if the issue is unknown."""
+    check_status(status)
+    row = conn.execute(
+        "UPDATE issues SET status = ?, status_changed_at = ?, regressed_at = NULL "
+        "WHERE id = ? RETURNING id",
+        [status, now, issue_id],
+    ).fetchone()
+    return row is not None
+
+
+def reopen_resolved(conn: Cursor, issue_ids: set[int], now: float) -> None:
+    """A new event on a resolved issue reopens it, marked regressed."""
+    if issue_ids:
+        conn.execute(
+            "UPDATE issues SET status = 'unresolved', regressed_at = ?, status_changed_at = ? "
+            "WHERE status = 'resolved' AND id IN (SELECT unnest(?::BIGINT[]))",
+            [now, now, sorted(issue_ids)],
+        )

@@ -1,0 +1,76 @@
+"""Issues under ``/api/v1/issues`` (admin token required)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from glasspane.instance import Instance
+from glasspane.query import issues
+from glasspane.query.performance import window
+from glasspane.web.auth import require_admin
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
+
+QueryParam = Query(None, description="Search query, e.g. is:unresolved error.type:KeyError")
+PeriodParam = Query(None, description="Counts over 15m, 1h, 24h (default), 7d")
+
+
+def _instance(request: Request) -> Instance:
+    instance: Instance = request.app.state.instance
+    return instance
+
+
+class StatusIn(BaseModel):
+    status: Literal["unresolved", "resolved", "ignored"] = Field(
+        description="A resolved issue reopens, marked regressed, when a new event arrives."
+    )
+
+
+@router.get("/issues", summary="Errors grouped into issues, with counts and users in the period")
+def list_issues(
+    request: Request,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+    sort: str = Query(issues.DEFAULT_SORT, description="[-]last_seen, first_seen, count or users"),
+    limit: int = Query(100, description="At most 1000"),
+) -> dict[str, Any]:
+    instance = _instance(request)
+    return issues.list_issues(
+        instance.store, instance.projects(), window(query, period), sort, limit
+    )
+
+
+@router.get("/issues/{issue_id}", summary="One issue: latest event in full, events, related")
+def issue(
+    issue_id: int,
+    request: Request,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+    limit: int = Query(50, description="Events on the first page (see .../events)"),
+) -> dict[str, Any]:
+    instance = _instance(request)
+    w = window(query, period)
+    return issues.issue_detail(instance.store, instance.projects(), issue_id, w, limit)
+
+
+@router.post("/issues/{issue_id}", summary="Resolve, ignore or reopen an issue")
+def set_issue_status(issue_id: int, body: StatusIn, request: Request) -> dict[str, Any]:
+    instance = _instance(request)
+    w = window(None, None)
+    return issues.set_status(instance.store, instance.projects(), issue_id, body.status, w)
+
+
+@router.get("/issues/{issue_id}/events", summary="An issue's events, newest first")
+def issue_events(
+    issue_id: int, request: Request, limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
+    store = _instance(request).store
+    return issues.issue_events(store, issue_id, window(None, None), limit, offset)
+
+
+@router.get("/issues/{issue_id}/events/{event_id}", summary="One event of an issue in full")
+def issue_event(issue_id: int, event_id: str, request: Request) -> dict[str, Any]:
+    return issues.issue_event(_instance(request).store, issue_id, event_id)
