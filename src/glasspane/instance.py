@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from glasspane.domain import Project
-from glasspane.errors import ConfigError, Conflict, ProtocolError
+from glasspane.errors import ConfigError, Conflict, NotFound, ProtocolError
 from glasspane.protocol.auth import make_dsn
 from glasspane.settings import Config
 from glasspane.store import open_store
@@ -72,6 +72,15 @@ class Instance:
         project = self.store.create_project(
             name, secrets.token_hex(16), float(self.config.apdex_threshold_ms)
         )
+        self._reload_projects()
+        return project
+
+    def set_apdex_threshold(self, project_id: int, threshold_ms: float) -> Project:
+        if not 0 < threshold_ms <= 3_600_000:
+            raise ProtocolError("apdex_threshold_ms must be more than 0 and at most 3600000")
+        project = self.store.set_apdex_threshold(project_id, threshold_ms)
+        if project is None:
+            raise NotFound(f"There is no project {project_id}; see GET /api/v1/projects")
         self._reload_projects()
         return project
 

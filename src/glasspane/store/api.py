@@ -58,6 +58,10 @@ class Store(Protocol):
         """A new project with the next id; :class:`Conflict` if the name is taken."""
         ...
 
+    def set_apdex_threshold(self, project_id: int, threshold_ms: float) -> Project | None:
+        """Change a project's Apdex T; ``None`` if there is no such project."""
+        ...
+
     # -- reading ---------------------------------------------------------
     def list_projects(self) -> list[Project]:
         """Every project, by id."""

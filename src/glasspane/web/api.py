@@ -51,6 +51,17 @@ def create_project(body: ProjectIn, request: Request) -> JSONResponse:
     return JSONResponse(_project_json(instance, project), status_code=201)
 
 
+class ProjectPatch(BaseModel):
+    apdex_threshold_ms: float = Field(description="Apdex threshold T in milliseconds.")
+
+
+@router.patch("/projects/{project_id}", summary="Change a project's Apdex threshold")
+def update_project(project_id: int, body: ProjectPatch, request: Request) -> dict[str, Any]:
+    instance = _instance(request)
+    return _project_json(instance, instance.set_apdex_threshold(project_id,
+                                                                body.apdex_threshold_ms))
+
+
 @router.get("/traces/{trace_id}", summary="One trace across all services and projects")
 def trace(trace_id: str, request: Request) -> dict[str, Any]:
     instance = _instance(request)

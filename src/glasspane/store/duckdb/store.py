@@ -99,6 +99,18 @@ class DuckDBStore:
         result: Project = self._writer.submit(task).result()
         return result
 
+    def set_apdex_threshold(self, project_id: int, threshold_ms: float) -> Project | None:
+        def task(conn: Conn) -> Project | None:
+            row = conn.execute(
+                "UPDATE projects SET apdex_threshold_ms = ? WHERE id = ? "
+                "RETURNING id, name, public_key, created_at, apdex_threshold_ms",
+                [threshold_ms, project_id],
+            ).fetchone()
+            return Project(*row) if row else None
+
+        result: Project | None = self._writer.submit(task).result()
+        return result
+
     def _load_issue_ids(self) -> None:
         for issue_id, project_id, fingerprint in self._db.execute(
             "SELECT id, project_id, fingerprint FROM issues"
