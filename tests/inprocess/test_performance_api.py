@@ -129,3 +129,10 @@ def test_services_and_impact_shapes(app: App) -> None:
     impact = get(app, "/api/v1/impact", period="1h")
     assert set(impact) == {"users", "transactions", "by_country", "by_browser", "by_os"}
     assert impact["transactions"] == 1
+
+
+def test_unknown_key_is_400_naming_it(app: App) -> None:
+    answer = app.client.get("/api/v1/transactions", params={"query": "transacton:checkout"},
+                            headers=app.admin())
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == 'unknown key "transacton"; did you mean "transaction"?'

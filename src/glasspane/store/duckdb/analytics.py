@@ -21,7 +21,7 @@ from glasspane.store.api import (
     TransactionStats,
     Window,
 )
-from glasspane.store.duckdb.where import compile_spans
+from glasspane.store.duckdb.where import check_keys, compile_errors, compile_spans
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -34,8 +34,12 @@ APDEX = (
 )
 
 
-def _segments(window: Window) -> tuple[str, list[Any]]:
-    """A subquery of the window's transactions, with their project's Apdex T."""
+def _segments(cur: Cursor, window: Window) -> tuple[str, list[Any]]:
+    """A subquery of the window's transactions, with their project's Apdex T.
+
+    Raises :class:`QueryError` (400) for a key that is neither known nor a tag.
+    """
+    check_keys(cur, window.filter)
     where, params = compile_spans(window.filter)
     sql = (
         "(SELECT s.*, p.apdex_threshold_ms AS apdex_t FROM spans s "
@@ -46,7 +50,7 @@ def _segments(window: Window) -> tuple[str, list[Any]]:
 
 
 def transaction_stats(cur: Cursor, window: Window) -> list[TransactionStats]:
-    segments, params = _segments(window)
+    segments, params = _segments(cur, window)
     rows = cur.execute(
         f"""SELECT "transaction", service, min(project_id), count(*), sum(1.0 / sample_rate),
                    quantile_cont(duration_ms, 0.5), quantile_cont(duration_ms, 0.95),
@@ -58,7 +62,7 @@ def transaction_stats(cur: Cursor, window: Window) -> list[TransactionStats]:
 
 
 def service_stats(cur: Cursor, window: Window) -> list[ServiceStats]:
-    segments, params = _segments(window)
+    segments, params = _segments(cur, window)
     rows = cur.execute(
         f"""WITH tx AS (SELECT * FROM {segments}),
                  errs AS (SELECT DISTINCT project_id, trace_id FROM errors
@@ -88,7 +92,7 @@ def trace_summaries(
     Each row is described by the trace's earliest matching transaction; its
     duration and status are the whole trace's.
     """
-    segments, params = _segments(window)
+    segments, params = _segments(cur, window)
     descending = sort.startswith("-")
     order = TRACE_SORTS[sort.lstrip("-")]
     status_sql = "" if status is None else "WHERE trace_status = ?"
@@ -121,7 +125,7 @@ def trace_summaries(
 
 def transaction_series(cur: Cursor, window: Window, interval: float) -> list[SeriesPoint]:
     """Per bucket of ``interval`` seconds from the window's start; empty buckets omitted."""
-    segments, params = _segments(window)
+    segments, params = _segments(cur, window)
     rows = cur.execute(
         f"""SELECT ? + floor((start_ts - ?) / ?) * ? AS bucket, count(*),
                    sum(1.0 / sample_rate), quantile_cont(duration_ms, 0.5),
@@ -135,7 +139,7 @@ def transaction_series(cur: Cursor, window: Window, interval: float) -> list[Ser
 
 def duration_samples(cur: Cursor, window: Window, per_transaction: int) -> list[DurationSample]:
     """Each transaction's samples (at most ``per_transaction``, evenly thinned)."""
-    segments, params = _segments(window)
+    segments, params = _segments(cur, window)
     rows = cur.execute(
         f"""SELECT "transaction", service, start_ts, duration_ms, {FAILED}
             FROM (SELECT *, row_number() OVER (PARTITION BY "transaction", service
@@ -153,16 +157,15 @@ IDENTITY = "coalesce(user_id, user_email, user_ip, user_username)"
 
 def impact(cur: Cursor, window: Window) -> ImpactStats:
     """Users and transactions among failing transactions and error events."""
-    segments, params = _segments(window)
-    where, err_params = compile_spans(window.filter)
+    segments, params = _segments(cur, window)
+    errors_where, error_params = compile_errors(window.filter)
     affected = f"""
         SELECT {IDENTITY} AS who, browser_name, os_name, country_code, 1 AS is_tx
         FROM {segments} WHERE {FAILED}
         UNION ALL
         SELECT {IDENTITY}, browser_name, os_name, country_code, 0
-        FROM errors WHERE "timestamp" >= ? AND "timestamp" < ?"""
-    base = [*params, window.start, window.end]
-    del where, err_params  # error events are filtered by time only until search lands
+        FROM errors WHERE "timestamp" >= ? AND "timestamp" < ? AND {errors_where}"""
+    base = [*params, window.start, window.end, *error_params]
     users, transactions = cur.execute(
         f"SELECT count(DISTINCT who), coalesce(sum(is_tx), 0) FROM ({affected})", base
     ).fetchone() or (0, 0)
