@@ -30,6 +30,14 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json | system-dep
 	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
+# The OTLP/JSON exporter pins packages that conflict with the protobuf exporter,
+# so the test that drives it gets a virtualenv of its own.
+OTLP_JSON_STAMP := .venv-otlp-json/.stamp-installed
+$(OTLP_JSON_STAMP):
+	$(PYTHON) -m venv .venv-otlp-json
+	.venv-otlp-json/bin/pip install --quiet opentelemetry-sdk opentelemetry-exporter-otlp-json-http
+	touch $(OTLP_JSON_STAMP)
+
 run: $(STAMP)
 	$(BIN)/glasspane serve
 
@@ -38,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: $(STAMP) system-deps $(NODE_STAMP) lint
+test: $(STAMP) system-deps $(NODE_STAMP) $(OTLP_JSON_STAMP) lint
 	$(BIN)/python -m pytest -q
 
 unit: $(STAMP)
@@ -48,4 +56,4 @@ bench: $(STAMP) system-deps
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) tests/node/node_modules .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-otlp-json tests/node/node_modules .pytest_cache .ruff_cache .mypy_cache

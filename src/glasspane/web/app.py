@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from glasspane import __version__
 from glasspane.errors import GlasspaneError, LimitExceeded, StoreError
 from glasspane.ingest.cors import IngestCORS, is_ingest_path
+from glasspane.ingest.otlp import ROUTES as OTLP_ROUTES
 from glasspane.ingest.routes import ROUTES as INGEST_ROUTES
 from glasspane.instance import Instance
 from glasspane.web.api import router as api_router
@@ -86,7 +87,7 @@ class Dispatch:
 
 def create_ingest_app(instance: Instance) -> ASGIApp:
     app = Starlette(
-        routes=INGEST_ROUTES,
+        routes=[*INGEST_ROUTES, *OTLP_ROUTES],
         exception_handlers={
             GlasspaneError: _glasspane_error,
             HTTPException: _http_error,

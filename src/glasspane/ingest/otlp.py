@@ -1,0 +1,92 @@
+"""OTLP/HTTP receivers: ``/v1/{signal}`` and ``/api/{project_id}/integration/otlp/v1/{signal}``.
+
+The project key comes from ``X-Sentry-Auth`` (Sentry's OTLP integrations), an
+``Authorization: Bearer <key>`` header, or the ``sentry_key`` parameter. The
+answer is what the exporters expect: ``{}`` (JSON) or an empty protobuf
+message, with a partial success when some data was dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from glasspane.domain import Batch, Outcome
+from glasspane.errors import AuthError, NotFound
+from glasspane.ingest.auth import authenticate, request_key
+from glasspane.ingest.body import read_body
+from glasspane.instance import Instance
+from glasspane.normalize.context import IngestContext
+from glasspane.normalize.otlp_traces import normalize_traces
+from glasspane.protocol import otlp
+from glasspane.protocol.streams import decompress
+
+SIGNALS = ("traces", "logs", "metrics")
+
+
+def _key(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request_key(request)
+
+
+def _project(request: Request, instance: Instance):  # type: ignore[no-untyped-def]
+    key = _key(request)
+    path_id = request.path_params.get("project_id")
+    if path_id is not None:
+        return authenticate(instance, path_id, key)
+    project = instance.project_by_key(key) if key else None
+    if project is None:
+        raise AuthError(
+            "OTLP needs a project key: set the exporter header "
+            '"Authorization=Bearer <DSN public key>" (OTEL_EXPORTER_OTLP_HEADERS), '
+            "or use the sentry_key parameter"
+        )
+    return project
+
+
+async def receive(request: Request) -> Response:
+    instance: Instance = request.app.state.instance
+    signal = request.path_params["signal"]
+    if signal not in SIGNALS:
+        raise NotFound(f"OTLP signal {signal!r} is unknown; use traces, logs or metrics")
+    project = _project(request, instance)
+    body = await read_body(request, instance.config.max_body_size)
+    body = await run_in_threadpool(
+        decompress,
+        body,
+        request.headers.get("content-encoding"),
+        instance.config.max_decompressed_size,
+    )
+    content_type = request.headers.get("content-type")
+    message = await run_in_threadpool(otlp.decode, signal, body, content_type)
+    ctx = IngestContext(
+        project.id,
+        project.name,
+        time.time(),
+        client_ip=request.client.host if request.client else None,
+    )
+    if signal == "traces":
+        batch = await run_in_threadpool(normalize_traces, message, ctx)
+    else:
+        batch = Batch(
+            outcomes=[Outcome(project.id, f"otlp_{signal}", "unsupported", 1, ctx.received_at)]
+        )
+    if len(batch):
+        await asyncio.wrap_future(instance.store.write(batch))
+    payload, media_type = otlp.encode_response(signal, content_type)
+    return Response(payload, media_type=media_type)
+
+
+ROUTES = [
+    Route("/v1/{signal}", receive, methods=["POST"]),
+    Route("/v1/{signal}/", receive, methods=["POST"]),
+    Route("/api/{project_id}/integration/otlp/v1/{signal}", receive, methods=["POST"]),
+    Route("/api/{project_id}/integration/otlp/v1/{signal}/", receive, methods=["POST"]),
+]
