@@ -66,7 +66,9 @@ def test_throughput_is_the_real_request_rate_under_10_percent_sampling(
 
     def fetch() -> list[dict]:
         answer = server.api(
-            "GET", "/api/v1/transactions", params={"query": "service:py-sampled", "period": "15m"}
+            "GET",
+            "/api/v1/transactions",
+            params={"query": "service:py-sampled transaction:process", "period": "15m"},
         )
         assert answer.status_code == 200, answer.text
         return answer.json()["transactions"]
