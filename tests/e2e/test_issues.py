@@ -174,6 +174,11 @@ def test_cli_prints_issues_and_search_results(
     rows = traces.stdout.splitlines()[2:]
     assert len(rows) >= 2 and all(" user " in row and "error" in row for row in rows)
 
+    failed = server.api(
+        "GET", "/api/v1/traces", params={"query": f"{MINE} http.status_code:>=500 http.method:GET"}
+    ).json()["traces"]
+    assert {t["transaction"] for t in failed} == {"user", "chained"}  # the unhandled ones
+
     bad = glasspane(server, "search", "user.email:")
     assert bad.returncode == 1
     assert 'expected a value after "user.email:" at column 12' in bad.stderr

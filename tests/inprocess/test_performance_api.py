@@ -132,7 +132,8 @@ def test_services_and_impact_shapes(app: App) -> None:
 
 
 def test_unknown_key_is_400_naming_it(app: App) -> None:
-    answer = app.client.get("/api/v1/transactions", params={"query": "transacton:checkout"},
-                            headers=app.admin())
+    answer = app.client.get(
+        "/api/v1/transactions", params={"query": "transacton:checkout"}, headers=app.admin()
+    )
     assert answer.status_code == 400
     assert answer.json()["detail"] == 'unknown key "transacton"; did you mean "transaction"?'

@@ -78,7 +78,9 @@ SPAN_CASES: list[tuple[str, set[str]]] = [
     ("transaction:upload_ocument", set()),  # _ is not a LIKE wildcard here
     # columns
     ("service:frontend", {"s1", "s2", "s4"}),
-    ("project:auth", {"s5"}),
+    ("project:shop", ALL_SPANS),
+    ("project:sh*", ALL_SPANS),
+    ("!project:shop", set()),
     ("environment:staging", {"s4"}),
     ("release:1.0", {"s1", "s2"}),
     ("trace:" + TRACES["T1"], {"s1", "s2"}),
@@ -175,6 +177,8 @@ ERROR_CASES: list[tuple[str, set[str]]] = [
     ("title:ValueError*", {"e4"}),
     ("culprit:*e2", {"e2"}),
     ("transaction:login", {"e2"}),
+    ("project:shop", ALL_ERRORS),
+    ("service:backend", ALL_ERRORS),
     ("user.email:other@test.com", {"e1"}),
     ("user:u2", {"e2"}),
     ("trace:" + TRACES["T2"], {"e1", "e4"}),

@@ -36,6 +36,8 @@ _STATUS_CODE = (
     "json_extract_string(data, '$.\"http.response.status_code\"'), "
     "json_extract_string(data, '$.\"http.status_code\"'))"
 )
+#: The project's name (a service may be named otherwise, by OpenTelemetry's service.name).
+_PROJECT_NAME = "(SELECT name FROM projects WHERE projects.id = project_id)"
 #: How a person is shown: email, else username, else id, else IP.
 _USER_DISPLAY = "coalesce(user_email, user_username, user_id, user_ip)"
 
@@ -43,7 +45,7 @@ _USER_DISPLAY = "coalesce(user_email, user_username, user_id, user_ip)"
 SPAN_COLUMNS: dict[str, str] = {
     "transaction": '"transaction"',
     "service": "service",
-    "project": "service",
+    "project": _PROJECT_NAME,
     "project_id": "project_id",
     "environment": "environment",
     "release": "release",
@@ -77,7 +79,7 @@ SPAN_COLUMNS: dict[str, str] = {
 ERROR_COLUMNS: dict[str, str] = {
     "transaction": '"transaction"',
     "service": "service",
-    "project": "service",
+    "project": _PROJECT_NAME,
     "project_id": "project_id",
     "environment": "environment",
     "release": "release",

@@ -1,0 +1,121 @@
+"""The issue part of the store contract, on every backend: aggregates from the
+event rows, status changes, reopening on a new event, and paging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from glasspane.domain import Batch
+from glasspane.errors import ProtocolError
+from glasspane.store import open_store
+from glasspane.store.api import Store, Window
+from store.search_data import ERRORS, NOW, E, load
+from store.test_conformance import BACKENDS
+
+EVERYTHING = Window(float("-inf"), float("inf"))
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(f"{request.param}://{tmp_path / 'store.db'}", tmp_path)
+    yield opened
+    opened.close()
+
+
+def more(name: str, fingerprint: str, ago: float) -> Batch:
+    return Batch(errors=[E(name, fingerprint, ago, "KeyError", "'user'", trace="T4").event()])
+
+
+def test_aggregates_come_from_the_events(store: Store) -> None:
+    ids = load(store)
+    store.write(more("e5", "B", 7200)).result(timeout=10)
+    last_hour = Window(NOW - 3500, NOW + 1)
+    [b] = [i for i in store.list_issues(last_hour, "-last_seen", 10, 4) if i.id == ids["B"]]
+    assert (b.count, b.total, b.users) == (1, 2, 1)
+    assert b.first_seen == pytest.approx(NOW - 7200) and b.last_seen == pytest.approx(NOW - 120)
+    assert b.series == [0, 0, 0, 1] and b.level == "fatal"  # the latest event's level
+    assert {i.id for i in store.list_issues(last_hour, "-count", 10, 4)} == {
+        ids["B"],
+        ids["C"],
+        ids["D"],
+    }
+
+
+def test_sorting_and_limits(store: Store) -> None:
+    ids = load(store)
+    newest_first = [i.id for i in store.list_issues(EVERYTHING, "-last_seen", 10, 0)]
+    assert newest_first == [ids["C"], ids["B"], ids["D"], ids["A"]]
+    assert [i.id for i in store.list_issues(EVERYTHING, "first_seen", 2, 0)] == [
+        ids["A"],
+        ids["D"],
+    ]
+    with pytest.raises(ProtocolError, match="sort 'title' is not one of"):
+        store.list_issues(EVERYTHING, "title", 10, 0)
+
+
+def test_get_issue_knows_idle_and_unknown_issues(store: Store) -> None:
+    ids = load(store)
+    idle = store.get_issue(ids["A"], Window(NOW - 60, NOW + 1), 2)
+    assert idle is not None and (idle.count, idle.total, idle.series) == (0, 1, [0, 0])
+    assert store.get_issue(9999, EVERYTHING) is None
+    assert store.issue_event(9999) is None and store.issue_events(9999, 10) == []
+
+
+def test_new_event_reopens_a_resolved_issue_as_regressed(store: Store) -> None:
+    ids = load(store)  # D is resolved
+    d = store.get_issue(ids["D"], EVERYTHING)
+    assert d is not None and d.status == "resolved" and d.regressed_at is None
+    store.write(more("e6", "D", 10)).result(timeout=10)
+    d = store.get_issue(ids["D"], EVERYTHING)
+    assert d is not None and d.status == "unresolved" and d.regressed_at is not None
+    # an ignored issue stays ignored
+    assert store.set_issue_status(ids["B"], "ignored")
+    store.write(more("e7", "B", 5)).result(timeout=10)
+    b = store.get_issue(ids["B"], EVERYTHING)
+    assert b is not None and b.status == "ignored" and b.regressed_at is None
+    assert not store.set_issue_status(9999, "resolved")
+    with pytest.raises(ProtocolError, match="status 'closed' is not one of"):
+        store.set_issue_status(ids["B"], "closed")
+
+
+def test_status_survives_a_restart(tmp_path: Path) -> None:
+    url = f"duckdb://{tmp_path / 'store.db'}"
+    first = open_store(url, tmp_path)
+    ids = load(first)
+    first.close()
+    again = open_store(url, tmp_path)
+    try:
+        d = again.get_issue(ids["D"], EVERYTHING)
+        assert d is not None and d.status == "resolved"
+        again.write(more("e8", "D", 1)).result(timeout=10)  # the id map was reloaded too
+        d = again.get_issue(ids["D"], EVERYTHING)
+        assert d is not None and d.status == "unresolved" and d.total == 2
+    finally:
+        again.close()
+
+
+def test_events_page_newest_first_and_full_payloads(store: Store) -> None:
+    ids = load(store)
+    for i in range(3):
+        store.write(more(f"p{i}", "B", 60 - i)).result(timeout=10)
+    page = store.issue_events(ids["B"], 2, 0)
+    rest = store.issue_events(ids["B"], 2, 2)
+    assert [e.timestamp for e in page + rest] == sorted(
+        (e.timestamp for e in page + rest), reverse=True
+    )
+    assert len(page) == 2 and len(rest) == 2
+    latest = store.issue_event(ids["B"])
+    assert latest is not None and latest["event_id"] == page[0].event_id
+    assert latest["exceptions"][0]["type"] == "KeyError"
+    one = store.issue_event(ids["B"], ERRORS[1].event().event_id)
+    assert one is not None and one["level"] == "fatal"
+
+
+def test_related_issues_share_traces(store: Store) -> None:
+    ids = load(store)
+    related = store.related_issues(ids["A"])
+    assert [(r.id, r.shared_traces) for r in related] == [(ids["D"], 1)]
+    assert store.related_issues(ids["C"]) == []  # no trace

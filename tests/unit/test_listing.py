@@ -1,0 +1,75 @@
+"""Issue and trace tables for the terminal (pure text from API answers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from glasspane.cli.listing import ago, cell, issues_table, sparkline, traces_table
+
+NOW = 1_800_000_000.0
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0s ago"), (59, "59s ago"), (60, "1m ago"), (3599, "59m ago"), (7200, "2h ago"),
+     (3 * 86400 + 5, "3d ago"), (-5, "0s ago")],
+)  # fmt: skip
+def test_ago(seconds: float, text: str) -> None:
+    assert ago(NOW - seconds, NOW) == text
+    assert ago(None, NOW) == "--"
+
+
+def test_cell_is_one_printable_line_and_cut() -> None:
+    assert cell("a\x1b[2J\nb\u202ec") == "a [2J b c"
+    assert cell("abcdef", 4) == "abc…"
+    assert cell(None) == "--" and cell("") == "--"
+
+
+def test_sparkline_scales_to_the_largest() -> None:
+    assert sparkline([0, 1, 2, 4, 8]) == " ▁▂▄█"
+    assert sparkline([0, 0]) == "  " and sparkline([]) == ""
+
+
+ISSUE = {
+    "id": 7,
+    "level": "error",
+    "status": "unresolved",
+    "regressed": True,
+    "count": 12,
+    "users": 3,
+    "last_seen": NOW - 30,
+    "first_seen": NOW - 7200,
+    "project": "api",
+    "series": [0, 1],
+    "title": "KeyError: 'user'\x1b[31m",
+}
+
+
+def test_issues_table() -> None:
+    lines = issues_table({"issues": [ISSUE]}, NOW).splitlines()
+    assert lines[0].split() == [
+        "ID", "LEVEL", "STATUS", "EVENTS", "USERS", "LAST", "SEEN", "FIRST", "SEEN", "PROJECT",
+        "TREND", "TITLE",
+    ]  # fmt: skip
+    row = lines[2]
+    assert row.split()[:6] == ["7", "error", "unresolved", "(regressed)", "12", "3"]
+    assert "30s ago" in row and "2h ago" in row and row.endswith("KeyError: 'user' [31m")
+    assert issues_table({"issues": []}, NOW) == "No issues match."
+
+
+def test_traces_table() -> None:
+    trace = {
+        "trace_id": "a" * 32,
+        "transaction": "uploadDocument",
+        "service": "frontend",
+        "duration_ms": 12000.0,
+        "status": "error",
+        "user": "demo@test.com",
+        "timestamp": NOW - 120,
+    }
+    lines = traces_table({"traces": [trace]}, NOW).splitlines()
+    assert lines[0].split()[:3] == ["TRACE", "TRANSACTION", "SERVICE"]
+    assert lines[2].split() == [
+        "a" * 32, "uploadDocument", "frontend", "12.0s", "error", "demo@test.com", "2m", "ago",
+    ]  # fmt: skip
+    assert traces_table({"traces": []}, NOW) == "No traces match."
