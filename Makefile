@@ -15,16 +15,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Debian packages the tests drive: Node.js (the @sentry/node test) and wrk
-# (the benchmark's load generator). Installed only where missing.
+# Debian packages the tests drive: Node.js (the @sentry/node test), wrk
+# (the benchmark's load generator) and Chromium (the web UI's Playwright
+# tests). Installed only where missing.
 system-deps:
 	@missing=""; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && apt-get install -y -qq $$missing; \
 	fi
+
+BROWSER_STAMP := tests/browser/node_modules/.stamp-installed
+$(BROWSER_STAMP): tests/browser/package.json tests/browser/package-lock.json | system-deps
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $(BROWSER_STAMP)
 
 $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json | system-deps
 	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
@@ -46,7 +53,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: $(STAMP) system-deps $(NODE_STAMP) $(OTLP_JSON_STAMP) lint
+test: $(STAMP) system-deps $(NODE_STAMP) $(BROWSER_STAMP) $(OTLP_JSON_STAMP) lint
 	$(BIN)/python -m pytest -q
 
 unit: $(STAMP)
@@ -56,4 +63,4 @@ bench: $(STAMP) system-deps
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) .venv-otlp-json tests/node/node_modules .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-otlp-json tests/node/node_modules tests/browser/node_modules .pytest_cache .ruff_cache .mypy_cache

@@ -32,7 +32,7 @@ class RunningServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
 
-    def start(self, timeout: float = 30.0) -> RunningServer:
+    def start(self, timeout: float = 60.0) -> RunningServer:
         cmd = [
             sys.executable,
             "-m",

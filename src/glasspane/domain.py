@@ -169,6 +169,225 @@ class Outcome:
     timestamp: float = 0.0
 
 
+#: Sentry's log levels, by the first OpenTelemetry severity number of each range.
+LOG_LEVELS = {"trace": 1, "debug": 5, "info": 9, "warn": 13, "error": 17, "fatal": 21}
+
+
+@dataclass(slots=True)
+class LogRecord:
+    """One log line (a Sentry ``log`` item entry or an OTLP log record)."""
+
+    project_id: int
+    timestamp: float
+    level: str  # trace, debug, info, warn, error or fatal
+    body: str
+    service: str = ""
+    trace_id: str | None = None
+    span_id: str | None = None
+    severity_number: int | None = None  # OpenTelemetry's 1-24
+    attributes: dict[str, Any] = field(default_factory=dict)
+    environment: str | None = None
+    release: str | None = None
+
+
+#: What a metric measures: counters add up, gauges are levels, distributions spread.
+METRIC_TYPES = ("counter", "gauge", "distribution")
+
+
+@dataclass(slots=True)
+class Histogram:
+    """Explicit buckets: ``counts[i]`` values fell in (bounds[i-1], bounds[i]]."""
+
+    bounds: list[float]
+    counts: list[int]
+
+
+@dataclass(slots=True)
+class MetricPoint:
+    """One metric value (Sentry ``trace_metric``, an OTLP sum or gauge point), or
+    one OTLP histogram point (``histogram`` set, ``value`` ``None``).
+
+    ``count``/``total``/``min``/``max`` summarise what the point holds: for a
+    single value they are 1/value/value/value. A ``cumulative`` point (OTLP)
+    holds everything since ``start_timestamp``; readers turn it into increments.
+    """
+
+    project_id: int
+    timestamp: float
+    name: str
+    type: str  # one of METRIC_TYPES
+    value: float | None
+    count: int
+    total: float
+    min: float | None
+    max: float | None
+    unit: str | None = None
+    service: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    trace_id: str | None = None
+    span_id: str | None = None
+    environment: str | None = None
+    release: str | None = None
+    histogram: Histogram | None = None
+    start_timestamp: float | None = None
+    cumulative: bool = False
+
+    @classmethod
+    def single(
+        cls, project_id: int, timestamp: float, name: str, type: str, value: float, **details: Any
+    ) -> MetricPoint:
+        return cls(project_id, timestamp, name, type, value, 1, value, value, value, **details)
+
+
+@dataclass(slots=True)
+class ReplayEvent:
+    """One segment's ``replay_event``: who, where, and what it links to."""
+
+    project_id: int
+    replay_id: str
+    segment_id: int
+    timestamp: float
+    replay_start_timestamp: float | None
+    replay_type: str | None = None
+    trace_ids: list[str] = field(default_factory=list)
+    error_ids: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    environment: str | None = None
+    release: str | None = None
+    platform: str | None = None
+    user: User = field(default_factory=User)
+    client: ClientInfo = NO_CLIENT
+    tags: dict[str, str] = field(default_factory=dict)
+    sdk: dict[str, Any] = field(default_factory=dict)
+    received_at: float = 0.0
+
+
+@dataclass(slots=True)
+class ReplayRecording:
+    """One segment's rrweb events, kept as the SDK sent them (zlib or plain JSON)."""
+
+    project_id: int
+    replay_id: str
+    segment_id: int
+    payload: bytes
+    events: int  # how many rrweb events the payload holds
+    received_at: float = 0.0
+
+
+#: Session statuses from best to worst; a session's outcome is its worst update.
+SESSION_STATUSES = ("ok", "exited", "errored", "abnormal", "unhandled", "crashed")
+
+
+@dataclass(slots=True)
+class SessionUpdate:
+    """One ``session`` item: an update of one user session (release health)."""
+
+    project_id: int
+    session_id: str
+    distinct_id: str | None
+    release: str
+    environment: str | None
+    status: str  # one of SESSION_STATUSES
+    errors: int
+    started: float
+    timestamp: float
+    init: bool = False
+    duration: float | None = None
+    received_at: float = 0.0
+
+
+@dataclass(slots=True)
+class SessionAggregate:
+    """One bucket of a ``sessions`` item: sessions started in one minute, by outcome."""
+
+    project_id: int
+    release: str
+    environment: str | None
+    started: float
+    distinct_id: str | None = None
+    exited: int = 0
+    errored: int = 0
+    abnormal: int = 0
+    unhandled: int = 0
+    crashed: int = 0
+    received_at: float = 0.0
+
+
+@dataclass(slots=True)
+class CheckIn:
+    """One ``check_in`` message of a cron monitor run (``in_progress``, ``ok``, ``error``)."""
+
+    project_id: int
+    check_in_id: str
+    monitor_slug: str
+    status: str
+    timestamp: float
+    duration: float | None = None  # seconds, on the closing message
+    environment: str | None = None
+    release: str | None = None
+    trace_id: str | None = None
+    monitor_config: dict[str, Any] = field(default_factory=dict)
+    received_at: float = 0.0
+
+
+@dataclass(slots=True)
+class Feedback:
+    """What a user wrote (browser ``captureFeedback``, or a legacy ``user_report``)."""
+
+    project_id: int
+    event_id: str
+    timestamp: float
+    message: str
+    name: str | None = None
+    contact_email: str | None = None
+    url: str | None = None
+    replay_id: str | None = None
+    associated_event_id: str | None = None
+    trace_id: str | None = None
+    environment: str | None = None
+    release: str | None = None
+    user: User = field(default_factory=User)
+    tags: dict[str, str] = field(default_factory=dict)
+    received_at: float = 0.0
+
+
+@dataclass(slots=True)
+class Profile:
+    """A sampled profile: transaction-bound (format v1) or a continuous chunk (v2).
+
+    ``payload`` is the SDK's JSON as received; the columns beside it say what
+    it belongs to: the transaction event (v1) or the profiler session (v2).
+    """
+
+    project_id: int
+    profile_id: str
+    kind: str  # "transaction" or "chunk"
+    timestamp: float
+    platform: str | None
+    payload: bytes
+    transaction_id: str | None = None
+    transaction: str | None = None
+    trace_id: str | None = None
+    profiler_id: str | None = None
+    duration_ms: float | None = None
+    samples: int = 0
+    environment: str | None = None
+    release: str | None = None
+    received_at: float = 0.0
+
+
+#: The Batch lists of replays, release health, crons, feedback and profiles.
+SDK_ITEM_LISTS = (
+    "replay_events",
+    "replay_recordings",
+    "sessions",
+    "session_aggregates",
+    "check_ins",
+    "feedback",
+    "profiles",
+)
+
+
 @dataclass(slots=True)
 class Batch:
     """Everything one request produced; written and committed together."""
@@ -176,11 +395,31 @@ class Batch:
     spans: list[Span] = field(default_factory=list)
     errors: list[ErrorEvent] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
+    logs: list[LogRecord] = field(default_factory=list)
+    metrics: list[MetricPoint] = field(default_factory=list)
+    replay_events: list[ReplayEvent] = field(default_factory=list)
+    replay_recordings: list[ReplayRecording] = field(default_factory=list)
+    sessions: list[SessionUpdate] = field(default_factory=list)
+    session_aggregates: list[SessionAggregate] = field(default_factory=list)
+    check_ins: list[CheckIn] = field(default_factory=list)
+    feedback: list[Feedback] = field(default_factory=list)
+    profiles: list[Profile] = field(default_factory=list)
 
     def extend(self, other: Batch) -> None:
         self.spans.extend(other.spans)
         self.errors.extend(other.errors)
         self.outcomes.extend(other.outcomes)
+        self.logs.extend(other.logs)
+        self.metrics.extend(other.metrics)
+        for name in SDK_ITEM_LISTS:
+            getattr(self, name).extend(getattr(other, name))
 
     def __len__(self) -> int:
-        return len(self.spans) + len(self.errors) + len(self.outcomes)
+        return (
+            len(self.spans)
+            + len(self.errors)
+            + len(self.outcomes)
+            + len(self.logs)
+            + len(self.metrics)
+            + sum(len(getattr(self, name)) for name in SDK_ITEM_LISTS)
+        )

@@ -11,6 +11,7 @@ import secrets
 import threading
 from pathlib import Path
 
+from glasspane.alerts.engine import AlertEngine
 from glasspane.domain import Project
 from glasspane.errors import ConfigError, Conflict, NotFound, ProtocolError
 from glasspane.protocol.auth import make_dsn
@@ -53,6 +54,13 @@ class Instance:
         self._reload_projects()
         if DEFAULT_PROJECT not in {p.name for p in self._by_id.values()}:
             self.create_project(DEFAULT_PROJECT)
+        self.alerts = AlertEngine(
+            self.store,
+            Path(config.alerts) if config.alerts else data_dir / "alerts.yaml",
+            float(config.alert_interval),
+            config.base_url,
+            float(config.alert_retry_delay),
+        )
 
     def _reload_projects(self) -> None:
         projects = self.store.list_projects()
@@ -100,4 +108,5 @@ class Instance:
         return make_dsn(self.config.base_url, project.public_key, project.id)
 
     def close(self) -> None:
+        self.alerts.stop()
         self.store.close()

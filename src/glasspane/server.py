@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 import click
@@ -26,6 +27,16 @@ def run(flags: dict[str, Any]) -> None:
         )
         click.echo(f"  DSN (default project): {instance.dsn(default)}")
         click.echo(f"  Data:         {config.data_path.resolve()}")
+        rules = instance.alerts
+        click.echo(f"  Alert rules:  {rules.path} ({len(rules.rules.rules)} rules, every "
+                   f"{rules.interval:g}s; reload with SIGHUP)")
+        if rules.file_error:
+            click.echo(f"  ! {rules.file_error}")
+        for rule in rules.rules.rules:
+            if rule.error:
+                click.echo(f"  ! {rule.error}")
+        signal.signal(signal.SIGHUP, lambda *_: rules.reload())
+        rules.start()
         server = uvicorn.Server(
             uvicorn.Config(
                 app,

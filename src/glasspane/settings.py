@@ -50,6 +50,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("public_url", str, "", "Base URL written into DSNs (default: http://HOST:PORT)."),
     Setting("alerts", str, "", "Alert rules file (default: alerts.yaml in the data directory)."),
     Setting("alert_interval", float, 30.0, "Seconds between alert evaluations.", "s"),
+    Setting(
+        "alert_retry_delay",
+        float,
+        1.0,
+        "First wait before retrying a failed notification (doubles per attempt, 5 attempts).",
+        "s",
+    ),
     Setting("max_body_size", int, 20 * MiB, "Largest request body accepted.", "bytes"),
     Setting(
         "max_decompressed_size", int, 100 * MiB, "Largest envelope after decompression.", "bytes"

@@ -26,7 +26,7 @@ class Service:
             stderr=subprocess.STDOUT,
         )
 
-    def wait_ready(self, timeout: float = 20) -> Service:
+    def wait_ready(self, timeout: float = 60) -> Service:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -166,16 +166,8 @@ def test_unusable_item_is_counted_as_invalid() -> None:
 @pytest.mark.parametrize(
     ("type_", "category"),
     [
-        ("session", "session"),
-        ("sessions", "session"),
-        ("log", "log_item"),
-        ("trace_metric", "trace_metric"),
-        ("check_in", "monitor"),
-        ("profile", "profile"),
         ("attachment", "attachment"),
-        ("replay_event", "replay"),
-        ("replay_recording", "replay"),
-        ("feedback", "feedback"),
+        ("replay_video", "replay"),
         ("statsd", "statsd"),
         ("", "unknown"),
     ],
@@ -189,7 +181,7 @@ def test_unsupported_types_are_counted_quietly(type_: str, category: str) -> Non
 
 
 def test_outcomes_carry_project_and_time() -> None:
-    batch, _ = normalize_envelope(envelope(("session", {})), ctx())
+    batch, _ = normalize_envelope(envelope(("attachment", {})), ctx())
     (outcome,) = batch.outcomes
     assert (outcome.project_id, outcome.timestamp) == (9, NOW)
 
@@ -209,7 +201,7 @@ REPORT = {"discarded_events": [{"reason": "x", "category": "span", "quantity": 4
 def test_mixed_envelope_counts_each_reason() -> None:
     env = envelope(
         ("transaction", transaction()),
-        ("profile", b"{}"),
+        ("attachment", b"{}"),
         ("event", b"not json"),
         ("span", {"items": "nope"}),
         ("client_report", REPORT),
@@ -217,7 +209,7 @@ def test_mixed_envelope_counts_each_reason() -> None:
     batch, problems = normalize_envelope(env, ctx())
     assert len(batch.spans) == 2
     assert outcomes(batch.outcomes) == [
-        ("profile", "unsupported", 1),
+        ("attachment", "unsupported", 1),
         ("error", "invalid_json", 1),
         ("span", "invalid", 1),
         ("span", "client:x", 4),
@@ -238,9 +230,9 @@ def test_empty_envelope() -> None:
 
 def test_normalize_item_raises_for_unsupported() -> None:
     with pytest.raises(ItemError) as caught:
-        normalize_item(item(2, "session", {}), ctx())
+        normalize_item(item(2, "attachment", {}), ctx())
     assert caught.value.reason == "unsupported"
-    assert str(caught.value) == 'Envelope item 2 ("session") is not a type glasspane stores'
+    assert str(caught.value) == 'Envelope item 2 ("attachment") is not a type glasspane stores'
 
 
 @pytest.mark.parametrize("payload", [[], "x", 5, None])

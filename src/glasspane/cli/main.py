@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,6 +13,8 @@ from glasspane import __version__
 from glasspane.cli.client import Client, client_options
 from glasspane.errors import GlasspaneError
 from glasspane.settings import SETTINGS
+
+FAULT_NAMES = ["none", "rpc-latency", "timeouts", "rpc-down"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -216,6 +219,87 @@ def search(
     answer = Client(server, token, data_dir).request("GET", path, params=params)
     render = issues_table if as_issues else traces_table
     click.echo(render(answer, time.time()))
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    from glasspane.demo.run import parse_duration
+
+    try:
+        return None if value is None else parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command()
+@click.option(
+    "--server", default=None, help="Send to this running glasspane instead of starting one."
+)
+@click.option("--token", default=None, help="Admin token of --server [GLASSPANE_TOKEN].")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("./glasspane-demo-data"),
+    show_default=True,
+    help="Data of the server the demo starts; the demo's logs and databases in DIR/demo.",
+)
+@click.option("--port", default=8000, show_default=True, help="Port of the server the demo starts.")
+@click.option("--control-port", default=0, help="Port of the control endpoint (default: free).")
+@click.option(
+    "--fault",
+    type=click.Choice(FAULT_NAMES),
+    default="none",
+    show_default=True,
+    help="Fault on the chain's primary RPC endpoint.",
+)
+@click.option(
+    "--fault-after",
+    default="0s",
+    callback=_duration,
+    help="Switch the fault on after this long (e.g. 2m).",
+)
+@click.option(
+    "--fix",
+    type=click.Choice(["none", "rpc-fallback"]),
+    default="none",
+    show_default=True,
+    help="RPC fallback across endpoints with health checks.",
+)
+@click.option(
+    "--fix-after", default="0s", callback=_duration, help="Switch the fix on after this long."
+)
+@click.option("--rate", default=120.0, show_default=True, help="Uploads per minute (real time).")
+@click.option("--users", default=48, show_default=True, help="Simulated users.")
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    help="Divide every simulated duration (latency, block time, timeouts, alert windows) by this.",
+)
+@click.option(
+    "--duration",
+    default=None,
+    callback=_duration,
+    help="Stop after this long (default: on Ctrl-C).",
+)
+@click.option(
+    "--alerts",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Alert rules file (default: the demo's own, see DIR/demo/alerts.yaml).",
+)
+@click.option(
+    "--progress", default="10s", callback=_duration, help="Print progress this often (0: never)."
+)
+@click.option("--seed", default=2025, show_default=True, help="Seed of the user population.")
+def demo(**options: Any) -> None:
+    """Run the scenario's ten-service document-upload flow, traced with sentry-sdk."""
+    from glasspane.demo import DemoError
+    from glasspane.demo.run import DemoOptions, run_demo
+
+    try:
+        sys.exit(run_demo(DemoOptions(**options), click.echo))
+    except DemoError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def main() -> None:

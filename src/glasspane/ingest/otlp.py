@@ -10,23 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from glasspane.domain import Batch, Outcome
+from glasspane.domain import Batch
 from glasspane.errors import AuthError, NotFound
 from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
 from glasspane.instance import Instance
 from glasspane.normalize.context import IngestContext
+from glasspane.normalize.otlp_logs import normalize_logs
+from glasspane.normalize.otlp_metrics import normalize_metrics
 from glasspane.normalize.otlp_traces import normalize_traces
 from glasspane.protocol import otlp
 from glasspane.protocol.streams import decompress
 
-SIGNALS = ("traces", "logs", "metrics")
+NORMALIZERS: dict[str, Callable[[Any, IngestContext], Batch]] = {
+    "traces": normalize_traces,
+    "logs": normalize_logs,
+    "metrics": normalize_metrics,
+}
+SIGNALS = tuple(NORMALIZERS)
 
 
 def _key(request: Request) -> str | None:
@@ -72,15 +81,13 @@ async def receive(request: Request) -> Response:
         time.time(),
         client_ip=request.client.host if request.client else None,
     )
-    if signal == "traces":
-        batch = await run_in_threadpool(normalize_traces, message, ctx)
-    else:
-        batch = Batch(
-            outcomes=[Outcome(project.id, f"otlp_{signal}", "unsupported", 1, ctx.received_at)]
-        )
+    batch = await run_in_threadpool(NORMALIZERS[signal], message, ctx)
     if len(batch):
         await asyncio.wrap_future(instance.store.write(batch))
-    payload, media_type = otlp.encode_response(signal, content_type)
+    rejected = sum(o.quantity for o in batch.outcomes)
+    reasons = sorted({f"{o.category} ({o.reason})" for o in batch.outcomes})
+    note = f"glasspane does not store {', '.join(reasons)}" if rejected else ""
+    payload, media_type = otlp.encode_response(signal, content_type, rejected, note)
     return Response(payload, media_type=media_type)
 
 

@@ -94,7 +94,7 @@ async def envelope(request: Request) -> Response:
     else:
         batch, problems = normalize_envelope(parsed, ctx)
     await _commit(request, batch)
-    if problems and not batch.spans and not batch.errors:
+    if problems and len(batch) == len(batch.outcomes):  # nothing usable was left
         raise ProtocolError("; ".join(problems))
     return _answer(ctx.envelope_event_id or _first_event_id(batch), problems)
 

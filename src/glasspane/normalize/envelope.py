@@ -12,9 +12,16 @@ from typing import Any
 
 from glasspane.domain import Batch, Outcome
 from glasspane.errors import ItemError
+from glasspane.normalize.check_ins import normalize_check_in
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.event import normalize_event
+from glasspane.normalize.feedback import normalize_feedback, normalize_user_report
+from glasspane.normalize.logs import handle_log_item
+from glasspane.normalize.profiles import normalize_profile, normalize_profile_chunk
+from glasspane.normalize.replay import normalize_replay_event, normalize_replay_recording
+from glasspane.normalize.sessions import normalize_session, normalize_sessions
 from glasspane.normalize.spans_v2 import normalize_span_batch
+from glasspane.normalize.trace_metrics import handle_trace_metric_item
 from glasspane.normalize.transaction import normalize_transaction
 from glasspane.protocol.envelope import Envelope, Item
 
@@ -79,12 +86,31 @@ HANDLERS: dict[str, Callable[[Any, IngestContext, str, Batch], None]] = {
     "transaction": _transaction,
     "span": _span,
     "client_report": _client_report,
+    "log": handle_log_item,
+    "trace_metric": handle_trace_metric_item,
+    "replay_event": normalize_replay_event,
+    "session": normalize_session,
+    "sessions": normalize_sessions,
+    "check_in": normalize_check_in,
+    "feedback": normalize_feedback,
+    "user_report": normalize_user_report,
+    "profile": normalize_profile,
+    "profile_chunk": normalize_profile_chunk,
+}
+
+#: Item types whose payload is not JSON: their handlers get the bytes.
+BINARY_HANDLERS: dict[str, Callable[[bytes, IngestContext, str, Batch], None]] = {
+    "replay_recording": normalize_replay_recording,
 }
 
 
 def normalize_item(item: Item, ctx: IngestContext) -> Batch:
     """The domain objects of one item; :class:`ItemError` if it is unusable."""
     batch = Batch()
+    binary = BINARY_HANDLERS.get(item.type)
+    if binary is not None:
+        binary(item.payload, ctx, item.describe(), batch)
+        return batch
     handler = HANDLERS.get(item.type)
     if handler is None:
         raise ItemError(f"{item.describe()} is not a type glasspane stores", "unsupported")

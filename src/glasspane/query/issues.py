@@ -87,6 +87,9 @@ def issue_detail(
         "latest_event": event_json(latest) if latest else None,
         **events_page(store, issue_id, events, 0),
         "related": [related_json(r, by_id) for r in store.related_issues(issue_id)],
+        "replay_ids": [
+            r.replay_id for r in store.list_replays(Window(0.0, float("inf")), None, issue_id, 20)
+        ],
     }
 
 

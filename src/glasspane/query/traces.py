@@ -7,7 +7,11 @@ from typing import Any
 
 from glasspane.domain import NON_FAILING_STATUSES, Project, Span
 from glasspane.errors import NotFound, ProtocolError
-from glasspane.store.api import Store, TraceError
+from glasspane.query.logs import trace_logs
+from glasspane.store.api import Store, TraceError, Window
+
+#: Links (replays of a trace) are looked up over all time.
+ALL_TIME = Window(0.0, float("inf"))
 
 
 def normalize_trace_id(trace_id: str) -> str:
@@ -85,19 +89,21 @@ def get_trace(store: Store, projects: list[Project], trace_id: str) -> dict[str,
     trace_id = normalize_trace_id(trace_id)
     spans = store.trace_spans(trace_id)
     errors = store.trace_errors(trace_id)
-    if not spans and not errors:
+    by_id = {p.id: p for p in projects}
+    logs = trace_logs(store, by_id, trace_id)
+    if not spans and not errors and not logs:
         raise NotFound(
             f"No trace {trace_id}: nothing with this trace id has arrived (yet). Check the id, "
             "or wait a moment if the SDK has not flushed"
         )
-    by_id = {p.id: p for p in projects}
     known = {s.span_id for s in spans}
     services: list[str] = []
     for span in spans:
         if span.service not in services:
             services.append(span.service)
-    start = min([s.start_timestamp for s in spans] or [e.timestamp for e in errors])
-    end = max([s.timestamp for s in spans] or [e.timestamp for e in errors])
+    times = [e.timestamp for e in errors] or [log["timestamp"] for log in logs]
+    start = min([s.start_timestamp for s in spans] or times)
+    end = max([s.timestamp for s in spans] or times)
     roots = [s for s in spans if s.is_segment and s.parent_span_id not in known]
     root = roots[0] if roots else None
     return {
@@ -110,4 +116,6 @@ def get_trace(store: Store, projects: list[Project], trace_id: str) -> dict[str,
         "services": services,
         "spans": [span_json(s, by_id, known) for s in spans],
         "errors": [error_json(e, by_id) for e in errors],
+        "replay_ids": [r.replay_id for r in store.list_replays(ALL_TIME, trace_id, None, 20)],
+        "logs": logs,
     }

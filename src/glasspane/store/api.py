@@ -16,7 +16,20 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from glasspane.domain import Batch, Location, Project, Span
+from glasspane.domain import (
+    Batch,
+    CheckIn,
+    ClientInfo,
+    Feedback,
+    Location,
+    LogRecord,
+    Profile,
+    Project,
+    ReplayEvent,
+    ReplayRecording,
+    Span,
+    User,
+)
 
 
 @dataclass(slots=True)
@@ -106,6 +119,19 @@ class Store(Protocol):
         """Affected users and failing transactions, by country, browser and OS."""
         ...
 
+    def window_totals(self, window: Window) -> WindowTotals:
+        """All matching transactions together; percentiles and rates ``None`` when empty."""
+        ...
+
+    # -- alert state -------------------------------------------------------
+    def alert_states(self) -> dict[str, dict[str, Any]]:
+        """Each rule's saved state (JSON objects), by rule name."""
+        ...
+
+    def save_alert_state(self, rule: str, state: dict[str, Any]) -> None:
+        """Durably replace one rule's state."""
+        ...
+
     # -- issues (aggregates computed from the error rows) -----------------
     def validate_filter(self, tree: Any) -> None:
         """:class:`QueryError` naming a key that is neither a search key nor a tag seen
@@ -139,6 +165,78 @@ class Store(Protocol):
     def set_issue_status(self, issue_id: int, status: str) -> bool:
         """``unresolved``, ``resolved`` or ``ignored``, durably; False if the issue is
         unknown. A later event on a resolved issue reopens it as regressed."""
+        ...
+
+    # -- logs and metrics (times are when the SDK recorded them) ----------
+    def trace_logs(self, trace_id: str, limit: int) -> list[LogRecord]:
+        """The trace's logs across projects, oldest first, at most ``limit``."""
+        ...
+
+    def list_logs(self, window: Window, limit: int) -> list[LogRecord]:
+        """Logs in the window matching its filter, newest first, at most ``limit``;
+        :class:`QueryError` for a key that is neither known nor an attribute seen."""
+        ...
+
+    def describe_metric(self, name: str) -> MetricInfo | None:
+        """The metric's latest type and unit over all time; ``None`` if never seen."""
+        ...
+
+    def list_metrics(self, window: Window) -> list[MetricInfo]:
+        """Every metric with a point in the window matching its filter, by name."""
+        ...
+
+    def metric_series(self, query: MetricQuery) -> list[MetricBucket]:
+        """Per bucket of ``query.interval`` seconds from the window's start (oldest
+        first, empty buckets omitted) and per group: counts, sums, extremes and
+        percentiles of the metric's increments (see :class:`MetricBucket`)."""
+        ...
+
+    # -- replays, release health, crons, feedback, profiles ----------------
+    def replay_segments(self, replay_id: str) -> list[ReplayEvent]:
+        """The replay's ``replay_event`` of each segment, by segment id; [] if unknown."""
+        ...
+
+    def replay_recordings(self, replay_id: str) -> list[ReplayRecording]:
+        """The replay's recordings, by segment id (a resent segment appears once)."""
+        ...
+
+    def list_replays(
+        self, window: Window, trace_id: str | None, issue_id: int | None, limit: int
+    ) -> list[ReplaySummary]:
+        """Replays with a segment in the window, newest first; with ``trace_id`` only
+        those that saw the trace, with ``issue_id`` those that saw one of its events
+        or traces."""
+        ...
+
+    def errors_by_id(self, event_ids: list[str]) -> list[TraceError]:
+        """The error events with these ids (unknown ids are left out), by time."""
+        ...
+
+    def release_health(self, window: Window) -> list[ReleaseHealth]:
+        """Per project and release, sessions started in the window by outcome."""
+        ...
+
+    def check_ins(self, window: Window) -> list[CheckIn]:
+        """Check-ins in the window, and each monitor's last one before it, by time."""
+        ...
+
+    def client_reports(self, window: Window) -> list[OutcomeCount]:
+        """What the SDKs reported dropping (reasons ``client:*``) in the window."""
+        ...
+
+    def list_feedback(self, window: Window, replay_id: str | None, limit: int) -> list[Feedback]:
+        """User feedback in the window, newest first."""
+        ...
+
+    def get_profile(self, profile_id: str) -> Profile | None:
+        """One profile with its payload; ``None`` if unknown."""
+        ...
+
+    def list_profiles(
+        self, window: Window, transaction_id: str | None, trace_id: str | None, limit: int
+    ) -> list[Profile]:
+        """Profiles in the window (or of the transaction / trace at any time), newest
+        first, without their payloads (``b""``)."""
         ...
 
     # -- lifecycle -------------------------------------------------------
@@ -211,6 +309,16 @@ class DurationSample:
 
 
 @dataclass(slots=True)
+class WindowTotals:
+    samples: int
+    count: float
+    p50_ms: float | None
+    p95_ms: float | None
+    failure_rate: float | None
+    error_rate: float | None
+
+
+@dataclass(slots=True)
 class ImpactStats:
     users: int
     transactions: int
@@ -267,3 +375,86 @@ class RelatedIssue:
     culprit: str | None
     status: str
     shared_traces: int
+
+
+# -- metric read models ------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MetricQuery:
+    """One metric's points in ``window``, bucketed by ``interval`` seconds and,
+    with ``group_by`` (a column such as ``service`` or an attribute), grouped."""
+
+    name: str
+    window: Window
+    interval: float
+    group_by: str | None = None
+
+
+@dataclass(slots=True)
+class MetricBucket:
+    """What one bucket (and group) of a metric holds.
+
+    A Sentry ``trace_metric`` or OTLP sum/gauge point is one value; an OTLP
+    histogram point brings its count and sum. Cumulative OTLP points count by
+    their increase since the series' previous point (a repeated total is not
+    counted). Percentiles are exact
+    (interpolated between values) for single values and interpolated within
+    buckets for histograms; ``None`` when a bucket mixes both kinds.
+    """
+
+    timestamp: float  # bucket start
+    group: str | None  # the group_by value (None without group_by, or when absent)
+    count: int
+    sum: float
+    min: float | None
+    max: float | None
+    p50: float | None
+    p95: float | None
+
+
+@dataclass(slots=True)
+class MetricInfo:
+    name: str
+    type: str  # counter, gauge or distribution
+    unit: str | None
+    points: int
+    last_seen: float
+
+
+# -- replay and release health read models ----------------------------------
+@dataclass(slots=True)
+class ReplaySummary:
+    """A replay as listed: its segments' metadata merged."""
+
+    replay_id: str
+    project_id: int
+    started_at: float
+    finished_at: float
+    segments: int
+    trace_ids: list[str]
+    error_ids: list[str]
+    urls: list[str]
+    user: User
+    client: ClientInfo
+    environment: str | None
+    release: str | None
+    replay_type: str | None
+
+
+@dataclass(slots=True)
+class ReleaseHealth:
+    """Sessions of one release by outcome (each session counted once, by its worst
+    update) and the distinct users (``did``) among them."""
+
+    project_id: int
+    release: str
+    environments: list[str]
+    sessions: int
+    healthy: int
+    errored: int
+    abnormal: int
+    unhandled: int
+    crashed: int
+    users: int
+    crashed_users: int  # users with a crashed or unhandled session
+    first_seen: float
+    last_seen: float

@@ -58,8 +58,9 @@ class ProjectPatch(BaseModel):
 @router.patch("/projects/{project_id}", summary="Change a project's Apdex threshold")
 def update_project(project_id: int, body: ProjectPatch, request: Request) -> dict[str, Any]:
     instance = _instance(request)
-    return _project_json(instance, instance.set_apdex_threshold(project_id,
-                                                                body.apdex_threshold_ms))
+    return _project_json(
+        instance, instance.set_apdex_threshold(project_id, body.apdex_threshold_ms)
+    )
 
 
 @router.get("/traces/{trace_id}", summary="One trace across all services and projects")

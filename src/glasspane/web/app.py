@@ -8,7 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from glasspane import __version__
@@ -17,8 +18,13 @@ from glasspane.ingest.cors import IngestCORS, is_ingest_path
 from glasspane.ingest.otlp import ROUTES as OTLP_ROUTES
 from glasspane.ingest.routes import ROUTES as INGEST_ROUTES
 from glasspane.instance import Instance
+from glasspane.web import ui
+from glasspane.web.alerts_api import router as alerts_router
 from glasspane.web.api import router as api_router
+from glasspane.web.health_api import router as health_router
 from glasspane.web.issues_api import router as issues_router
+from glasspane.web.replay_api import router as replay_router
+from glasspane.web.telemetry_api import router as telemetry_router
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +33,15 @@ RETRY_AFTER_SECONDS = "5"
 
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def _answer(
+    request: Request, status: int, detail: str, headers: dict[str, str] | None = None
+) -> Response:
+    """The error as JSON, or as an HTML page for a request of the web UI."""
+    if ui.is_page(request):
+        return ui.error_page(request, status, detail)
+    return _error(status, detail, headers)
 
 
 async def _glasspane_error(request: Request, exc: Exception) -> Response:
@@ -40,7 +55,7 @@ async def _glasspane_error(request: Request, exc: Exception) -> Response:
         headers["WWW-Authenticate"] = "Bearer" if "/api/v1/" in request.url.path else "Sentry"
     if not isinstance(exc, LimitExceeded) and exc.status_code >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc)
-    return _error(exc.status_code, str(exc), headers)
+    return _answer(request, exc.status_code, str(exc), headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -49,25 +64,17 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-    return _error(400, "Invalid request: " + "; ".join(parts))
+    return _answer(request, 400, "Invalid request: " + "; ".join(parts))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+    return _answer(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return _error(500, f"Internal error ({type(exc).__name__}); see the server log")
-
-
-LANDING = """<!doctype html><html><head><meta charset="utf-8"><title>glasspane</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40em; margin: 3em auto">
-<h1>glasspane</h1><p>The server is running. Point a Sentry SDK at a project's DSN
-(<code>glasspane projects list</code>), then look at a trace with
-<code>glasspane trace TRACE_ID</code> or <code>GET /api/v1/traces/TRACE_ID</code>.
-The API is described at <a href="/docs">/docs</a>.</p></body></html>"""
+    return _answer(request, 500, f"Internal error ({type(exc).__name__}); see the server log")
 
 
 class Dispatch:
@@ -112,6 +119,13 @@ def create_api_app(instance: Instance) -> FastAPI:
     app.state.instance = instance
     app.include_router(api_router)
     app.include_router(issues_router)
+    app.include_router(replay_router)
+    app.include_router(health_router)
+    app.include_router(telemetry_router)
+    app.include_router(alerts_router)
+    app.include_router(ui.router)
+    app.mount("/static", StaticFiles(directory=ui.STATIC), name="static")
+    app.add_exception_handler(ui.Redirect, ui.redirect_response)
     app.add_exception_handler(GlasspaneError, _glasspane_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -120,9 +134,5 @@ def create_api_app(instance: Instance) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
-
-    @app.get("/", include_in_schema=False)
-    def landing() -> HTMLResponse:
-        return HTMLResponse(LANDING)
 
     return app

@@ -20,6 +20,7 @@ from glasspane.store.api import (
     TraceSummary,
     TransactionStats,
     Window,
+    WindowTotals,
 )
 from glasspane.store.duckdb.where import check_keys, compile_errors, compile_spans
 
@@ -182,3 +183,21 @@ def impact(cur: Cursor, window: Window) -> ImpactStats:
     return ImpactStats(
         int(users), int(transactions), by("country_code"), by("browser_name"), by("os_name")
     )
+
+
+def window_totals(cur: Cursor, window: Window) -> WindowTotals:
+    """Every matching transaction of the window taken together (for alert rules)."""
+    segments, params = _segments(cur, window)
+    row = cur.execute(
+        f"""WITH tx AS (SELECT * FROM {segments}),
+                 errs AS (SELECT DISTINCT project_id, trace_id FROM errors
+                          WHERE trace_id IN (SELECT trace_id FROM tx))
+            SELECT count(*), coalesce(sum(1.0 / sample_rate), 0),
+                   quantile_cont(duration_ms, 0.5), quantile_cont(duration_ms, 0.95),
+                   avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END),
+                   avg(CASE WHEN {FAILED} OR errs.trace_id IS NOT NULL THEN 1.0 ELSE 0.0 END)
+            FROM tx LEFT JOIN errs USING (project_id, trace_id)""",
+        params,
+    ).fetchone()
+    assert row is not None
+    return WindowTotals(*row)

@@ -12,7 +12,16 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from glasspane.domain import ClientInfo, ErrorEvent, Location, Outcome, Span, User
+from glasspane.domain import (
+    ClientInfo,
+    ErrorEvent,
+    Location,
+    LogRecord,
+    MetricPoint,
+    Outcome,
+    Span,
+    User,
+)
 from glasspane.store.api import TraceError
 
 SPAN_COLUMNS: tuple[str, ...] = (
@@ -88,12 +97,54 @@ ERROR_COLUMNS: tuple[str, ...] = (
 
 OUTCOME_COLUMNS: tuple[str, ...] = ("project_id", "category", "reason", "quantity", "timestamp")
 
+LOG_COLUMNS: tuple[str, ...] = (
+    "project_id",
+    "timestamp",
+    "received_at",
+    "service",
+    "environment",
+    "release",
+    "trace_id",
+    "span_id",
+    "level",
+    "severity_number",
+    "body",
+    "attributes",
+)
+
+METRIC_COLUMNS: tuple[str, ...] = (
+    "project_id",
+    "timestamp",
+    "received_at",
+    "service",
+    "environment",
+    "release",
+    "name",
+    "type",
+    "unit",
+    "value",
+    "count",
+    "sum",
+    "min",
+    "max",
+    "bucket_bounds",
+    "bucket_counts",
+    "attributes",
+    "trace_id",
+    "span_id",
+    "start_ts",
+    "temporality",
+)
+
 _TYPES = {
     "project_id": pa.int32(),
     "is_segment": pa.bool_(),
     "issue_id": pa.int64(),
     "quantity": pa.int64(),
     "loc_line": pa.int32(),
+    "severity_number": pa.int32(),
+    "count": pa.int64(),
+    **{name: pa.float64() for name in ("sum", "min", "max", "start_ts")},
     **{
         name: pa.float64()
         for name in ("start_ts", "end_ts", "duration_ms", "sample_rate", "received_at", "timestamp")
@@ -101,13 +152,16 @@ _TYPES = {
 }
 
 
-def _schema(columns: Sequence[str]) -> pa.Schema:
-    return pa.schema([(name, _TYPES.get(name, pa.string())) for name in columns])
+def _schema(columns: Sequence[str], **types: pa.DataType) -> pa.Schema:
+    """Strings unless the column is in ``_TYPES`` (or ``types``, for this table only)."""
+    types = {**_TYPES, **types}
+    return pa.schema([(name, types.get(name, pa.string())) for name in columns])
 
 
 SCHEMAS: dict[tuple[str, ...], pa.Schema] = {
-    cols: _schema(cols) for cols in (SPAN_COLUMNS, ERROR_COLUMNS, OUTCOME_COLUMNS)
+    cols: _schema(cols) for cols in (SPAN_COLUMNS, ERROR_COLUMNS, OUTCOME_COLUMNS, LOG_COLUMNS)
 }
+SCHEMAS[METRIC_COLUMNS] = _schema(METRIC_COLUMNS, value=pa.float64())  # errors.value is text
 
 
 def _json(value: Any) -> str | None:
@@ -202,6 +256,69 @@ def outcome_row(outcome: Outcome) -> tuple[Any, ...]:
         outcome.reason,
         outcome.quantity,
         outcome.timestamp,
+    )
+
+
+def log_row(log: LogRecord, received_at: float) -> tuple[Any, ...]:
+    return (
+        log.project_id,
+        log.timestamp,
+        received_at,
+        log.service,
+        log.environment,
+        log.release,
+        log.trace_id,
+        log.span_id,
+        log.level,
+        log.severity_number,
+        log.body,
+        _json(log.attributes),
+    )
+
+
+def log_from_row(row: Sequence[Any]) -> LogRecord:
+    r = dict(zip(LOG_COLUMNS, row, strict=True))
+    return LogRecord(
+        project_id=r["project_id"],
+        timestamp=r["timestamp"],
+        level=r["level"],
+        body=r["body"],
+        service=r["service"],
+        trace_id=r["trace_id"],
+        span_id=r["span_id"],
+        severity_number=r["severity_number"],
+        attributes=_loads(r["attributes"]),
+        environment=r["environment"],
+        release=r["release"],
+    )
+
+
+def metric_row(point: MetricPoint, received_at: float) -> tuple[Any, ...]:
+    """Attributes are written with sorted keys: with the start time they name a
+    cumulative series, whose increments are computed when read."""
+    histogram = point.histogram
+    return (
+        point.project_id,
+        point.timestamp,
+        received_at,
+        point.service,
+        point.environment,
+        point.release,
+        point.name,
+        point.type,
+        point.unit,
+        point.value,
+        point.count,
+        point.total,
+        point.min,
+        point.max,
+        orjson.dumps(histogram.bounds).decode() if histogram else None,
+        orjson.dumps(histogram.counts).decode() if histogram else None,
+        orjson.dumps(point.attributes, default=str, option=orjson.OPT_SORT_KEYS).decode(),
+        point.trace_id,
+        point.span_id,
+        point.start_timestamp,
+        "cumulative" if point.cumulative else None,
     )
 
 

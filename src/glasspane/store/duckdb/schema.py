@@ -70,6 +70,82 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE issues ADD COLUMN status_changed_at DOUBLE",
         "CREATE INDEX errors_issue_id ON errors (issue_id)",
     ),
+    # Logs and metrics (Sentry ``log``/``trace_metric`` items, OTLP logs and
+    # metrics). A metric row is one value (count 1, sum = min = max = value) or
+    # one OTLP histogram point (count/sum/min/max plus explicit bucket bounds and
+    # counts as JSON arrays). OTLP points keep their series' start time and
+    # temporality: cumulative points are turned into increments when read. The
+    # trace view reads logs by trace id.
+    (
+        """CREATE TABLE logs (
+            project_id INTEGER NOT NULL, "timestamp" DOUBLE NOT NULL,
+            received_at DOUBLE NOT NULL, service VARCHAR NOT NULL, environment VARCHAR,
+            release VARCHAR, trace_id VARCHAR, span_id VARCHAR, level VARCHAR NOT NULL,
+            severity_number INTEGER, body VARCHAR NOT NULL, attributes VARCHAR)""",
+        "CREATE INDEX logs_trace_id ON logs (trace_id)",
+        """CREATE TABLE metrics (
+            project_id INTEGER NOT NULL, "timestamp" DOUBLE NOT NULL,
+            received_at DOUBLE NOT NULL, service VARCHAR NOT NULL, environment VARCHAR,
+            release VARCHAR, name VARCHAR NOT NULL, type VARCHAR NOT NULL, unit VARCHAR,
+            value DOUBLE, count BIGINT NOT NULL, sum DOUBLE NOT NULL, min DOUBLE,
+            max DOUBLE, bucket_bounds VARCHAR, bucket_counts VARCHAR, attributes VARCHAR,
+            trace_id VARCHAR, span_id VARCHAR, start_ts DOUBLE, temporality VARCHAR)""",
+    ),
+    # Session replay, release health, cron monitors, user feedback and profiles.
+    # Replay segments keep their trace and error ids as lists, so a trace or an
+    # issue finds its replays; recordings stay as the SDK compressed them.
+    # Sessions are kept per update (a session's outcome is its worst update);
+    # check-ins per message (a run is its check_in_id).
+    (
+        """CREATE TABLE replay_segments (
+            project_id INTEGER NOT NULL, replay_id VARCHAR NOT NULL,
+            segment_id INTEGER NOT NULL, "timestamp" DOUBLE NOT NULL, replay_start_ts DOUBLE,
+            replay_type VARCHAR, trace_ids VARCHAR[], error_ids VARCHAR[], urls VARCHAR[],
+            environment VARCHAR, release VARCHAR, platform VARCHAR, user_id VARCHAR,
+            user_email VARCHAR, user_username VARCHAR, user_ip VARCHAR, browser_name VARCHAR,
+            os_name VARCHAR, country_code VARCHAR, tags VARCHAR, sdk VARCHAR,
+            received_at DOUBLE NOT NULL)""",
+        "CREATE INDEX replay_segments_replay_id ON replay_segments (replay_id)",
+        """CREATE TABLE replay_recordings (
+            project_id INTEGER NOT NULL, replay_id VARCHAR NOT NULL,
+            segment_id INTEGER NOT NULL, payload BLOB NOT NULL, events INTEGER NOT NULL,
+            received_at DOUBLE NOT NULL)""",
+        "CREATE INDEX replay_recordings_replay_id ON replay_recordings (replay_id)",
+        """CREATE TABLE sessions (
+            project_id INTEGER NOT NULL, session_id VARCHAR NOT NULL, distinct_id VARCHAR,
+            release VARCHAR NOT NULL, environment VARCHAR, status VARCHAR NOT NULL,
+            errors INTEGER NOT NULL, started DOUBLE NOT NULL, "timestamp" DOUBLE NOT NULL,
+            init BOOLEAN NOT NULL, duration DOUBLE, received_at DOUBLE NOT NULL)""",
+        """CREATE TABLE session_aggregates (
+            project_id INTEGER NOT NULL, release VARCHAR NOT NULL, environment VARCHAR,
+            started DOUBLE NOT NULL, distinct_id VARCHAR, exited BIGINT NOT NULL,
+            errored BIGINT NOT NULL, abnormal BIGINT NOT NULL, unhandled BIGINT NOT NULL,
+            crashed BIGINT NOT NULL, received_at DOUBLE NOT NULL)""",
+        """CREATE TABLE check_ins (
+            project_id INTEGER NOT NULL, check_in_id VARCHAR NOT NULL,
+            monitor_slug VARCHAR NOT NULL, status VARCHAR NOT NULL,
+            "timestamp" DOUBLE NOT NULL, duration DOUBLE, environment VARCHAR,
+            release VARCHAR, trace_id VARCHAR, monitor_config VARCHAR,
+            received_at DOUBLE NOT NULL)""",
+        """CREATE TABLE feedback (
+            project_id INTEGER NOT NULL, event_id VARCHAR NOT NULL,
+            "timestamp" DOUBLE NOT NULL, message VARCHAR NOT NULL, name VARCHAR,
+            contact_email VARCHAR, url VARCHAR, replay_id VARCHAR,
+            associated_event_id VARCHAR, trace_id VARCHAR, environment VARCHAR,
+            release VARCHAR, user_id VARCHAR, user_email VARCHAR, user_username VARCHAR,
+            user_ip VARCHAR, tags VARCHAR, received_at DOUBLE NOT NULL)""",
+        """CREATE TABLE profiles (
+            project_id INTEGER NOT NULL, profile_id VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+            "timestamp" DOUBLE NOT NULL, platform VARCHAR, transaction_id VARCHAR,
+            "transaction" VARCHAR, trace_id VARCHAR, profiler_id VARCHAR,
+            duration_ms DOUBLE, samples INTEGER NOT NULL, environment VARCHAR,
+            release VARCHAR, payload BLOB NOT NULL, received_at DOUBLE NOT NULL)""",
+    ),
+    # Alert rule state, so a restart neither re-fires nor forgets an incident.
+    (
+        """CREATE TABLE alert_states (
+            rule VARCHAR PRIMARY KEY, state VARCHAR NOT NULL, updated_at DOUBLE NOT NULL)""",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

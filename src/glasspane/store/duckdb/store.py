@@ -15,14 +15,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import orjson
 
-from glasspane.domain import Batch, Project, Span
+from glasspane.domain import Batch, LogRecord, Project, Span
 from glasspane.errors import ConfigError, Conflict, StoreError
 from glasspane.store.api import (
     DurationSample,
     ImpactStats,
     IssueEvent,
     IssueSummary,
+    MetricBucket,
+    MetricInfo,
+    MetricQuery,
     OutcomeCount,
     RelatedIssue,
     SeriesPoint,
@@ -31,9 +35,11 @@ from glasspane.store.api import (
     TraceSummary,
     TransactionStats,
     Window,
+    WindowTotals,
 )
-from glasspane.store.duckdb import analytics, issues, rows, where
+from glasspane.store.duckdb import analytics, issues, logs, metrics, rows, sdk_rows, where
 from glasspane.store.duckdb.schema import migrate
+from glasspane.store.duckdb.sdk_store import SdkItemReads
 from glasspane.store.writer import GroupCommitWriter
 
 Conn = duckdb.DuckDBPyConnection
@@ -52,7 +58,7 @@ def _connect(path: Path) -> Conn:
         ) from None
 
 
-class DuckDBStore:
+class DuckDBStore(SdkItemReads):
     def __init__(self, path: Path, max_group: int = 2000) -> None:
         self.path = path
         self._db = _connect(path)
@@ -123,6 +129,8 @@ class DuckDBStore:
         now = time.time()
         spans = [rows.span_row(s, now) for b in batches for s in b.spans]
         outcomes = [rows.outcome_row(o) for b in batches for o in b.outcomes]
+        log_rows = [rows.log_row(r, now) for b in batches for r in b.logs]
+        metric_rows = [rows.metric_row(p, now) for b in batches for p in b.metrics]
         new_issues: list[tuple[Any, ...]] = []
         errors = []
         touched: set[int] = set()
@@ -135,6 +143,9 @@ class DuckDBStore:
             self._insert(conn, "spans", rows.SPAN_COLUMNS, spans)
             self._insert(conn, "errors", rows.ERROR_COLUMNS, errors)
             self._insert(conn, "outcomes", rows.OUTCOME_COLUMNS, outcomes)
+            self._insert(conn, "logs", rows.LOG_COLUMNS, log_rows)
+            self._insert(conn, "metrics", rows.METRIC_COLUMNS, metric_rows)
+            sdk_rows.insert(conn, batches)
             if new_issues:
                 conn.executemany(
                     "INSERT INTO issues (id, project_id, fingerprint, created_at) "
@@ -247,6 +258,22 @@ class DuckDBStore:
     def impact(self, window: Window) -> ImpactStats:
         return self._analytics(analytics.impact, window)
 
+    def window_totals(self, window: Window) -> WindowTotals:
+        return self._analytics(analytics.window_totals, window)
+
+    def alert_states(self) -> dict[str, dict[str, Any]]:
+        rows = self._read("SELECT rule, state FROM alert_states")
+        return {rule: orjson.loads(state) for rule, state in rows}
+
+    def save_alert_state(self, rule: str, state: dict[str, Any]) -> None:
+        def task(conn: Conn) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO alert_states VALUES (?, ?, ?)",
+                [rule, orjson.dumps(state).decode(), time.time()],
+            )
+
+        self._writer.submit(task).result()
+
     def close(self) -> None:
         self._writer.close()
         self._db.close()
@@ -278,3 +305,19 @@ class DuckDBStore:
             lambda conn: issues.set_status(conn, issue_id, status, time.time())
         ).result()
         return changed
+
+    # -- logs and metrics ------------------------------------------------
+    def trace_logs(self, trace_id: str, limit: int) -> list[LogRecord]:
+        return self._analytics(logs.trace_logs, trace_id, limit)
+
+    def list_logs(self, window: Window, limit: int) -> list[LogRecord]:
+        return self._analytics(logs.list_logs, window, limit)
+
+    def describe_metric(self, name: str) -> MetricInfo | None:
+        return self._analytics(metrics.describe, name)
+
+    def list_metrics(self, window: Window) -> list[MetricInfo]:
+        return self._analytics(metrics.list_metrics, window)
+
+    def metric_series(self, query: MetricQuery) -> list[MetricBucket]:
+        return self._analytics(metrics.series, query)

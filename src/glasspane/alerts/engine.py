@@ -1,0 +1,319 @@
+"""The alert engine: evaluate every rule on an interval, move its state, notify.
+
+State machine per rule: ``ok`` → ``firing`` when all its conditions hold over
+its window; ``firing`` → ``ok`` (a "resolved" notification) when they no longer
+do (or, with ``resolve:``, when the first metric crosses back over it). One
+notification per transition and action; with ``renotify:``, a reminder while it
+stays firing. With no transactions in the window a rule keeps its state. State
+is saved in the store, so a restart neither re-fires nor forgets. Metrics come
+from the same query layer as the API.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from glasspane.alerts.notify import Alert, Delivery, Notifier
+from glasspane.alerts.rules import Condition, Rule, RulesFile, load_rules
+from glasspane.errors import ConfigError, GlasspaneError
+from glasspane.query.filters import And, Cmp, Filter
+from glasspane.query.search import parse
+from glasspane.store.api import Store, Window
+
+log = logging.getLogger(__name__)
+HISTORY = 50
+
+
+@dataclass(slots=True)
+class RuleState:
+    state: str = "ok"
+    since: float | None = None
+    value: float | None = None
+    values: dict[str, float] = field(default_factory=dict)
+    incident: str | None = None
+    notified_at: float | None = None
+    last_notification: dict[str, Any] | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "since": self.since,
+            "value": self.value,
+            "values": self.values,
+            "incident": self.incident,
+            "notified_at": self.notified_at,
+            "last_notification": self.last_notification,
+            "history": self.history[-HISTORY:],
+        }
+
+
+class AlertEngine:
+    def __init__(
+        self, store: Store, path: Path, interval: float, base_url: str, retry_delay: float = 1.0
+    ) -> None:
+        self.store = store
+        self.path = path
+        self.interval = interval
+        self.base_url = base_url
+        self.retry_delay = retry_delay
+        self.rules = RulesFile()
+        self.file_error: str | None = None
+        self._mtime: float | None = None
+        self._lock = threading.RLock()
+        self._states = {name: _restore(raw) for name, raw in store.alert_states().items()}
+        self._notifier = Notifier({}, retry_delay)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.reload()
+
+    # -- rules -------------------------------------------------------------
+    def reload(self) -> str | None:
+        """Re-read the rules file; on a file-level error the previous rules stay."""
+        with self._lock:
+            try:
+                self._mtime = self.path.stat().st_mtime if self.path.exists() else None
+                text = self.path.read_text() if self.path.exists() else ""
+                rules = load_rules(text, str(self.path))
+            except (ConfigError, OSError) as exc:
+                self.file_error = str(exc)
+                log.error("alert rules not reloaded: %s", exc)
+                return self.file_error
+            self.rules, self.file_error = rules, None
+            self._notifier = Notifier(rules.settings, self.retry_delay)
+            for rule in rules.rules:
+                if rule.error:
+                    log.error("%s", rule.error)
+            return None
+
+    def _changed(self) -> bool:
+        mtime = self.path.stat().st_mtime if self.path.exists() else None
+        return mtime != self._mtime
+
+    # -- running -------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="glasspane-alerts", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=30)
+        self._notifier.close()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                if self._changed():
+                    self.reload()
+                self.evaluate()
+            except Exception:  # the engine must outlive any one bad evaluation
+                log.exception("alert evaluation failed")
+
+    def evaluate(self, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        with self._lock:
+            rules = list(self.rules.rules)
+        for rule in rules:
+            if rule.error:
+                continue
+            try:
+                self._evaluate(rule, now)
+            except GlasspaneError as exc:
+                log.error('alert rule "%s" could not be evaluated: %s', rule.name, exc)
+
+    def _evaluate(self, rule: Rule, now: float) -> None:
+        window = Window(now - rule.window, now, _filter(rule, now))
+        values = self._values(rule, window)
+        if values is None:
+            return  # no data in the window: keep the state
+        state = self._states.setdefault(rule.name, RuleState())
+        state.values = values
+        state.value = values[rule.conditions[0].metric]
+        holding = all(c.holds(values[c.metric]) for c in rule.conditions)
+        if state.state != "firing" and holding:
+            self._transition(rule, state, "firing", now, window)
+        elif state.state == "firing" and _resolved(rule, state.value, holding):
+            self._transition(rule, state, "resolved", now, window)
+        elif (
+            state.state == "firing"
+            and rule.renotify
+            and state.notified_at
+            and (now - state.notified_at >= rule.renotify)
+        ):
+            self._notify(rule, state, "firing", window, now)
+        self.store.save_alert_state(rule.name, state.as_dict())
+
+    def _values(self, rule: Rule, window: Window) -> dict[str, float] | None:
+        metrics = {c.metric for c in rule.conditions}
+        values: dict[str, float] = {}
+        if metrics & {"error_rate", "failure_rate", "p50", "p95", "throughput", "count"}:
+            totals = self.store.window_totals(window)
+            if not totals.samples:
+                return None
+            minutes = (window.end - window.start) / 60
+            values.update(
+                error_rate=totals.error_rate or 0.0,
+                failure_rate=totals.failure_rate or 0.0,
+                p50=totals.p50_ms or 0.0,
+                p95=totals.p95_ms or 0.0,
+                throughput=totals.count / minutes,
+                count=totals.count,
+            )
+        if "affected_users" in metrics:
+            values["affected_users"] = float(self.store.impact(window).users)
+        if "issue_events" in metrics:
+            values["issue_events"] = float(self._issue_events(rule, window))
+        return values
+
+    def _issue_events(self, rule: Rule, window: Window) -> int:
+        if rule.issue is not None:
+            issue = self.store.get_issue(rule.issue, window)
+            return issue.count if issue else 0
+        # Without an issue id: events of issues first seen in the window (new issues).
+        listed = self.store.list_issues(window, "-count", 1000)
+        return sum(i.count for i in listed if i.first_seen >= window.start)
+
+    # -- transitions and notifications ------------------------------------------
+    def _transition(
+        self, rule: Rule, state: RuleState, to: str, now: float, window: Window
+    ) -> None:
+        if to == "firing":
+            state.incident = f"glasspane:{rule.name}:{int(now)}"
+        state.state = "firing" if to == "firing" else "ok"
+        state.since = now
+        state.history.append({"state": to, "at": now, "value": state.value})
+        del state.history[:-HISTORY]
+        log.warning('alert "%s" %s: %s', rule.name, to, _summary(rule, state))
+        self._notify(rule, state, to, window, now)
+
+    def _notify(self, rule: Rule, state: RuleState, kind: str, window: Window, now: float) -> None:
+        state.notified_at = now
+        alert = Alert(
+            rule.name,
+            kind,
+            _summary(rule, state),
+            self._details(rule, state, window),
+            state.incident or f"glasspane:{rule.name}",
+        )
+        for action in rule.actions:
+            self._notifier.send(action, alert, functools.partial(self._record, rule, state))
+
+    def _record(self, rule: Rule, state: RuleState, delivery: Delivery) -> None:
+        with self._lock:
+            state.last_notification = delivery.as_dict()
+            state.history.append({"notification": delivery.as_dict(), "at": delivery.at})
+            del state.history[:-HISTORY]
+        try:
+            self.store.save_alert_state(rule.name, state.as_dict())
+        except GlasspaneError as exc:
+            log.error("alert state not saved: %s", exc)
+
+    def _details(self, rule: Rule, state: RuleState, window: Window) -> dict[str, Any]:
+        condition = rule.conditions[0]
+        details: dict[str, Any] = {
+            "metric": condition.metric,
+            "value": state.value,
+            "threshold": condition.threshold,
+            "window_minutes": rule.window / 60,
+            "filters": rule.filters,
+            "link": f"{self.base_url}/",
+        }
+        try:
+            details["affected_users"] = self.store.impact(window).users
+            issues = self.store.list_issues(window, "-count", 5)
+            details["recent_errors"] = [
+                {"issue_id": i.id, "title": i.title, "count": i.count} for i in issues if i.count
+            ]
+        except GlasspaneError as exc:
+            details["recent_errors"] = []
+            log.error("alert details incomplete: %s", exc)
+        return details
+
+    # -- reading -------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            rules = []
+            for rule in self.rules.rules:
+                state = self._states.get(rule.name, RuleState())
+                first = rule.conditions[0] if rule.conditions else None
+                rules.append(
+                    {
+                        "name": rule.name,
+                        "state": "invalid" if rule.error else state.state,
+                        "error": rule.error,
+                        "since": state.since,
+                        "value": state.value,
+                        "values": state.values,
+                        "threshold": first.threshold if first else None,
+                        "metric": first.metric if first else None,
+                        "conditions": [
+                            f"{c.metric} {c.op} {c.threshold:g}" for c in rule.conditions
+                        ],
+                        "filters": rule.filters,
+                        "window_minutes": rule.window / 60,
+                        "actions": [f"{a.kind}: {a.target}" for a in rule.actions],
+                        "last_notification": state.last_notification,
+                        "history": state.history,
+                    }
+                )
+            return {"rules": rules, "error": self.file_error, "path": str(self.path)}
+
+
+def _filter(rule: Rule, now: float) -> Filter | None:
+    parts: list[Filter] = [
+        Cmp(key, "=", value)
+        for key, value in rule.filters.items()
+        if key in ("service", "transaction")
+    ]
+    if "query" in rule.filters:
+        parsed = parse(rule.filters["query"], now)
+        if parsed is not None:
+            parts.append(parsed)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+def _resolved(rule: Rule, value: float | None, holding: bool) -> bool:
+    if rule.resolve_threshold is None or value is None:
+        return not holding
+    first = rule.conditions[0]
+    if first.op in (">", ">="):
+        return value < rule.resolve_threshold
+    return value > rule.resolve_threshold
+
+
+def _format(condition: Condition, value: float | None) -> str:
+    if value is None:
+        return "no data"
+    if condition.metric in ("error_rate", "failure_rate"):
+        return f"{value * 100:.1f}%"
+    if condition.metric in ("p50", "p95"):
+        return f"{value / 1000:.1f}s" if value >= 1000 else f"{value:.0f}ms"
+    return f"{value:g}"
+
+
+def _summary(rule: Rule, state: RuleState) -> str:
+    parts = []
+    for c in rule.conditions:
+        value = state.values.get(c.metric)
+        limit = _format(c, c.threshold)
+        parts.append(f"{c.metric} {_format(c, value)} (threshold {c.op} {limit})")
+    scope = ", ".join(f"{k} {v}" for k, v in rule.filters.items())
+    span = f"{rule.window:g} seconds" if rule.window < 60 else f"{rule.window / 60:g} minutes"
+    return "; ".join(parts) + f" over {span}" + (f" for {scope}" if scope else "")
+
+
+def _restore(raw: dict[str, Any]) -> RuleState:
+    state = RuleState()
+    for key, value in raw.items():
+        if hasattr(state, key):
+            setattr(state, key, value)
+    return state

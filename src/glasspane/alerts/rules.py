@@ -1,0 +1,261 @@
+"""The alert rules file: parsing and validation.
+
+The scenario's shape loads as written, once its values are quoted::
+
+    alerts:
+      - name: "Blockchain indexer degraded"
+        conditions:
+          - service: blockchain-indexer
+          - error_rate: "> 5%"
+          - window: 10 minutes
+        actions:
+          - slack: "#engineering-alerts"
+          - pagerduty: blockchain-oncall
+    settings:
+      slack: {"#engineering-alerts": https://hooks.slack.com/...}
+      pagerduty: {url: https://events.pagerduty.com/v2/enqueue, keys: {blockchain-oncall: KEY}}
+      email: {host: smtp.example.com, port: 587, tls: true, username_env: SMTP_USER,
+              password_env: SMTP_PASSWORD, from: alerts@example.com}
+
+Written exactly as in the scenario it is not valid YAML (``> 5%`` starts a
+block scalar, ``#engineering-alerts`` is a comment); the error then names the
+line and says to quote the value. A rule with a mistake is loaded as invalid
+(with an error naming the rule and the field); the other rules keep working.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from glasspane.errors import ConfigError
+
+RATE_METRICS = frozenset({"error_rate", "failure_rate"})
+DURATION_METRICS = frozenset({"p50", "p95"})
+COUNT_METRICS = frozenset({"throughput", "count", "affected_users", "issue_events"})
+METRICS = RATE_METRICS | DURATION_METRICS | COUNT_METRICS
+FILTERS = ("service", "transaction", "query")
+ACTIONS = ("slack", "pagerduty", "email", "webhook")
+OPERATORS = (">=", "<=", ">", "<", "==")
+DEFAULT_WINDOW = 600.0
+
+_COMPARISON = re.compile(r"^\s*(>=|<=|>|<|==)?\s*([0-9]*\.?[0-9]+)\s*(%|ms|s|m|min|/min)?\s*$")
+_WINDOW = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*$")
+_WINDOW_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNQUOTED = re.compile(r"^(\s*(?:-\s*)?)([\w.-]+):\s*([>#|&*!%@`])(.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    metric: str
+    op: str
+    threshold: float  # rates as fractions, durations in ms, counts as counts
+
+    def holds(self, value: float) -> bool:
+        return {
+            ">": value > self.threshold,
+            ">=": value >= self.threshold,
+            "<": value < self.threshold,
+            "<=": value <= self.threshold,
+            "==": value == self.threshold,
+        }[self.op]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    kind: str  # slack | pagerduty | email | webhook
+    target: str  # channel name, PagerDuty key name, recipient, URL
+
+
+@dataclass(slots=True)
+class Rule:
+    name: str
+    conditions: list[Condition] = field(default_factory=list)
+    filters: dict[str, str] = field(default_factory=dict)
+    window: float = DEFAULT_WINDOW
+    actions: list[Action] = field(default_factory=list)
+    resolve_threshold: float | None = None
+    renotify: float | None = None
+    issue: int | None = None
+    error: str | None = None  # set when the rule is invalid
+
+
+@dataclass(slots=True)
+class RulesFile:
+    rules: list[Rule] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def check_unquoted(text: str, path: str) -> None:
+    """The scenario's YAML unquoted: name the line and say what to write."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _UNQUOTED.match(line)
+        if not match:
+            continue
+        key, first, rest = match.group(2), match.group(3), match.group(4)
+        if key not in METRICS and key not in ACTIONS and key != "resolve":
+            continue
+        if first in "|>" and not rest.strip():
+            continue  # a real block scalar: the value follows on the next lines
+        if first == "#" and rest[:1] in ("", " ", "\t"):
+            continue  # a real comment
+        value = (first + rest).strip()
+        raise ConfigError(
+            f"{path} line {number}: the value of {key} starts with {first!r}, which YAML reads "
+            f'as syntax, not text; quote it: {key}: "{value}"'
+        )
+
+
+def load_rules(text: str, path: str = "alerts.yaml") -> RulesFile:
+    """Parse and validate; :class:`ConfigError` only when the file as a whole is unusable."""
+    check_unquoted(text, path)
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path} must be a mapping with an `alerts:` list")
+    unknown = sorted(set(document) - {"alerts", "settings"})
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown top-level key(s) {', '.join(unknown)}; expected alerts and settings"
+        )
+    raw_rules = document.get("alerts") or []
+    if not isinstance(raw_rules, list):
+        raise ConfigError(f"{path}: `alerts` must be a list of rules")
+    settings = document.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise ConfigError(f"{path}: `settings` must be a mapping")
+    rules = [_rule(raw, index, settings) for index, raw in enumerate(raw_rules, start=1)]
+    names = [r.name for r in rules]
+    for rule in rules:
+        if names.count(rule.name) > 1 and rule.error is None:
+            rule.error = f'Alert rule "{rule.name}": the name is used by more than one rule'
+    return RulesFile(rules, settings)
+
+
+def _pairs(value: Any) -> list[tuple[str, Any]]:
+    """Conditions/actions as a list of single-key maps, or one map."""
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, list):
+        out: list[tuple[str, Any]] = []
+        for item in value:
+            if not isinstance(item, dict):
+                raise ValueError(f"each entry must be `key: value`, got {item!r}")
+            out.extend(item.items())
+        return out
+    raise ValueError("must be a list of `key: value` entries")
+
+
+def _rule(raw: Any, index: int, settings: dict[str, Any]) -> Rule:
+    name = str(raw.get("name") or f"rule {index}") if isinstance(raw, dict) else f"rule {index}"
+    rule = Rule(name=name)
+    try:
+        if not isinstance(raw, dict):
+            raise ValueError("must be a mapping with name, conditions and actions")
+        _fill(rule, raw, settings)
+    except ValueError as exc:
+        rule.error = f'Alert rule {index} ("{name}"): {exc}'
+    return rule
+
+
+def _fill(rule: Rule, raw: dict[str, Any], settings: dict[str, Any]) -> None:
+    unknown = sorted(set(raw) - {"name", "conditions", "actions", "resolve", "renotify"})
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}")
+    for key, value in _pairs(raw.get("conditions") or []):
+        _condition(rule, str(key), value)
+    if not rule.conditions:
+        raise ValueError(f"conditions need at least one metric ({', '.join(sorted(METRICS))})")
+    for key, value in _pairs(raw.get("actions") or []):
+        rule.actions.append(_action(str(key), value, settings))
+    if raw.get("resolve") is not None:
+        metric = rule.conditions[0]
+        rule.resolve_threshold = parse_threshold(metric.metric, raw["resolve"])[1]
+    if raw.get("renotify") is not None:
+        rule.renotify = parse_window(raw["renotify"], "renotify")
+
+
+def _condition(rule: Rule, key: str, value: Any) -> None:
+    if key in FILTERS:
+        if not isinstance(value, (str, int)) or value == "":
+            raise ValueError(f"condition {key} needs a value, e.g. {key}: checkout")
+        rule.filters[key] = str(value)
+    elif key == "window":
+        rule.window = parse_window(value, "window")
+    elif key == "issue":
+        if not isinstance(value, int):
+            raise ValueError(f"condition issue must be an issue id, got {value!r}")
+        rule.issue = value
+    elif key in METRICS:
+        op, threshold = parse_threshold(key, value)
+        rule.conditions.append(Condition(key, op, threshold))
+    else:
+        known = ", ".join([*FILTERS, "window", "issue", *sorted(METRICS)])
+        raise ValueError(f"unknown condition {key!r}; known: {known}")
+
+
+def parse_threshold(metric: str, value: Any) -> tuple[str, float]:
+    """``"> 5%"`` / ``"> 0.05"`` / ``"> 2s"`` / ``10`` → operator and a number in API units."""
+    text = str(value)
+    match = _COMPARISON.match(text)
+    if not match or isinstance(value, bool):
+        raise ValueError(
+            f'{metric}: {value!r} is not a comparison; write e.g. {metric}: "> '
+            f'{"5%" if metric in RATE_METRICS else "2s" if metric in DURATION_METRICS else "10"}"'
+        )
+    op, number, unit = match.group(1) or ">", float(match.group(2)), match.group(3)
+    if metric in RATE_METRICS:
+        if unit not in (None, "%"):
+            raise ValueError(f"{metric}: a rate takes % or a fraction, got {value!r}")
+        number = number / 100 if unit == "%" else number
+        if not 0 <= number <= 1:
+            raise ValueError(f"{metric}: a rate must be between 0% and 100%, got {value!r}")
+    elif metric in DURATION_METRICS:
+        if unit not in (None, "ms", "s", "m", "min"):
+            raise ValueError(f"{metric}: a duration takes ms, s or m, got {value!r}")
+        number *= {None: 1, "ms": 1, "s": 1000, "m": 60000, "min": 60000}[unit]
+    elif unit not in (None, "/min"):
+        raise ValueError(f"{metric}: a count takes no unit, got {value!r}")
+    return op, number
+
+
+def parse_window(value: Any, what: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) * 60  # a bare number of minutes
+    match = _WINDOW.match(str(value))
+    if not match:
+        raise ValueError(f"{what}: {value!r} is not a duration; write e.g. {what}: 10 minutes")
+    return float(match.group(1)) * _WINDOW_UNITS[match.group(2)[0]]
+
+
+def _action(kind: str, value: Any, settings: dict[str, Any]) -> Action:
+    if kind not in ACTIONS:
+        raise ValueError(f"unknown action {kind!r}; known: {', '.join(ACTIONS)}")
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f"action {kind} needs a target, e.g. {kind}: "
+            f"{'#alerts' if kind == 'slack' else 'team@example.com'}"
+        )
+    target = value.strip()
+    is_url = target.startswith(("http://", "https://"))
+    if kind == "slack" and not is_url and target not in (settings.get("slack") or {}):
+        raise ValueError(
+            f'action slack: channel "{target}" has no webhook URL in '
+            f'settings.slack (add "{target}": https://hooks.slack.com/...)'
+        )
+    if kind == "pagerduty":
+        keys = (settings.get("pagerduty") or {}).get("keys") or {}
+        if target not in keys:
+            raise ValueError(
+                f'action pagerduty: "{target}" has no routing key in settings.pagerduty.keys'
+            )
+    if kind == "email" and not (settings.get("email") or {}).get("host"):
+        raise ValueError("action email needs settings.email with host, port and from")
+    if kind == "webhook" and not target.startswith(("http://", "https://")):
+        raise ValueError(f"action webhook needs a URL, got {target!r}")
+    return Action(kind, target)

@@ -1,0 +1,200 @@
+"""react-app: the simulated users' browsers, and so the demo's traffic.
+
+Uploads arrive as a Poisson process at ``rate_per_min`` (real time). Each is
+the scenario's ``uploadDocument`` transaction — the head of the trace, so
+``traces_sample_rate=0.1`` decides for the whole trace and every service
+reports the same 10% — with the user (id, email, ``geo.country_code``) and
+the browser's request (its User-Agent) on the event, as the browser SDK sends
+them. The user's file is a PDF generated here; one upload in two hundred is
+cut short on the way, as real uploads sometimes are.
+
+``/_demo/stats`` counts what was really sent, which is what glasspane's
+throughput must show despite the sampling.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+import sentry_sdk
+
+from glasspane.demo.pdf import make_pdf
+from glasspane.demo.services import runtime
+from glasspane.demo.users import User, population
+
+MAX_IN_FLIGHT = 400  # concurrent uploads; arrivals beyond wait for a free slot
+TRUNCATED = 0.005  # share of uploads whose file arrives cut short
+APP_URL = "https://app.integra.example/documents/upload"
+CASE_TYPES = ("Commercial", "Construction", "Employment", "Insurance", "Consumer")
+PARTIES = ("Acme Corp", "Globex LLC", "Initech", "Umbrella Ltd", "Stark Industries", "Wayne Ent.")
+
+
+class UploadError(Exception):
+    """What the user sees as the error toast."""
+
+
+class Stats:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.started = self.ok = self.failed = 0
+        self.first_at: float | None = None
+        self.by_error: dict[str, int] = {}
+
+    def start(self) -> None:
+        with self._lock:
+            self.started += 1
+            self.first_at = self.first_at or time.time()
+
+    def finish(self, error: str | None) -> None:
+        with self._lock:
+            if error is None:
+                self.ok += 1
+            else:
+                self.failed += 1
+                self.by_error[error] = self.by_error.get(error, 0) + 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            done = self.ok + self.failed
+            return {
+                "started": self.started,
+                "completed": done,
+                "ok": self.ok,
+                "failed": self.failed,
+                "in_flight": self.started - done,
+                "first_at": self.first_at,
+                "errors": dict(self.by_error),
+            }
+
+
+def document(rng: random.Random) -> tuple[str, bytes, dict[str, str]]:
+    number = rng.randint(100, 999)
+    case = {
+        "Case type": rng.choice(CASE_TYPES),
+        "Claimant": rng.choice(PARTIES),
+        "Respondent": rng.choice(PARTIES),
+        "Amount in dispute": f"USD {rng.randint(10, 900) * 1000:,}",
+    }
+    lines = [f"Demand for arbitration no. {number}", *[f"{k}: {v}" for k, v in case.items()]]
+    pdf = make_pdf(lines)
+    if rng.random() < TRUNCATED:
+        pdf = pdf[: len(pdf) // 2]
+    return f"arbitration-case-{number}.pdf", pdf, case
+
+
+def _browser_request(user: User) -> Any:
+    """An event processor: the request as the browser SDK describes it."""
+
+    def processor(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+        event.setdefault("request", {"url": APP_URL, "headers": {"User-Agent": user.user_agent}})
+        return event
+
+    return processor
+
+
+class Traffic:
+    def __init__(self) -> None:
+        cfg = runtime.config()
+        self.users = population(cfg.users, cfg.seed)
+        self.weights = [u.weight for u in self.users]
+        self.rng = random.Random(cfg.seed + 1)
+        self.stats = Stats()
+        self.stop_event = threading.Event()
+        self.pool = ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="user")
+        self.local = threading.local()
+        self.endpoint = runtime.url("frontend-worker") + "/api/documents/upload"
+
+    def start(self) -> None:
+        self.arrivals = threading.Thread(target=self._arrivals, name="arrivals", daemon=True)
+        self.arrivals.start()
+
+    def stop(self) -> None:
+        """No new uploads; give the ones in flight a few seconds to finish."""
+        self.stop_event.set()
+        self.arrivals.join(timeout=5)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + 5
+        while self.stats.snapshot()["in_flight"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def _arrivals(self) -> None:
+        per_second = runtime.config().rate_per_min / 60.0
+        while not self.stop_event.wait(self.rng.expovariate(per_second)):
+            user = self.rng.choices(self.users, weights=self.weights)[0]
+            name, pdf, case = document(self.rng)
+            self.stats.start()
+            self.pool.submit(self._upload, user, name, pdf, case)
+
+    def _session(self) -> requests.Session:
+        if not hasattr(self.local, "session"):
+            self.local.session = requests.Session()
+        session: requests.Session = self.local.session
+        return session
+
+    def _upload(self, user: User, name: str, pdf: bytes, case: dict[str, str]) -> None:
+        error: str | None = "crashed"
+        try:
+            error = self._traced_upload(user, name, pdf, case)
+        finally:
+            self.stats.finish(error)
+
+    def _traced_upload(self, user: User, name: str, pdf: bytes, case: dict[str, str]) -> str | None:
+        with sentry_sdk.isolation_scope() as scope:
+            scope.set_user(
+                {"id": user.id, "email": user.email, "geo": {"country_code": user.country}}
+            )
+            scope.add_event_processor(_browser_request(user))
+            with sentry_sdk.start_transaction(
+                op="http.client.request", name="uploadDocument", source="custom"
+            ) as transaction:
+                transaction.set_data("fileName", name)
+                transaction.set_data("fileSize", len(pdf))
+                transaction.set_data("caseType", case["Case type"])
+                try:
+                    case_id = self._post(user, name, pdf)
+                except UploadError as exc:
+                    transaction.set_status("unknown_error")
+                    document_context = {
+                        "fileName": name,
+                        "fileSize": len(pdf),
+                        "caseType": case["Case type"],
+                    }
+                    sentry_sdk.capture_exception(exc, contexts={"document": document_context})
+                    return str(exc)
+                transaction.set_status("ok")
+                transaction.set_data("caseId", case_id)
+                return None
+
+    def _post(self, user: User, name: str, pdf: bytes) -> str:
+        headers = {"Authorization": f"Bearer {user.token}", "User-Agent": user.user_agent}
+        with sentry_sdk.start_span(op="file.read", name="Read selected file"):
+            files = {"file": (name, pdf, "application/pdf")}
+        try:
+            answer = self._session().post(
+                self.endpoint, files=files, headers=headers, timeout=runtime.http_timeout()
+            )
+        except requests.RequestException as exc:
+            raise UploadError(f"Network error: {type(exc).__name__}") from exc
+        if answer.status_code != 200:
+            try:
+                body = answer.json()
+            except ValueError:
+                body = {}
+            raise UploadError(f"Upload failed ({answer.status_code}): {body.get('error', 'error')}")
+        return str(answer.json()["caseId"])
+
+
+def build() -> runtime.Service:
+    traffic = Traffic()
+    return runtime.Service(
+        app=None,
+        kind="wsgi",
+        admin={"stats": lambda method, body: traffic.stats.snapshot()},
+        on_start=traffic.start,
+        on_stop=traffic.stop,
+    )

@@ -1,0 +1,83 @@
+"""trust-platform: ``POST /api/documents/upload`` — the API that conducts the
+flow: verify the token (auth-worker), process the PDF (document-service),
+extract its metadata (data-service), create the case (aaa-service, which has
+it registered on the chain). Downstream errors come back with their status
+and message; they were reported where they happened.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+import sentry_sdk
+from flask import Flask, jsonify, request
+
+from glasspane.demo.services import runtime
+
+NAME = "POST /api/documents/upload"
+
+
+class Downstream(Exception):
+    def __init__(self, answer: requests.Response) -> None:
+        body = (
+            answer.json()
+            if answer.headers.get("content-type", "").startswith("application/json")
+            else {}
+        )
+        super().__init__(body.get("error") or f"HTTP {answer.status_code}")
+        self.status = answer.status_code
+        self.body = body
+
+
+def _checked(answer: requests.Response) -> dict[str, Any]:
+    if answer.status_code != 200:
+        raise Downstream(answer)
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def _post(service: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    return _checked(
+        requests.post(runtime.url(service) + path, timeout=runtime.http_timeout(), **kwargs)
+    )
+
+
+def build() -> runtime.Service:
+    app = Flask("trust-platform")
+
+    @app.post("/api/documents/upload", endpoint="uploadDocumentApi")
+    def upload() -> Any:
+        sentry_sdk.get_current_scope().set_transaction_name(NAME, source="route")
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        document = request.files["file"]
+        pdf = document.read()
+        try:
+            user = _post("auth-worker", "/verify-token", json={"token": token})["user"]
+            sentry_sdk.set_user(user)
+            form = {"user": json.dumps(user)}
+            files = {"document": (document.filename, pdf, "application/pdf")}
+            processed = _post("document-service", "/documents/process", data=form, files=files)
+            metadata = _post("data-service", "/extract-metadata", data=form, files=files)[
+                "metadata"
+            ]
+            case = _post(
+                "aaa-service",
+                "/cases",
+                json={
+                    "user": user,
+                    "metadata": metadata,
+                    "documentHash": processed["documentHash"],
+                },
+            )
+        except Downstream as exc:
+            status = 502 if exc.status >= 500 and exc.status != 504 else exc.status
+            return jsonify(
+                error=str(exc), detail=exc.body.get("message") or exc.body.get("detail")
+            ), status
+        return jsonify(
+            caseId=case["caseId"], txHash=case["txHash"], documentHash=processed["documentHash"]
+        )
+
+    return runtime.Service(app=app)

@@ -1,0 +1,46 @@
+"""Logs in the API's shape: searched (newest first), and under a trace's spans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glasspane.domain import LogRecord, Project
+from glasspane.errors import ProtocolError
+from glasspane.store.api import Store, Window
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+#: A trace shows at most this many logs (oldest first); the logs API pages the rest.
+TRACE_LOG_LIMIT = 1000
+
+
+def log_json(log: LogRecord, projects: dict[int, Project]) -> dict[str, Any]:
+    project = projects.get(log.project_id)
+    return {
+        "timestamp": log.timestamp,
+        "level": log.level,
+        "severity_number": log.severity_number,
+        "body": log.body,
+        "trace_id": log.trace_id,
+        "span_id": log.span_id,
+        "service": log.service,
+        "project": project.name if project else str(log.project_id),
+        "project_id": log.project_id,
+        "environment": log.environment,
+        "release": log.release,
+        "attributes": log.attributes,
+    }
+
+
+def list_logs(
+    store: Store, projects: list[Project], w: Window, limit: int = DEFAULT_LIMIT
+) -> dict[str, Any]:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ProtocolError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    by_id = {p.id: p for p in projects}
+    return {"logs": [log_json(log, by_id) for log in store.list_logs(w, limit)]}
+
+
+def trace_logs(store: Store, projects: dict[int, Project], trace_id: str) -> list[dict[str, Any]]:
+    """The trace's logs, oldest first, each with the span it was written in (or None)."""
+    return [log_json(log, projects) for log in store.trace_logs(trace_id, TRACE_LOG_LIMIT)]

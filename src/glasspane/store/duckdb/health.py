@@ -1,0 +1,132 @@
+"""Release health, cron check-ins, client reports, feedback and profiles: DuckDB reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from glasspane.domain import CheckIn, Feedback, Profile
+from glasspane.store.api import OutcomeCount, ReleaseHealth, Window
+from glasspane.store.duckdb.sdk_rows import (
+    CHECK_INS,
+    FEEDBACK,
+    PROFILES,
+    check_in_from_row,
+    columns,
+    feedback_from_row,
+    profile_from_row,
+)
+
+Conn = duckdb.DuckDBPyConnection
+
+#: One row per session (its worst update wins) plus one per aggregate counter.
+_OUTCOMES = """
+    WITH one AS (
+        SELECT project_id, session_id, any_value(release) AS release,
+            any_value(environment) AS environment, max(distinct_id) AS did,
+            max(CASE status WHEN 'crashed' THEN 5 WHEN 'unhandled' THEN 4
+                WHEN 'abnormal' THEN 3 WHEN 'errored' THEN 2 ELSE 0 END) AS worst,
+            max(errors) AS errors, min(started) AS started, max("timestamp") AS last
+        FROM sessions GROUP BY project_id, session_id
+        HAVING min(started) >= $start AND min(started) < $end
+    ),
+    outcomes AS (
+        SELECT project_id, release, environment, did, started, last, 1::BIGINT AS n,
+            CASE worst WHEN 5 THEN 'crashed' WHEN 4 THEN 'unhandled' WHEN 3 THEN 'abnormal'
+                ELSE CASE WHEN worst = 2 OR errors > 0 THEN 'errored' ELSE 'healthy' END
+            END AS outcome
+        FROM one
+        UNION ALL
+        SELECT project_id, release, environment, distinct_id, started, started, n, outcome
+        FROM session_aggregates
+        UNPIVOT (n FOR outcome IN (exited AS 'healthy', errored, abnormal, unhandled, crashed))
+        WHERE started >= $start AND started < $end AND n > 0
+    )"""
+
+
+def release_health(conn: Conn, window: Window) -> list[ReleaseHealth]:
+    sql = (
+        _OUTCOMES
+        + """
+        SELECT project_id, release, list_sort(list(DISTINCT environment)
+                FILTER (WHERE environment IS NOT NULL)),
+            sum(n)::BIGINT,
+            coalesce(sum(n) FILTER (WHERE outcome = 'healthy'), 0)::BIGINT,
+            coalesce(sum(n) FILTER (WHERE outcome = 'errored'), 0)::BIGINT,
+            coalesce(sum(n) FILTER (WHERE outcome = 'abnormal'), 0)::BIGINT,
+            coalesce(sum(n) FILTER (WHERE outcome = 'unhandled'), 0)::BIGINT,
+            coalesce(sum(n) FILTER (WHERE outcome = 'crashed'), 0)::BIGINT,
+            count(DISTINCT did),
+            count(DISTINCT did) FILTER (WHERE outcome IN ('crashed', 'unhandled')),
+            min(started), max(last)
+        FROM outcomes GROUP BY project_id, release ORDER BY max(last) DESC"""
+    )
+    result = conn.execute(sql, {"start": window.start, "end": window.end}).fetchall()
+    return [ReleaseHealth(r[0], r[1], list(r[2] or []), *r[3:]) for r in result]
+
+
+def check_ins(conn: Conn, window: Window) -> list[CheckIn]:
+    cols = columns(CHECK_INS)
+    sql = f"""
+        SELECT {cols} FROM check_ins WHERE "timestamp" >= $start AND "timestamp" < $end
+        UNION ALL
+        SELECT {cols} FROM check_ins WHERE "timestamp" < $start
+        QUALIFY row_number() OVER (PARTITION BY project_id, monitor_slug, environment
+            ORDER BY "timestamp" DESC) = 1
+        ORDER BY "timestamp", received_at"""
+    result = conn.execute(sql, {"start": window.start, "end": window.end}).fetchall()
+    return [check_in_from_row(r) for r in result]
+
+
+def client_reports(conn: Conn, window: Window) -> list[OutcomeCount]:
+    sql = """SELECT project_id, category, substr(reason, 8), sum(quantity)::BIGINT,
+            max("timestamp")
+        FROM outcomes WHERE reason LIKE 'client:%' AND "timestamp" >= ? AND "timestamp" < ?
+        GROUP BY ALL ORDER BY 4 DESC, 1, 2, 3"""
+    return [OutcomeCount(*r) for r in conn.execute(sql, [window.start, window.end]).fetchall()]
+
+
+def list_feedback(conn: Conn, window: Window, replay_id: str | None, limit: int) -> list[Feedback]:
+    where = '"timestamp" >= ? AND "timestamp" < ?'
+    params: list[Any] = [window.start, window.end]
+    if replay_id is not None:
+        where, params = "replay_id = ?", [replay_id]
+    sql = (
+        f"SELECT {columns(FEEDBACK)} FROM feedback WHERE {where} "
+        "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY received_at DESC) = 1 "
+        'ORDER BY "timestamp" DESC LIMIT ?'
+    )
+    return [feedback_from_row(r) for r in conn.execute(sql, [*params, limit]).fetchall()]
+
+
+def get_profile(conn: Conn, profile_id: str) -> Profile | None:
+    sql = (
+        f"SELECT {columns(PROFILES)} FROM profiles WHERE profile_id = ? "
+        "ORDER BY received_at DESC LIMIT 1"
+    )
+    row = conn.execute(sql, [profile_id]).fetchone()
+    return profile_from_row(row) if row else None
+
+
+def list_profiles(
+    conn: Conn, window: Window, transaction_id: str | None, trace_id: str | None, limit: int
+) -> list[Profile]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if transaction_id is not None:
+        clauses.append("transaction_id = ?")
+        params.append(transaction_id)
+    if trace_id is not None:
+        clauses.append("trace_id = ?")
+        params.append(trace_id)
+    if not clauses:
+        clauses.append('"timestamp" >= ? AND "timestamp" < ?')
+        params += [window.start, window.end]
+    names = [n if n != "payload" else "''::BLOB AS payload" for n in PROFILES.names]
+    cols = ", ".join(n if n.endswith("payload") else f'"{n}"' for n in names)
+    sql = (
+        f"SELECT {cols} FROM profiles WHERE {' AND '.join(clauses)} "
+        'ORDER BY "timestamp" DESC LIMIT ?'
+    )
+    return [profile_from_row(r) for r in conn.execute(sql, [*params, limit]).fetchall()]

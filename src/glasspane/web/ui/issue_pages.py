@@ -1,0 +1,101 @@
+"""Issues: the list (starting at ``is:unresolved``), one issue, and its status form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from glasspane.errors import ProtocolError
+from glasspane.instance import Instance
+from glasspane.query import issues
+from glasspane.query.performance import window
+from glasspane.web.ui import charts
+from glasspane.web.ui.login import form
+from glasspane.web.ui.render import page, url
+from glasspane.web.ui.session import LoggedIn, check_csrf
+
+router = APIRouter(include_in_schema=False)
+DEFAULT_QUERY = "is:unresolved"
+STATUSES = ("unresolved", "resolved", "ignored")
+
+
+def _instance(request: Request) -> Instance:
+    instance: Instance = request.app.state.instance
+    return instance
+
+
+@router.get("/issues")
+def issues_page(
+    request: Request,
+    session: LoggedIn,
+    query: str | None = None,
+    period: str | None = None,
+    sort: str = issues.DEFAULT_SORT,
+) -> HTMLResponse:
+    """``query`` absent means ``is:unresolved``; an empty ``query=`` lists every status."""
+    text = DEFAULT_QUERY if query is None else query.strip()
+    instance = _instance(request)
+    w = window(text, period)
+    found = issues.list_issues(instance.store, instance.projects(), w, sort, 100)
+    for row in found["issues"]:
+        row["spark"] = charts.spark_bars(row.get("series") or [], 100, 22)
+    return page(
+        request,
+        "issues.html",
+        session=session,
+        nav="issues",
+        query=text,
+        rows=found["issues"],
+        sort=sort,
+    )
+
+
+def _frames(exception: dict[str, Any]) -> list[dict[str, Any]]:
+    """Frames with the crash first, as people read a stack trace in a browser."""
+    return list(reversed(exception.get("frames") or []))
+
+
+@router.get("/issues/{issue_id}")
+def issue_page(
+    request: Request,
+    issue_id: int,
+    session: LoggedIn,
+    period: str | None = None,
+) -> HTMLResponse:
+    instance = _instance(request)
+    w = window(None, period)
+    issue = issues.issue_detail(instance.store, instance.projects(), issue_id, w, 50)
+    series = issue.get("series") or []
+    interval = (w.end - w.start) / max(1, len(series))
+    stamps = [w.start + i * interval for i in range(len(series))]
+    event = issue.get("latest_event") or {}
+    return page(
+        request,
+        "issue.html",
+        session=session,
+        nav="issues",
+        issue=issue,
+        event=event,
+        exceptions=list(reversed(event.get("exceptions") or [])),
+        frames=_frames,
+        chart=charts.bar_chart(stamps, series, (w.start, w.end), interval),
+        statuses=STATUSES,
+    )
+
+
+@router.post("/issues/{issue_id}/status")
+async def set_status(request: Request, issue_id: int, session: LoggedIn) -> Response:
+    """Resolve, ignore or reopen (CSRF-checked), then back to the issue."""
+    fields = await form(request)
+    check_csrf(request, session, fields.get("csrf"))
+    status = fields.get("status", "")
+    if status not in STATUSES:
+        raise ProtocolError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+    instance = _instance(request)
+    await run_in_threadpool(
+        issues.set_status, instance.store, instance.projects(), issue_id, status, window(None, None)
+    )
+    return RedirectResponse(url(f"/issues/{issue_id}", updated=status), status_code=303)

@@ -1,0 +1,235 @@
+"""Performance pages: transactions, one transaction's summary, service health,
+regressions, user impact. Each calls the query layer in-process, as the JSON
+API does, and takes ``period`` and ``query`` from the URL."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import HTMLResponse
+
+from glasspane.query import performance
+from glasspane.query.filters import Cmp, Filter, all_of, conjuncts
+from glasspane.store.api import Store, Window
+from glasspane.web.ui import charts
+from glasspane.web.ui.render import duration, page, percent
+from glasspane.web.ui.session import LoggedIn
+
+router = APIRouter(include_in_schema=False)
+TREND_BUCKETS = 24
+TREND_SAMPLES = 600  # per transaction: enough for a sparkline's shape
+HISTOGRAM_SAMPLES = 5000
+#: Service health marks a service degraded below this Apdex or above this error rate.
+DEGRADED_APDEX = 0.85
+DEGRADED_ERROR_RATE = 0.05
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.instance.store
+    return store
+
+
+def _toggle(current: str, column: str) -> str:
+    """The sort a column header links to: descending first, then ascending."""
+    return column if current == f"-{column}" else f"-{column}"
+
+
+def trends(store: Store, w: Window) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (transaction, service): a sparkline of requests and of failures over the window."""
+    size = (w.end - w.start) / TREND_BUCKETS
+    counts: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * TREND_BUCKETS)
+    failures: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * TREND_BUCKETS)
+    for s in store.duration_samples(w, TREND_SAMPLES):
+        bucket = min(TREND_BUCKETS - 1, max(0, int((s.timestamp - w.start) / size)))
+        counts[(s.transaction, s.service)][bucket] += 1
+        if s.failed:
+            failures[(s.transaction, s.service)][bucket] += 1
+    out = {}
+    for key, values in counts.items():
+        peak = max(values)
+        out[key] = {
+            "line": charts.sparkline(values, 100, 22, peak),
+            "fails": charts.spark_bars(failures[key], 100, 22, peak) if key in failures else [],
+        }
+    return out
+
+
+@router.get("/")
+def transactions_page(
+    request: Request,
+    session: LoggedIn,
+    query: str | None = None,
+    period: str | None = None,
+    sort: str = "-count",
+) -> HTMLResponse:
+    store = _store(request)
+    w = performance.window(query, period)
+    rows = performance.transactions(store, w, sort)["transactions"]
+    regressed: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in performance.regressions(store, w)["regressions"]:
+        regressed[(r["transaction"], r["service"])].append(r)
+    worst = max((r["failure_rate"] for r in rows), default=0)
+    return page(
+        request,
+        "transactions.html",
+        session=session,
+        nav="performance",
+        rows=rows,
+        sort=sort,
+        toggle=_toggle,
+        worst=worst,
+        regressed=regressed,
+        trends=trends(store, w),
+    )
+
+
+def _one_transaction(w: Window, name: str, service: str | None) -> Window:
+    parts: list[Filter] = [Cmp("transaction", "=", name)]
+    if service:
+        parts.append(Cmp("service", "=", service))
+    return Window(w.start, w.end, all_of([*parts, *conjuncts(w.filter)]))
+
+
+@router.get("/transaction")
+def transaction_page(
+    request: Request,
+    session: LoggedIn,
+    name: str = Query(..., description="Transaction name"),
+    service: str | None = None,
+    query: str | None = None,
+    period: str | None = None,
+    status: str | None = Query(None, pattern="^(ok|error)?$"),
+    sort: str = "-timestamp",
+) -> HTMLResponse:
+    store = _store(request)
+    w = _one_transaction(performance.window(query, period), name, service)
+    stats = performance.transactions(store, w)["transactions"]
+    series = performance.series(store, w, None)
+    points = series["series"]
+    stamps = [p["timestamp"] for p in points]
+    span = (w.start, w.end)
+    latency = charts.line_chart(
+        stamps,
+        {"p50": [p["p50_ms"] for p in points], "p95": [p["p95_ms"] for p in points]},
+        duration,
+        span,
+    )
+    failures = charts.line_chart(
+        stamps,
+        {"failure rate": [p["failure_rate"] for p in points]},
+        lambda v: percent(v, 0),
+        span,
+        floor_top=0.04,
+    )
+    samples = [s.duration_ms for s in store.duration_samples(w, HISTOGRAM_SAMPLES)]
+    trace_filter = w.filter
+    if status:
+        trace_filter = all_of([*conjuncts(w.filter), Cmp("trace.status", "=", status)])
+    found = performance.traces(store, Window(w.start, w.end, trace_filter), sort, 50)
+    return page(
+        request,
+        "transaction.html",
+        session=session,
+        nav="performance",
+        name=name,
+        service=service,
+        stats=stats[0] if len(stats) == 1 else None,
+        services=[s["service"] for s in stats],
+        latency=latency,
+        failures=failures,
+        histogram=charts.histogram(samples, duration),
+        samples=len(samples),
+        traces=found["traces"],
+        status=status,
+        sort=sort,
+    )
+
+
+@router.get("/services")
+def services_page(
+    request: Request,
+    session: LoggedIn,
+    query: str | None = None,
+    period: str | None = None,
+    sort: str = "service",
+) -> HTMLResponse:
+    w = performance.window(query, period)
+    rows = performance.services(_store(request), w, sort)["services"]
+    return page(
+        request,
+        "services.html",
+        session=session,
+        nav="services",
+        rows=rows,
+        sort=sort,
+        toggle=_toggle,
+        degraded_apdex=DEGRADED_APDEX,
+        degraded_error_rate=DEGRADED_ERROR_RATE,
+    )
+
+
+@router.get("/regressions")
+def regressions_page(
+    request: Request,
+    session: LoggedIn,
+    query: str | None = None,
+    period: str | None = None,
+) -> HTMLResponse:
+    w = performance.window(query, period)
+    rows = performance.regressions(_store(request), w)["regressions"]
+    return page(request, "regressions.html", session=session, nav="regressions", rows=rows)
+
+
+@router.get("/impact")
+def impact_page(
+    request: Request,
+    session: LoggedIn,
+    query: str | None = None,
+    period: str | None = None,
+) -> HTMLResponse:
+    w = performance.window(query, period)
+    impact = performance.impact(_store(request), w)
+    groups = {
+        "Country": impact["by_country"],
+        "Browser": impact["by_browser"],
+        "Operating system": impact["by_os"],
+    }
+    return page(
+        request,
+        "impact.html",
+        session=session,
+        nav="impact",
+        impact=impact,
+        groups={k: sorted(v.items(), key=lambda kv: -kv[1]) for k, v in groups.items()},
+    )
+
+
+def metric_value(metric: object, value: object) -> str:
+    """An alert rule's value as its metric reads: rates as %, latencies as durations."""
+    if not isinstance(value, int | float):
+        return "–"
+    name = str(metric or "")
+    if "rate" in name:
+        return percent(value)
+    if name.startswith("p") or "duration" in name or name.endswith("_ms"):
+        return duration(value)
+    return f"{value:g}"
+
+
+@router.get("/alerts")
+def alerts_page(request: Request, session: LoggedIn) -> HTMLResponse:
+    """Rules, state, since and history; an honest empty state when there are none."""
+    engine = getattr(request.app.state.instance, "alerts", None)
+    snapshot: dict[str, Any] = engine.snapshot() if engine is not None else {}
+    return page(
+        request,
+        "alerts.html",
+        session=session,
+        nav="alerts",
+        rules=snapshot.get("rules") or [],
+        rules_path=snapshot.get("path"),
+        file_error=snapshot.get("error"),
+        metric_value=metric_value,
+    )

@@ -1,0 +1,107 @@
+// glasspane: the little JavaScript the pages use. Everything works without it
+// except collapsing waterfall rows and choosing a span without a page load.
+(function () {
+  "use strict";
+
+  // Rows are flat, in depth-first order, with data-depth: a row's subtree is
+  // every following row with a greater depth.
+  function subtree(row) {
+    var depth = +row.dataset.depth, out = [];
+    for (var next = row.nextElementSibling; next && next.classList.contains("wf-row"); next = next.nextElementSibling) {
+      if (+next.dataset.depth <= depth) break;
+      out.push(next);
+    }
+    return out;
+  }
+
+  function mark(row, open) {
+    row.dataset.expanded = open ? "true" : "false";
+    var twisty = row.querySelector(".twisty");
+    if (twisty) twisty.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  function setExpanded(row, open) {
+    if (!row.dataset.expanded) return;
+    mark(row, open);
+    var rows = subtree(row);
+    if (!open) { rows.forEach(function (r) { r.hidden = true; }); return; }
+    // Show the subtree, except below descendants that are themselves collapsed.
+    var hideBelow = Infinity;
+    rows.forEach(function (r) {
+      var d = +r.dataset.depth;
+      if (d <= hideBelow) hideBelow = Infinity;
+      r.hidden = d > hideBelow;
+      if (!r.hidden && r.dataset.expanded === "false") hideBelow = d;
+    });
+  }
+
+  function select(id, focus) {
+    var panel = document.getElementById("details");
+    if (!panel) return;
+    var target = document.getElementById("span-" + id);
+    if (!target) return;
+    panel.querySelectorAll(".span-details").forEach(function (s) { s.hidden = s !== target; });
+    document.querySelectorAll(".wf-row.selected").forEach(function (r) { r.classList.remove("selected"); });
+    var row = document.querySelector('.wf-row[data-span="' + CSS.escape(id) + '"]:not(.wf-error)');
+    if (row) {
+      row.classList.add("selected");
+      // Reveal a span hidden inside a collapsed parent.
+      for (var prev = row.previousElementSibling, d = +row.dataset.depth; prev; prev = prev.previousElementSibling) {
+        if (+prev.dataset.depth < d) { d = +prev.dataset.depth; if (prev.dataset.expanded === "false") setExpanded(prev, true); }
+      }
+      if (focus) row.querySelector(".sel").focus();
+    }
+    var url = new URL(location.href);
+    url.searchParams.set("span", id);
+    url.hash = "span-" + id;
+    history.replaceState(null, "", url);
+    panel.scrollTop = 0;
+  }
+
+  function visibleRows(wf) {
+    return Array.prototype.filter.call(wf.querySelectorAll(".wf-row:not(.wf-error)"), function (r) { return !r.hidden; });
+  }
+
+  function initWaterfall(wf) {
+    wf.addEventListener("click", function (ev) {
+      var twisty = ev.target.closest(".twisty");
+      if (twisty) {
+        var row = twisty.closest(".wf-row");
+        setExpanded(row, row.dataset.expanded === "false");
+        return;
+      }
+      var link = ev.target.closest("a[data-select]");
+      if (link && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey) {
+        ev.preventDefault();
+        select(link.dataset.select, false);
+      }
+    });
+    wf.addEventListener("keydown", function (ev) {
+      var row = ev.target.closest(".wf-row");
+      if (!row || !ev.target.classList.contains("sel")) return;
+      var rows = visibleRows(wf), i = rows.indexOf(row);
+      if (ev.key === "ArrowDown" && i < rows.length - 1) { rows[i + 1].querySelector(".sel").focus(); ev.preventDefault(); }
+      else if (ev.key === "ArrowUp" && i > 0) { rows[i - 1].querySelector(".sel").focus(); ev.preventDefault(); }
+      else if (ev.key === "ArrowLeft") { setExpanded(row, false); ev.preventDefault(); }
+      else if (ev.key === "ArrowRight") { setExpanded(row, true); ev.preventDefault(); }
+    });
+    document.querySelectorAll("[data-wf]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var open = button.dataset.wf === "expand";
+        wf.querySelectorAll(".wf-row[data-expanded]").forEach(function (r) { mark(r, open); });
+        wf.querySelectorAll(".wf-row").forEach(function (r) { r.hidden = !open && +r.dataset.depth > 0; });
+      });
+    });
+    // Summary links select a span on this page too.
+    document.querySelectorAll(".summary a[data-select]").forEach(function (link) {
+      link.addEventListener("click", function (ev) { ev.preventDefault(); select(link.dataset.select, true); });
+    });
+    var hash = location.hash.match(/^#span-(.+)$/);
+    if (hash) select(decodeURIComponent(hash[1]), false);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var wf = document.getElementById("waterfall");
+    if (wf) initWaterfall(wf);
+  });
+})();

@@ -1,0 +1,89 @@
+"""The trace waterfall and the search results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from glasspane.errors import ProtocolError
+from glasspane.instance import Instance
+from glasspane.query import issues, performance
+from glasspane.query.traces import get_trace, normalize_trace_id
+from glasspane.web.ui import waterfall
+from glasspane.web.ui.render import page
+from glasspane.web.ui.session import LoggedIn
+
+router = APIRouter(include_in_schema=False)
+SEARCH_LIMIT = 100
+
+
+def _instance(request: Request) -> Instance:
+    instance: Instance = request.app.state.instance
+    return instance
+
+
+def _root(trace: dict[str, Any]) -> dict[str, Any] | None:
+    """The trace's first segment (the request as the first service saw it)."""
+    segments = [s for s in trace["spans"] if s.get("is_transaction") and not s.get("orphan")]
+    segments = segments or [s for s in trace["spans"] if s.get("is_transaction")]
+    return min(segments, key=lambda s: s["start_timestamp"]) if segments else None
+
+
+@router.get("/traces/{trace_id}")
+def trace_page(
+    request: Request,
+    trace_id: str,
+    session: LoggedIn,
+    span: str | None = None,
+) -> HTMLResponse:
+    instance = _instance(request)
+    trace = get_trace(instance.store, instance.projects(), trace_id)
+    view = waterfall.build(trace, span)
+    root = _root(trace)
+    browser = ((root or {}).get("contexts") or {}).get("browser") or {}
+    return page(
+        request,
+        "trace.html",
+        session=session,
+        nav="performance",
+        trace=trace,
+        view=view,
+        root=root,
+        browser=browser.get("name") if isinstance(browser, dict) else None,
+        custom_contexts=waterfall.custom_contexts,
+    )
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    session: LoggedIn,
+    query: str | None = None,
+    period: str | None = None,
+) -> Response:
+    """Traces and issues matching a query; a bare trace id opens that trace."""
+    text = (query or "").strip()
+    try:
+        return RedirectResponse(f"/traces/{normalize_trace_id(text)}", status_code=303)
+    except ProtocolError:
+        pass
+    instance = _instance(request)
+    w = performance.window(query, period)
+    found = performance.traces(instance.store, w, "-timestamp", SEARCH_LIMIT)["traces"]
+    issue_error = None
+    try:
+        matched = issues.list_issues(instance.store, instance.projects(), w, "-last_seen", 50)
+    except ProtocolError as exc:  # a key that only spans have, such as transaction.duration
+        matched, issue_error = {"issues": []}, str(exc)
+    return page(
+        request,
+        "search.html",
+        session=session,
+        nav="search",
+        traces=found,
+        limit=SEARCH_LIMIT,
+        issues=matched["issues"],
+        issue_error=issue_error,
+    )

@@ -1,0 +1,251 @@
+"""Session Replay from @sentry/browser in real headless Chromium.
+
+The page (``tests/browser/src``, bundled with esbuild from the npm packages in
+``tests/browser``) runs the SDK with browser tracing and Replay. A user clicks
+into the case-name field, types, clicks "Upload Document"; the page fetches a
+Flask backend instrumented with sentry-sdk, which fails with a 504, and the
+page throws. glasspane must show the replay's timeline (the click with the
+button's text, the masked input, the request with its status, the error) and
+link the replay, the trace and the issue both ways.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from e2e.services import Service
+from serverproc import RunningServer, free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.node]
+
+BROWSER_DIR = Path(__file__).resolve().parent.parent / "browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _npm_ci() -> None:
+    if (BROWSER_DIR / "node_modules" / "@sentry" / "browser" / "package.json").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is not on PATH: install Node.js >= 20.19 with npm (make system-deps)")
+    command = [npm, "ci", "--no-audit", "--no-fund"]
+    done = subprocess.run(command, cwd=BROWSER_DIR, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        pytest.fail(f"npm ci failed in {BROWSER_DIR}:\n{done.stdout}\n{done.stderr}")
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The page, bundled with esbuild and served over HTTP on 127.0.0.1."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make system-deps)")
+    _npm_ci()
+    out = tmp_path_factory.mktemp("page")
+    esbuild = BROWSER_DIR / "node_modules" / ".bin" / "esbuild"
+    command = [
+        str(esbuild),
+        "src/app.js",
+        "--bundle",
+        "--format=iife",
+        "--target=es2020",
+        f"--outfile={out / 'app.js'}",
+        "--log-level=error",
+    ]
+    done = subprocess.run(command, cwd=BROWSER_DIR, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    shutil.copy(BROWSER_DIR / "src" / "index.html", out / "index.html")
+    handler = functools.partial(_QuietHandler, directory=str(out))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/index.html"
+    httpd.shutdown()
+    thread.join(timeout=5)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def backend(server: RunningServer) -> Iterator[Service]:
+    dsn = server.project("upload-backend")["dsn"]
+    service = Service("upload_backend.py", {"SENTRY_DSN": dsn}).wait_ready()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def session(server: RunningServer, page_url: str, backend: Service) -> dict[str, Any]:
+    """Drive the page once as a user would; what the page knew at the end."""
+    from playwright.sync_api import sync_playwright
+
+    dsn = server.project("browser-app")["dsn"]
+    url = f"{page_url}?{urlencode({'dsn': dsn, 'backend': backend.url})}"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_function("window.__glasspane && window.__glasspane.replayId()")
+            page.click("#case-name")
+            page.keyboard.type("arbitration-case-142", delay=20)
+            page.click("#upload")
+            page.wait_for_function(
+                "document.getElementById('status').textContent.includes('timeout')"
+            )
+            page.wait_for_timeout(300)  # the thrown error is reported from a timer
+            page.evaluate("window.__glasspane.feedback('The upload spins forever')")
+            replay_id = page.evaluate("window.__glasspane.replayId()")
+            _flush_until_stored(server, page, replay_id)
+            page.evaluate("window.__glasspane.flush()")
+            known = {
+                "replay_id": replay_id,
+                "backend_trace": page.evaluate("window.__backendTrace"),
+            }
+        finally:
+            browser.close()
+    httpx.get(backend.url + "/flush", timeout=15)
+    return known
+
+
+def _flush_until_stored(server: RunningServer, page: Any, replay_id: str) -> None:
+    """Flush the replay until glasspane has the segment with the error.
+
+    Replay sends nothing while the replay is shorter than its minReplayDuration
+    (5 s from the SDK's start, which a loaded machine delays), so one flush at a
+    fixed time is not enough: flush, look, wait, again.
+    """
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        page.evaluate("window.__glasspane.flushReplay()")
+        response = server.api("GET", f"/api/v1/replays/{replay_id}")
+        if response.status_code == 200 and _complete(response.json()):
+            return
+        page.wait_for_timeout(1000)
+    raise AssertionError(f"replay {replay_id} was not stored with its error within 60 s")
+
+
+def _poll(server: RunningServer, path: str, until: Callable[[Any], bool]) -> Any:
+    deadline, last = time.monotonic() + 30, None
+    while time.monotonic() < deadline:
+        response = server.api("GET", path)
+        if response.status_code == 200:
+            last = response.json()
+            if until(last):
+                return last
+        time.sleep(0.3)
+    raise AssertionError(f"{path} never matched; last: {last}")
+
+
+def _complete(replay: dict[str, Any]) -> bool:
+    kinds = {e["type"] for e in replay["timeline"]}
+    return {"click", "input", "network", "error"} <= kinds and bool(replay["error_ids"])
+
+
+def test_replay_timeline_shows_what_the_user_did(
+    server: RunningServer, session: dict[str, Any]
+) -> None:
+    replay = _poll(server, f"/api/v1/replays/{session['replay_id']}", _complete)
+    assert replay["project"] == "browser-app"
+    assert replay["user"]["email"] == "demo@test.com"
+    assert replay["segments"][0]["segment_id"] == 0 and replay["segments"][0]["has_recording"]
+    timeline = replay["timeline"]
+    assert timeline[0]["type"] == "navigation" and "index.html" in timeline[0]["url"]
+    clicks = [e for e in timeline if e["type"] == "click"]
+    upload = next(e for e in clicks if e["element_id"] == "upload")
+    assert upload["text"] == "Upload Document"
+    assert upload["description"] == 'Clicked "Upload Document"'
+    [typed] = [e for e in timeline if e["type"] == "input"]
+    assert typed["element_id"] == "case-name" and typed["masked"] is True
+    assert typed["value"] == "*" * len("arbitration-case-142")
+    assert "arbitration" not in str(replay)  # the SDK masked it; nothing leaked
+    [request] = [e for e in timeline if e["type"] == "network" and "/upload" in e["url"]]
+    assert (request["method"], request["status"]) == ("GET", 504)
+    errors = [e for e in timeline if e["type"] == "error"]
+    browser_error = next(e for e in errors if e["linked_by"] == "replay")
+    assert browser_error["title"] == "Error: Blockchain confirmation timeout"
+    order = [upload, request, browser_error]
+    assert [e["offset_ms"] for e in order] == sorted(e["offset_ms"] for e in order)
+    shown = [t for e in timeline if e["type"] == "dom" for t in e["texts"]]
+    assert "Processing..." in shown
+
+
+def test_replay_trace_and_issue_link_both_ways(
+    server: RunningServer, session: dict[str, Any]
+) -> None:
+    replay_id = session["replay_id"]
+    replay = _poll(server, f"/api/v1/replays/{replay_id}", _complete)
+    # The backend continued the browser's trace: the replay lists it, and the
+    # trace holds the browser's spans and the Flask transaction.
+    assert session["backend_trace"] in replay["trace_ids"]
+    trace = server.wait_for_trace(
+        session["backend_trace"],
+        lambda t: {"browser-app", "upload-backend"} <= {s["project"] for s in t["spans"]},
+    )
+    assert any(s["data"].get("sentry.replay_id") == replay_id for s in trace["spans"])
+    assert trace["replay_ids"] == [replay_id]
+    by_trace = server.api("GET", f"/api/v1/replays?trace_id={session['backend_trace']}").json()
+    assert replay_id in [r["id"] for r in by_trace["replays"]]
+    # The backend's error shows in the replay through the trace.
+    backend_error = _poll(
+        server,
+        f"/api/v1/replays/{replay_id}",
+        lambda r: any(e["project"] == "upload-backend" for e in r["errors"]),
+    )
+    assert any(e["linked_by"] == "trace" for e in backend_error["errors"])
+    # The issue of the browser's error finds the replay, and its event names it.
+    issue_id = next(e["issue_id"] for e in replay["errors"] if e["linked_by"] == "replay")
+    assert issue_id in replay["issue_ids"]
+    by_issue = server.api("GET", f"/api/v1/replays?issue_id={issue_id}").json()
+    assert [r["id"] for r in by_issue["replays"]] == [replay_id]
+    issue = server.api("GET", f"/api/v1/issues/{issue_id}").json()
+    assert issue["latest_event"]["tags"]["replayId"] == replay_id
+    assert issue["replay_ids"] == [replay_id]
+
+
+def test_feedback_and_browser_session(server: RunningServer, session: dict[str, Any]) -> None:
+    replay_id = session["replay_id"]
+    feedback = _poll(
+        server, f"/api/v1/feedback?replay_id={replay_id}", lambda b: bool(b["feedback"])
+    )["feedback"]
+    assert feedback[0]["message"] == "The upload spins forever"
+    assert feedback[0]["contact_email"] == "demo@test.com"
+    replay = server.api("GET", f"/api/v1/replays/{replay_id}").json()
+    assert replay["feedback"][0]["message"] == "The upload spins forever"
+
+    def browser_release(body: dict) -> list[dict]:
+        return [r for r in body["releases"] if r["release"] == "browser-e2e@1.0.0"]
+
+    [release] = browser_release(
+        _poll(
+            server,
+            "/api/v1/releases",
+            lambda b: bool(browser_release(b)) and browser_release(b)[0]["unhandled"] == 1,
+        )
+    )
+    assert (release["sessions"], release["users"], release["crashed_users"]) == (1, 1, 1)
+    assert release["crash_free_sessions"] == 0.0

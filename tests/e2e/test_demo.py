@@ -1,0 +1,388 @@
+"""``glasspane demo`` end to end: the scenario happens for real and is found the
+way the scenario finds it, through the JSON API.
+
+One demo run serves the module: its own server, the ten service processes
+with the real sentry-sdk, the ``timeouts`` fault on from the start, time
+compressed 20x (``--speed``: 30 s confirmation timeouts take 3 s — their wall-
+clock floor — and the alert rules' 10-minute windows take 30 s). After the
+fault has run for a while the tests read the transactions table, a failing
+trace, the issue, service health and throughput; then switch the fix on
+through the control port and see registration recover and the alert resolve;
+then stop the demo and check that no process it started is left.
+
+A few pure tests of the demo's pieces (PDFs, the chain, the rules file, the
+control routes) come first; they need no server.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from glasspane.demo import alert_rules
+from glasspane.demo.chain import Chain, EndpointKnobs, RpcFailure, call
+from glasspane.demo.control import route
+from glasspane.demo.pdf import InvalidPdfError, make_pdf, read_pdf
+from glasspane.demo.topology import SERVICES
+from serverproc import free_port
+
+SPEED = 20
+RATE = 300  # uploads per minute
+FAULT_SECONDS = 40  # how long the fault runs before the tests look
+SAMPLE_RATE = 0.1
+TEN = {s.name for s in SERVICES}
+BLOCKCHAIN_CONTEXT = {"network", "contractAddress", "txHash", "gasLimit", "documentHash", "caseId"}
+
+e2e = pytest.mark.e2e
+
+
+# -- the pieces, without a server -------------------------------------------------------
+def test_generated_pdfs_validate_and_broken_ones_are_named() -> None:
+    pdf = make_pdf(["Case type: Commercial", "Claimant: Acme (US)"])
+    info = read_pdf(pdf)
+    assert info.pages == 1 and info.lines == ("Case type: Commercial", "Claimant: Acme (US)")
+    with pytest.raises(InvalidPdfError, match="truncated"):
+        read_pdf(pdf[: len(pdf) // 2])
+    with pytest.raises(InvalidPdfError, match="xref entry 3"):
+        read_pdf(pdf.replace(b"3 0 obj", b"3 0 xxx"))
+
+
+def test_underpriced_transactions_stay_pending_and_a_lagging_node_says_so() -> None:
+    chain = Chain(now=0.0)
+    chain.endpoints = {"primary": EndpointKnobs(lag_blocks=3, stale_gas_price=True)}
+
+    def raw(gwei: float) -> str:
+        body = {"to": "0x1", "gasLimit": 21000, "gasPrice": int(gwei * 1e9), "nonce": gwei}
+        return "0x" + json.dumps(body).encode().hex()
+
+    cheap = call(chain, "backup-1", "eth_sendRawTransaction", [raw(0.9)], 0.0)
+    priced = call(chain, "backup-1", "eth_sendRawTransaction", [raw(1.0)], 0.0)
+    chain.mine(2.0)
+    assert call(chain, "backup-1", "eth_getTransactionReceipt", [cheap], 2.0) is None
+    assert (
+        call(chain, "backup-1", "eth_getTransactionReceipt", [priced], 2.0)["blockNumber"] == "0x1"
+    )
+    assert call(chain, "primary", "eth_getTransactionReceipt", [priced], 2.0) is None  # 3 behind
+    assert call(chain, "backup-1", "eth_syncing", [], 2.0) is False
+    assert call(chain, "primary", "eth_syncing", [], 2.0)["highestBlock"] == "0x3"
+    chain.knobs = type(chain.knobs)(congestion=0.4)
+    assert call(chain, "primary", "eth_gasPrice", [], 2.0) == hex(10**9)  # stale quote
+    assert call(chain, "backup-1", "eth_gasPrice", [], 2.0) == hex(14 * 10**8)
+    with pytest.raises(RpcFailure, match="does not exist"):
+        call(chain, "primary", "eth_mine", [], 2.0)
+
+
+def test_the_shipped_rules_file_is_the_scenarios_yaml_with_local_receivers() -> None:
+    text = alert_rules.render("http://127.0.0.1:9999", 2525, speed=20)
+    rules = yaml.safe_load(text)
+    first, second = rules["alerts"]
+    assert first["name"] == "Blockchain indexer degraded"
+    assert {"service": "blockchain-indexer"} in first["conditions"]
+    assert {"error_rate": "> 5%"} in first["conditions"]
+    assert {"window": "30 seconds"} in first["conditions"]  # 10 minutes / 20
+    assert {"slack": "#engineering-alerts"} in first["actions"]
+    assert {"pagerduty": "blockchain-oncall"} in first["actions"]
+    assert {"transaction": "uploadDocument"} in second["conditions"]
+    settings = rules["settings"]
+    assert settings["slack"]["#engineering-alerts"].startswith("http://127.0.0.1:9999/")
+    assert settings["email"]["port"] == 2525
+    assert "window: 10 minutes" in alert_rules.render("http://x", 1, speed=1)
+
+
+def test_control_routes_name_the_choices() -> None:
+    class Controls:
+        def status(self) -> dict[str, Any]:
+            return {"fault": "none"}
+
+        def set_fault(self, name: str) -> dict[str, Any]:
+            raise ValueError(f"unknown fault {name!r}; choose one of none, timeouts")
+
+        def set_fix(self, name: str) -> dict[str, Any]:
+            return {"fix": name}
+
+        def set_chain(self, knobs: dict[str, Any]) -> dict[str, Any]:
+            return knobs
+
+        def request_stop(self) -> dict[str, Any]:
+            return {"stopping": True}
+
+    controls = Controls()
+    assert route(controls, "GET", "/status", b"") == (200, {"fault": "none"})
+    assert route(controls, "POST", "/fix/rpc-fallback", b"") == (200, {"fix": "rpc-fallback"})
+    status, answer = route(controls, "POST", "/fault/meteor", b"")
+    assert status == 400 and "timeouts" in answer["detail"]
+    assert route(controls, "POST", "/chain", b"[1]")[0] == 400
+    assert route(controls, "DELETE", "/fault/x", b"")[0] == 404
+
+
+# -- the demo, for real ------------------------------------------------------------------
+@dataclass
+class RunningDemo:
+    process: subprocess.Popen[bytes]
+    output: Path
+    url: str
+    data_dir: Path
+    control: str
+    ready_at: float
+
+    @property
+    def token(self) -> str:
+        return (self.data_dir / "admin-token").read_text().strip()
+
+    def api(self, path: str, **params: Any) -> Any:
+        answer = httpx.get(
+            self.url + path,
+            params=params,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, f"{path}: {answer.status_code} {answer.text}"
+        return answer.json()
+
+    def status(self) -> dict[str, Any]:
+        return dict(httpx.get(self.control + "/status", timeout=30).json())
+
+    def printed(self) -> str:
+        return self.output.read_text(errors="replace")
+
+
+def _wait_for(fetch: Callable[[], Any], until: Callable[[Any], bool], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    answer = fetch()
+    while not until(answer) and time.monotonic() < deadline:
+        time.sleep(1.0)
+        answer = fetch()
+    return answer
+
+
+def _start(tmp: Path) -> RunningDemo:
+    port, control = free_port(), free_port()
+    output = tmp / "demo-output.txt"
+    command = [
+        sys.executable, "-m", "glasspane", "demo",
+        "--data-dir", str(tmp / "data"), "--port", str(port), "--control-port", str(control),
+        "--speed", str(SPEED), "--rate", str(RATE), "--fault", "timeouts",
+        "--duration", "600", "--progress", "5",
+    ]  # fmt: skip
+    with open(output, "wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+    run = RunningDemo(process, output, f"http://127.0.0.1:{port}", tmp / "data",
+                      f"http://127.0.0.1:{control}", 0.0)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"glasspane demo exited early:\n{run.printed()}")
+        try:
+            if httpx.get(run.control + "/status", timeout=2).status_code == 200:
+                run.ready_at = time.monotonic()
+                return run
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    process.kill()
+    raise AssertionError(f"glasspane demo did not start:\n{run.printed()}")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    run = _start(tmp_path_factory.mktemp("demo"))
+    try:
+        time.sleep(max(0.0, run.ready_at + FAULT_SECONDS - time.monotonic()))
+        yield run
+    finally:
+        if run.process.poll() is None:
+            run.process.terminate()
+            try:
+                run.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                run.process.kill()
+
+
+@e2e
+def test_it_prints_where_to_look(demo: RunningDemo) -> None:
+    printed = demo.printed()
+    assert f"Dashboard  {demo.url}/?token={demo.token}" in printed
+    for spec in SERVICES:
+        assert spec.name in printed
+    assert printed.count(f"@127.0.0.1:{demo.url.rsplit(':', 1)[1]}/") >= 10  # the DSNs
+    assert f"curl -X POST {demo.control}/fix/rpc-fallback" in printed
+    assert "uploads" in printed  # progress lines
+
+
+@e2e
+def test_register_on_blockchain_has_the_highest_failure_rate(demo: RunningDemo) -> None:
+    rows = demo.api("/api/v1/transactions", period="15m")["transactions"]
+    measured = [r for r in rows if r["samples"] >= 5]  # not a 1-of-1 fluke
+    worst = max(measured, key=lambda r: r["failure_rate"])
+    assert (worst["transaction"], worst["service"]) == (
+        "registerOnBlockchain",
+        "blockchain-indexer",
+    )
+    assert worst["failure_rate"] > 0.15
+    [upload] = [r for r in rows if r["transaction"] == "uploadDocument"]
+    assert 0 < upload["failure_rate"] < worst["failure_rate"]  # aaa-service retried once
+
+
+@e2e
+def test_a_failing_trace_shows_blockchain_wait_timing_out_across_ten_services(
+    demo: RunningDemo,
+) -> None:
+    query = "transaction:registerOnBlockchain trace.status:error"
+    listed = demo.api("/api/v1/traces", query=query, period="15m", limit=100)["traces"]
+    assert listed, "no failing trace"
+
+    def complete(trace: dict[str, Any]) -> bool:
+        kinds = {e["type"] for e in trace["errors"]}
+        return "TransactionTimeoutError" in kinds and {s["service"] for s in trace["spans"]} == TEN
+
+    found = None
+    for row in sorted(listed, key=lambda r: r["timestamp"])[:20]:  # oldest: fully arrived
+        trace = demo.api(f"/api/v1/traces/{row['trace_id']}")
+        if complete(trace):
+            found = trace
+            break
+    assert found is not None, "no failing trace with a timeout and spans from all ten services"
+    assert found["status"] == "error"
+    ops = {s["op"] for s in found["spans"]}
+    assert {"blockchain.prepare", "blockchain.send", "blockchain.wait", "db.query"} <= ops
+    failed_waits = {
+        s["span_id"]: s
+        for s in found["spans"]
+        if s["op"] == "blockchain.wait" and s["status"] != "ok"
+    }
+    assert failed_waits and {s["status"] for s in failed_waits.values()} == {"deadline_exceeded"}
+    [timeout, *_] = [e for e in found["errors"] if e["type"] == "TransactionTimeoutError"]
+    assert timeout["span_id"] in failed_waits  # the error sits on the span that failed
+    context = timeout["contexts"]["blockchain"]
+    assert set(context) >= BLOCKCHAIN_CONTEXT
+    assert context["network"] == "base-sepolia" and context["gasLimit"] == 500000
+    assert "not confirmed after 30 seconds" in timeout["value"]
+
+
+@e2e
+def test_the_timeout_issue_has_events_and_affected_users(demo: RunningDemo) -> None:
+    query = "error.type:TransactionTimeoutError"
+    [issue] = demo.api("/api/v1/issues", query=query, period="15m")["issues"]
+    assert issue["count"] >= 10  # errors are not sampled: every timeout is an event
+    assert issue["users"] >= 5
+    detail = demo.api(f"/api/v1/issues/{issue['id']}")
+    latest = detail["latest_event"]
+    assert set(latest["contexts"]["blockchain"]) >= BLOCKCHAIN_CONTEXT
+    impact = demo.api("/api/v1/impact", query="transaction:uploadDocument", period="15m")
+    assert impact["users"] >= 2 and impact["by_browser"]  # Chrome, Safari, Firefox users
+
+
+@e2e
+def test_service_health_flags_blockchain_indexer(demo: RunningDemo) -> None:
+    services = demo.api("/api/v1/services", period="15m")["services"]
+    assert {s["service"] for s in services} == TEN
+    worst = max(services, key=lambda s: s["error_rate"])
+    assert worst["service"] == "blockchain-indexer"
+    assert worst["error_rate"] > 0.05  # the alert rule's threshold
+
+
+@e2e
+def test_throughput_is_the_generators_real_rate_despite_10_percent_sampling(
+    demo: RunningDemo,
+) -> None:
+    before = demo.status()["traffic"]
+    [row] = demo.api("/api/v1/transactions", query="transaction:uploadDocument", period="15m")[
+        "transactions"
+    ]
+    after = demo.status()["traffic"]
+    real = (before["completed"] + after["completed"]) / 2
+    # Each sampled upload stands for 1 / 0.1 = 10; the count is a sum of n Bernoulli(0.1) x 10.
+    sigma = math.sqrt(real * (1 - SAMPLE_RATE) / SAMPLE_RATE)
+    slack = 4 * sigma + after["in_flight"] + (after["completed"] - before["completed"])
+    assert abs(row["count"] - real) <= slack, (row, before, after)
+    assert row["count"] == pytest.approx(row["samples"] / SAMPLE_RATE)
+    assert row["throughput_per_min"] == pytest.approx(row["count"] / 15, rel=1e-3)
+    elapsed = time.monotonic() - demo.ready_at
+    assert after["started"] / elapsed * 60 == pytest.approx(RATE, rel=0.35)  # Poisson arrivals
+
+
+@e2e
+def test_the_fix_recovers_registration_and_the_alert_fires_then_resolves(
+    demo: RunningDemo,
+) -> None:
+    alerts = httpx.get(
+        demo.url + "/api/v1/alerts", headers={"Authorization": f"Bearer {demo.token}"}
+    )
+
+    def rule() -> dict[str, Any]:
+        rules = demo.api("/api/v1/alerts")["rules"]
+        return next(r for r in rules if r["name"] == "Blockchain indexer degraded")
+
+    if alerts.status_code == 200:
+        assert _wait_for(rule, lambda r: r["state"] == "firing", 30)["state"] == "firing"
+
+    answer = httpx.post(demo.control + "/fix/rpc-fallback", timeout=30)
+    assert answer.status_code == 200 and answer.json()["fix"] == "rpc-fallback"
+    fixed_at = time.time()
+    time.sleep(10)  # registrations in flight at the switch finish (2 attempts x 3 s)
+
+    def recent() -> list[dict[str, Any]]:
+        query = "transaction:registerOnBlockchain"
+        rows: list[dict[str, Any]] = demo.api("/api/v1/transactions", query=query, period="10s")[
+            "transactions"
+        ]
+        return rows
+
+    rows = _wait_for(recent, lambda rows: bool(rows) and rows[0]["failure_rate"] == 0, 40)
+    assert rows and rows[0]["failure_rate"] == 0, rows
+
+    if alerts.status_code == 404:
+        pytest.skip("no alerts engine in this build (issue E): GET /api/v1/alerts is 404")
+    resolved = _wait_for(
+        rule,
+        lambda r: any(h.get("state") == "resolved" and h["at"] > fixed_at for h in r["history"]),
+        60,
+    )
+    transitions = [(h["state"], h["at"]) for h in resolved["history"] if "state" in h]
+    assert any(state == "firing" and at < fixed_at for state, at in transitions), transitions
+    assert any(state == "resolved" and at > fixed_at for state, at in transitions), transitions
+
+    def delivered(received: list[dict[str, Any]]) -> bool:
+        slack = [n for n in received if n["channel"] == "slack #engineering-alerts"]
+        pagerduty = [n["summary"] for n in received if n["channel"] == "pagerduty"]
+        return len(slack) >= 2 and any(s.startswith("resolve") for s in pagerduty)
+
+    received = _wait_for(lambda: demo.status()["alerts"]["notifications"], delivered, 30)
+    assert delivered(received), received  # fired and resolved, on Slack and PagerDuty
+    pagerduty = [n["summary"] for n in received if n["channel"] == "pagerduty"]
+    assert any(s.startswith("trigger") for s in pagerduty), received
+
+
+@e2e
+def test_it_stops_every_process_it_started(demo: RunningDemo) -> None:
+    processes = demo.status()["processes"]
+    assert len(processes) == 11 and all(p["alive"] for p in processes)  # 10 + the server
+    answer = httpx.post(demo.control + "/stop", timeout=30)
+    assert answer.status_code == 200
+    assert demo.process.wait(timeout=90) == 0
+    deadline = time.monotonic() + 10
+    left = [p for p in processes if _alive(p["pid"])]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = [p for p in processes if _alive(p["pid"])]
+    assert not left, left
+    assert "glasspane demo stopped 11 processes" in demo.printed()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

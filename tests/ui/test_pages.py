@@ -1,0 +1,254 @@
+"""The web UI in-process: login, sessions, CSRF, every page, errors as HTML."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from envelopes import envelope_bytes, error_event, new_span_id, new_trace_id, transaction
+from glasspane.web.ui.session import COOKIE
+from inprocess.conftest import App
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[App]:
+    running = App(tmp_path / "data")
+    with running.client:
+        yield running
+    running.instance.close()
+
+
+def send(app: App, *payloads: dict[str, Any]) -> None:
+    answer = app.client.post(
+        app.envelope_url(), content=envelope_bytes(*payloads), headers=app.auth()
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def failing_trace(app: App) -> tuple[str, str]:
+    """A transaction whose span failed, with an error (and a custom context) in it."""
+    trace_id = new_trace_id()
+    tx = transaction(trace_id, children=2, name="registerDocument")
+    tx["contexts"]["trace"]["status"] = "deadline_exceeded"
+    failing = tx["spans"][1]
+    failing.update(
+        op="blockchain.wait", description="Wait for confirmation", status="deadline_exceeded"
+    )
+    error = error_event(trace_id, failing["span_id"])
+    error["contexts"]["blockchain"] = {"network": "base-sepolia", "gasLimit": 500000}
+    send(app, tx, error)
+    return trace_id, failing["span_id"]
+
+
+def login(app: App) -> TestClient:
+    answer = app.client.get(f"/?token={app.token}", follow_redirects=False)
+    assert answer.status_code == 303
+    return app.client
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def test_pages_need_a_login_and_the_api_keeps_its_json(app: App) -> None:
+    answer = app.client.get("/issues?period=1h", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=%2Fissues%3Fperiod%3D1h"
+    api = app.client.get("/api/v1/transactions")
+    assert api.status_code == 401 and api.json()["detail"].startswith("Missing admin token")
+    page = app.client.get("/login")
+    assert page.status_code == 200 and 'name="token"' in page.text
+
+
+def test_token_in_the_url_logs_in_once_and_leaves_the_address_bar(app: App) -> None:
+    answer = app.client.get(f"/issues?token={app.token}&period=1h", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/issues?period=1h"
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}=") and app.token not in cookie
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert app.client.get("/issues?period=1h").status_code == 200
+
+    other = TestClient(app.client.app)
+    wrong = other.get("/?token=nope", follow_redirects=False)
+    assert wrong.status_code == 303 and wrong.headers["location"].startswith("/login?")
+    assert COOKIE not in wrong.headers.get("set-cookie", "")
+
+
+def test_login_form(app: App) -> None:
+    bad = app.client.post("/login", data={"token": "wrong", "next": "/services"})
+    assert bad.status_code == 401 and "not the admin token" in bad.text
+    good = app.client.post(
+        "/login", data={"token": app.token, "next": "//evil.example/"}, follow_redirects=False
+    )
+    assert good.status_code == 303 and good.headers["location"] == "/"
+    assert app.client.get("/services").status_code == 200
+
+
+def test_logout_needs_csrf_and_ends_the_session(app: App) -> None:
+    client = login(app)
+    page = client.get("/alerts")
+    cookie = client.cookies.get(COOKIE)
+    assert client.post("/logout", data={"csrf": "forged"}).status_code == 403
+    out = client.post("/logout", data={"csrf": csrf(page.text)}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    replay = TestClient(app.client.app, cookies={COOKIE: cookie})
+    assert replay.get("/alerts", follow_redirects=False).status_code == 303
+
+
+def test_every_page_renders_with_data(app: App) -> None:
+    trace_id, span_id = failing_trace(app)
+    send(app, transaction(name="uploadDocument"))
+    client = login(app)
+    issue_id = app.trace(trace_id)["errors"][0]["issue_id"]
+    pages = {
+        "/": ["registerDocument", "highest failure rate", "uploadDocument"],
+        "/?sort=-p95_ms&period=1h": ['aria-sort="descending"'],
+        "/transaction?name=registerDocument&period=1h": ["Latency histogram", trace_id[:16]],
+        "/transaction?name=registerDocument&status=ok": ["No successful traces"],
+        f"/traces/{trace_id}": [
+            "Failing step",
+            "blockchain.wait",
+            "Blockchain context",
+            f'id="span-{span_id}"',
+            "base-sepolia",
+        ],
+        "/issues": [f'data-issue="{issue_id}"'],
+        f"/issues/{issue_id}": ["Resolve", "Events over time", f"/traces/{trace_id}"],
+        "/services": ["Apdex"],
+        "/regressions": ["No regressions"],
+        "/impact": ["Affected users"],
+        "/search?query=transaction:registerDocument": ["1 trace found"],
+        "/alerts": ["No alert rules configured"],
+    }
+    for path, expected in pages.items():
+        started = time.perf_counter()
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.text[-500:])
+        # Well under a second on an idle machine; the bound leaves room for a busy CI.
+        assert time.perf_counter() - started < 3.0, path
+        for text in expected:
+            assert text in answer.text, (path, text)
+        assert answer.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        # Everything is served by glasspane itself: no absolute URLs in src/href.
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', answer.text), path
+
+
+def test_search_with_a_trace_id_opens_the_trace(app: App) -> None:
+    trace_id, _ = failing_trace(app)
+    answer = login(app).get(f"/search?query={trace_id.upper()}", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == f"/traces/{trace_id}"
+
+
+def test_errors_are_pages_with_the_message(app: App) -> None:
+    client = login(app)
+    bad = client.get("/?query=nosuchkey:1")
+    assert bad.status_code == 400 and "text/html" in bad.headers["content-type"]
+    assert "nosuchkey" in bad.text and 'value="nosuchkey:1"' in bad.text
+    missing = client.get("/traces/" + "0" * 32)
+    assert missing.status_code == 404 and "No trace 0000" in missing.text
+    assert client.get("/no-such-page").status_code == 404
+    assert client.get("/issues/999999").status_code == 404
+
+
+def test_resolve_needs_the_csrf_token(app: App) -> None:
+    trace_id, _ = failing_trace(app)
+    client = login(app)
+    issue_id = app.trace(trace_id)["errors"][0]["issue_id"]
+    page = client.get(f"/issues/{issue_id}")
+    token = csrf(page.text)
+    status = f"/issues/{issue_id}/status"
+
+    assert client.post(status, data={"status": "resolved"}).status_code == 403
+    assert (
+        client.post(
+            status,
+            data={"status": "resolved", "csrf": token},
+            headers={"Origin": "http://evil.example"},
+        ).status_code
+        == 403
+    )
+    detail = client.get(f"/api/v1/issues/{issue_id}", headers=app.admin()).json()
+    assert detail["status"] == "unresolved"
+
+    done = client.post(status, data={"status": "resolved", "csrf": token}, follow_redirects=False)
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/issues/{issue_id}?updated=resolved"
+    detail = client.get(f"/api/v1/issues/{issue_id}", headers=app.admin()).json()
+    assert detail["status"] == "resolved"
+    assert client.post(status, data={"status": "gone", "csrf": token}).status_code == 400
+
+
+def test_a_trace_of_two_thousand_spans_renders_fast(app: App) -> None:
+    trace_id = new_trace_id()
+    root = new_span_id()
+    tx = transaction(trace_id, children=0, name="bulk")
+    tx["contexts"]["trace"]["span_id"] = root
+    now = tx["timestamp"]
+    ids = [root]
+    for i in range(1999):
+        span_id = new_span_id()
+        tx["spans"].append(
+            {
+                "trace_id": trace_id,
+                "span_id": span_id,
+                "parent_span_id": ids[i // 4],
+                "op": "db.query",
+                "description": f"SELECT {i}",
+                "start_timestamp": now - 0.5 + i / 5000,
+                "timestamp": now - 0.5 + i / 5000 + 0.001,
+            }
+        )
+        ids.append(span_id)
+    send(app, tx)
+    client = login(app)
+    started = time.perf_counter()
+    answer = client.get(f"/traces/{trace_id}")
+    elapsed = time.perf_counter() - started
+    assert answer.status_code == 200
+    assert answer.text.count('class="wf-row ') == 2000
+    assert elapsed < 5.0, f"{elapsed:.2f}s"  # ~0.3s on an idle machine
+
+
+def test_orphan_spans_are_marked(app: App) -> None:
+    trace_id = new_trace_id()
+    tx = transaction(trace_id, children=1, name="child")
+    tx["contexts"]["trace"]["parent_span_id"] = new_span_id()  # its caller never reported
+    send(app, tx)
+    answer = login(app).get(f"/traces/{trace_id}")
+    assert 'class="flag warn" title="Its parent span never arrived">orphan' in answer.text
+
+
+def test_static_assets_are_served(app: App) -> None:
+    for name in ("glasspane.css", "glasspane.js", "favicon.svg"):
+        assert app.client.get(f"/static/{name}").status_code == 200
+
+
+def test_alert_rules_are_listed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "alerts.yaml").write_text(
+        "alerts:\n"
+        '  - name: "Blockchain indexer degraded"\n'
+        "    conditions:\n"
+        "      - service: blockchain-indexer\n"
+        '      - error_rate: "> 5%"\n'
+        "      - window: 10 minutes\n"
+    )
+    running = App(data)
+    with running.client:
+        page = login(running).get("/alerts")
+    running.instance.close()
+    assert page.status_code == 200
+    assert 'data-rule="Blockchain indexer degraded"' in page.text
+    assert "No alert rules configured" not in page.text
