@@ -444,6 +444,7 @@ def fill(
         # Building the trace id index once at the end is several times faster than
         # maintaining it row by row; the result is the same index (schema.py).
         conn.execute("DROP INDEX IF EXISTS spans_trace_id")
+        conn.execute("DROP INDEX IF EXISTS segments_trace_id")
         seg_batch = max(SEGMENTS_PER_TRACE, batch_spans // SPANS_PER_SEGMENT)
         seg_batch -= seg_batch % SEGMENTS_PER_TRACE  # whole traces per batch
         began = time.monotonic()
@@ -465,6 +466,9 @@ def fill(
         seconds = time.monotonic() - began
         began = time.monotonic()
         conn.execute("CREATE INDEX spans_trace_id ON spans (trace_id)")
+        # The writer keeps segments (transactions) in a table of their own too (schema.py).
+        conn.execute("INSERT INTO segments SELECT * FROM spans WHERE is_segment ORDER BY start_ts")
+        conn.execute("CREATE INDEX segments_trace_id ON segments (trace_id)")
         conn.execute("INSERT INTO issues (id, project_id, fingerprint, created_at) " + _issues(
             project_ids, filled_at
         ))  # fmt: skip

@@ -28,8 +28,10 @@ def run(flags: dict[str, Any]) -> None:
         click.echo(f"  DSN (default project): {instance.dsn(default)}")
         click.echo(f"  Data:         {config.data_path.resolve()}")
         rules = instance.alerts
-        click.echo(f"  Alert rules:  {rules.path} ({len(rules.rules.rules)} rules, every "
-                   f"{rules.interval:g}s; reload with SIGHUP)")
+        click.echo(
+            f"  Alert rules:  {rules.path} ({len(rules.rules.rules)} rules, every "
+            f"{rules.interval:g}s; reload with SIGHUP)"
+        )
         if rules.file_error:
             click.echo(f"  ! {rules.file_error}")
         for rule in rules.rules.rules:

@@ -226,17 +226,22 @@ def test_a_trace_of_two_thousand_spans_stays_usable(
         " return n.domContentLoadedEventEnd - n.startTime; }"
     )
     root = page.locator(".wf-row[data-depth='0']").first
-    started = page.evaluate("performance.now()")
     root.locator(".twisty").click()
     assert page.locator(".wf-row:not([hidden])").count() == 1
     root.locator(".twisty").click()
     assert page.locator(".wf-row:not([hidden])").count() == 2000
-    toggled = page.evaluate("performance.now()") - started
+    # The script's own work for a collapse and an expand, layout included.
+    toggled = page.evaluate(
+        """() => { const b = document.querySelector('.wf-row .twisty'), t = performance.now();
+                   b.click(); document.body.offsetHeight; b.click(); document.body.offsetHeight;
+                   return performance.now() - t; }"""
+    )
     deep = page.locator(".wf-row a.sel").nth(1500)
     label = deep.inner_text().split(": ", 1)[1]
     deep.click()
     assert label in page.locator(".span-details:not([hidden])").inner_text()
     page.screenshot(path=str(artifacts / "bulk-trace.png"))
+    print(f"2,000 spans: DOMContentLoaded {timing:.0f}ms, collapse+expand {toggled:.0f}ms")
     # Generous bounds for a loaded CI machine; idle, both are far lower.
     assert timing < 8000, f"the page took {timing:.0f}ms to load"
-    assert toggled < 5000, f"collapsing and expanding took {toggled:.0f}ms"
+    assert toggled < 3000, f"collapsing and expanding took {toggled:.0f}ms"

@@ -151,7 +151,8 @@ def _where(setup: Setup) -> list[str]:
 
 def progress(elapsed: float, traffic: dict[str, Any], fault: str, fix: str) -> str:
     started = traffic.get("started", 0)
-    minutes = max(elapsed, 1.0) / 60.0
+    first = traffic.get("first_at")
+    minutes = max(time.time() - first if first else elapsed, 1.0) / 60.0
     return (
         f"[{clock(elapsed)}] uploads {started} ({started / minutes:.0f}/min): "
         f"ok {traffic.get('ok', 0)}, failed {traffic.get('failed', 0)}, "

@@ -113,6 +113,7 @@ class Demo:
         self.alerts_api: bool | None = None
         self.alert_states: dict[str, str] = {}
         self.state = {"fault": NONE, "fix": NONE}
+        self.traffic_on = False  # the browsers send nothing until every service is up
         self.lock = threading.Lock()
         self.stop_requested = threading.Event()
         self.started = time.monotonic()
@@ -124,20 +125,32 @@ class Demo:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.receiver = Receiver(self.inbox)
         alerts = self._alerts_file(self.receiver)
-        self.api = self._connect(alerts)
+        self.api = self._timed("glasspane server", lambda: self._connect(alerts))
         self.alerts_api = target.alert_rules(self.api) is not None
         projects = target.ensure_projects(self.api, [s.name for s in SERVICES])
         for spec in SERVICES:  # at high --speed, real overheads stop shrinking: a floor
             threshold = max(spec.apdex_ms / self.o.speed, APDEX_FLOOR_MS)
             target.set_apdex(self.api, projects[spec.name], threshold)
         configs = self._configs(projects)
-        self._start_services([configs[s.name] for s in start_order() if s.name != BROWSER])
+        self._timed(
+            f"{len(SERVICES)} services, one process each",
+            lambda: self._start_services([configs[s.name] for s in start_order()]),
+        )
         self._initial_state()
-        self._start_services([configs[BROWSER]])
+        self.traffic_on = True
+        self._broadcast()
         self.started = time.monotonic()
         self.control = ControlServer(self, self.o.control_port)
+        self.out("")
         self.out(printout.banner(self._setup(alerts, projects)))
         self.out("")
+
+    def _timed(self, what: str, step: Callable[[], Any]) -> Any:
+        self.out(f"  starting {what} ...")
+        began = time.monotonic()
+        result = step()
+        self.out(f"  ... ready in {time.monotonic() - began:.1f} s")
+        return result
 
     def _alerts_file(self, receiver: Receiver) -> Path:
         if self.o.alerts is not None:
@@ -185,7 +198,6 @@ class Demo:
             self.children[cfg.name] = child
         for cfg in configs:
             self._wait_ready(self.children[cfg.name])
-            self._push(self.children[cfg.name], self.state)
 
     def _wait_ready(self, child: Child) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
@@ -211,7 +223,6 @@ class Demo:
                 self.schedule.append((after, kind, name))
             else:
                 self.state[kind] = name
-        self._broadcast()
 
     # -- the demo state ------------------------------------------------------------------
     def _push(self, child: Child, state: dict[str, str]) -> None:
@@ -222,7 +233,7 @@ class Demo:
 
     def _broadcast(self) -> None:
         with self.lock:
-            state = dict(self.state)
+            state = {**self.state, "traffic": "on" if self.traffic_on else "off"}
         for child in self.children.values():
             self._push(child, state)
 
@@ -394,6 +405,8 @@ class Demo:
 
     def _summary(self) -> None:
         count = len(self.supervisor.children)
+        if not count:
+            return
         t = self.final_traffic
         self.out(
             f"glasspane demo stopped {count} processes. Uploads: {t.get('started', 0)} "

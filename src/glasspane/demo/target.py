@@ -50,7 +50,9 @@ class Api:
 
 
 def port_is_free(port: int) -> bool:
+    """Nobody listens there (SO_REUSEADDR, as uvicorn binds: TIME_WAIT leftovers are fine)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

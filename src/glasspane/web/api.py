@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from glasspane.domain import Project
 from glasspane.instance import Instance
@@ -63,10 +64,17 @@ def update_project(project_id: int, body: ProjectPatch, request: Request) -> dic
     )
 
 
-@router.get("/traces/{trace_id}", summary="One trace across all services and projects")
-def trace(trace_id: str, request: Request) -> dict[str, Any]:
+@router.get(
+    "/traces/{trace_id}",
+    summary="One trace across all services and projects",
+    response_model=None,
+)
+def trace(trace_id: str, request: Request) -> Response:
+    """Encoded with orjson directly: a 2,000-span trace is a large answer, and
+    FastAPI's generic encoder took longer than the database (bench/query.py)."""
     instance = _instance(request)
-    return get_trace(instance.store, instance.projects(), trace_id)
+    answer = get_trace(instance.store, instance.projects(), trace_id)
+    return Response(orjson.dumps(answer), media_type="application/json")
 
 
 @router.get("/outcomes", summary="Items dropped as malformed or unsupported, per reason")

@@ -141,7 +141,9 @@ def _report(span: Any, status: str, exc: Exception) -> Exception:
 
 
 def _poll(endpoint: Endpoint, tx_hash: str) -> dict[str, Any] | None:
-    deadline = time.monotonic() + runtime.seconds(CONFIRM_TIMEOUT, floor=3.0)
+    timeout = runtime.seconds(CONFIRM_TIMEOUT, floor=3.0)
+    interval = timeout * POLL_INTERVAL / CONFIRM_TIMEOUT  # 15 polls, even at the floor
+    deadline = time.monotonic() + timeout
     for _ in range(int(CONFIRM_TIMEOUT / POLL_INTERVAL) + 2):
         receipt = rpc_client.call(endpoint, "eth_getTransactionReceipt", [tx_hash])
         if receipt:
@@ -151,7 +153,7 @@ def _poll(endpoint: Endpoint, tx_hash: str) -> dict[str, Any] | None:
         left = deadline - time.monotonic()
         if left <= 0:
             return None
-        time.sleep(min(left, runtime.seconds(POLL_INTERVAL)))
+        time.sleep(min(left, interval))
     return None
 
 

@@ -108,17 +108,21 @@ class Traffic:
         self.pool = ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="user")
         self.local = threading.local()
         self.endpoint = runtime.url("frontend-worker") + "/api/documents/upload"
+        self.arrivals: threading.Thread | None = None
 
-    def start(self) -> None:
-        self.arrivals = threading.Thread(target=self._arrivals, name="arrivals", daemon=True)
-        self.arrivals.start()
+    def on_state(self, state: dict[str, Any]) -> None:
+        """Traffic starts when the demo says so: once every service is up."""
+        if state.get("traffic") == "on" and self.arrivals is None:
+            self.arrivals = threading.Thread(target=self._arrivals, name="arrivals", daemon=True)
+            self.arrivals.start()
 
     def stop(self) -> None:
         """No new uploads; give the ones in flight a few seconds to finish."""
         self.stop_event.set()
-        self.arrivals.join(timeout=5)
+        if self.arrivals is not None:
+            self.arrivals.join(timeout=5)
         self.pool.shutdown(wait=False, cancel_futures=True)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 2
         while self.stats.snapshot()["in_flight"] and time.monotonic() < deadline:
             time.sleep(0.1)
 
@@ -191,10 +195,10 @@ class Traffic:
 
 def build() -> runtime.Service:
     traffic = Traffic()
+    runtime.on_state_change(traffic.on_state)
     return runtime.Service(
         app=None,
         kind="wsgi",
         admin={"stats": lambda method, body: traffic.stats.snapshot()},
-        on_start=traffic.start,
         on_stop=traffic.stop,
     )

@@ -100,8 +100,9 @@ def http_timeout() -> float:
     return seconds(300.0, floor=10.0)
 
 
-# -- the demo state: current fault and fix, pushed by the orchestrator ----------
-_state: dict[str, Any] = {"fault": "none", "fix": "none"}
+# -- the demo state: fault, fix and traffic on/off, pushed by the orchestrator ----
+_state: dict[str, Any] = {"fault": "none", "fix": "none", "traffic": "off"}
+STATE_KEYS = ("fault", "fix", "traffic")
 _state_lock = threading.Lock()
 _state_listeners: list[Callable[[dict[str, Any]], None]] = []
 
@@ -117,7 +118,7 @@ def on_state_change(listener: Callable[[dict[str, Any]], None]) -> None:
 
 def _set_state(update: dict[str, Any]) -> dict[str, Any]:
     with _state_lock:
-        _state.update({k: v for k, v in update.items() if k in ("fault", "fix")})
+        _state.update({k: v for k, v in update.items() if k in STATE_KEYS})
         current = dict(_state)
     for listener in _state_listeners:
         listener(current)
@@ -273,3 +274,5 @@ def configure_logging() -> None:
         level=logging.WARNING,
         format=f"%(asctime)s {config().name} %(levelname)s %(name)s: %(message)s",
     )
+    # Werkzeug logs every request at INFO (and would set itself to INFO if left unset).
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -28,6 +28,9 @@ Cursor = duckdb.DuckDBPyConnection
 
 _OK = ", ".join(f"'{s}'" for s in sorted(NON_FAILING_STATUSES))
 FAILED = f"(status NOT IN ({_OK}))"
+#: p50 and p95 in one aggregate: each quantile_cont keeps its own copy of the
+#: durations, so asking for both at once halves the work of the largest step.
+QUANTILES = "quantile_cont(duration_ms, [0.5, 0.95])"
 APDEX = (
     "(count(*) FILTER (WHERE duration_ms <= apdex_t)"
     " + count(*) FILTER (WHERE duration_ms > apdex_t AND duration_ms <= 4 * apdex_t) / 2.0)"
@@ -43,9 +46,9 @@ def _segments(cur: Cursor, window: Window) -> tuple[str, list[Any]]:
     check_keys(cur, window.filter)
     where, params = compile_spans(window.filter)
     sql = (
-        "(SELECT s.*, p.apdex_threshold_ms AS apdex_t FROM spans s "
+        "(SELECT s.*, p.apdex_threshold_ms AS apdex_t FROM segments s "
         "JOIN projects p ON p.id = s.project_id "
-        f"WHERE s.is_segment AND s.start_ts >= ? AND s.start_ts < ? AND {where})"
+        f"WHERE s.start_ts >= ? AND s.start_ts < ? AND {where})"
     )
     return sql, [window.start, window.end, *params]
 
@@ -54,12 +57,14 @@ def transaction_stats(cur: Cursor, window: Window) -> list[TransactionStats]:
     segments, params = _segments(cur, window)
     rows = cur.execute(
         f"""SELECT "transaction", service, min(project_id), count(*), sum(1.0 / sample_rate),
-                   quantile_cont(duration_ms, 0.5), quantile_cont(duration_ms, 0.95),
-                   avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END), {APDEX}
+                   {QUANTILES}, avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END), {APDEX}
             FROM {segments} GROUP BY "transaction", service""",
         params,
     ).fetchall()
-    return [TransactionStats(*row) for row in rows]
+    return [
+        TransactionStats(name, service, project, samples, count, p50, p95, failure, apdex)
+        for name, service, project, samples, count, (p50, p95), failure, apdex in rows
+    ]
 
 
 def service_stats(cur: Cursor, window: Window) -> list[ServiceStats]:
@@ -129,13 +134,15 @@ def transaction_series(cur: Cursor, window: Window, interval: float) -> list[Ser
     segments, params = _segments(cur, window)
     rows = cur.execute(
         f"""SELECT ? + floor((start_ts - ?) / ?) * ? AS bucket, count(*),
-                   sum(1.0 / sample_rate), quantile_cont(duration_ms, 0.5),
-                   quantile_cont(duration_ms, 0.95),
+                   sum(1.0 / sample_rate), {QUANTILES},
                    avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END)
             FROM {segments} GROUP BY bucket ORDER BY bucket""",
         [window.start, window.start, interval, interval, *params],
     ).fetchall()
-    return [SeriesPoint(*row) for row in rows]
+    return [
+        SeriesPoint(bucket, samples, count, p50, p95, failure)
+        for bucket, samples, count, (p50, p95), failure in rows
+    ]
 
 
 def duration_samples(cur: Cursor, window: Window, per_transaction: int) -> list[DurationSample]:
@@ -193,7 +200,7 @@ def window_totals(cur: Cursor, window: Window) -> WindowTotals:
                  errs AS (SELECT DISTINCT project_id, trace_id FROM errors
                           WHERE trace_id IN (SELECT trace_id FROM tx))
             SELECT count(*), coalesce(sum(1.0 / sample_rate), 0),
-                   quantile_cont(duration_ms, 0.5), quantile_cont(duration_ms, 0.95),
+                   quantile_cont(duration_ms, 0.5) AS p50, quantile_cont(duration_ms, 0.95),
                    avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END),
                    avg(CASE WHEN {FAILED} OR errs.trace_id IS NOT NULL THEN 1.0 ELSE 0.0 END)
             FROM tx LEFT JOIN errs USING (project_id, trace_id)""",

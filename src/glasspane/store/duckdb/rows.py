@@ -95,6 +95,8 @@ ERROR_COLUMNS: tuple[str, ...] = (
     "country_code",
 )
 
+IS_SEGMENT = SPAN_COLUMNS.index("is_segment")
+
 OUTCOME_COLUMNS: tuple[str, ...] = ("project_id", "category", "reason", "quantity", "timestamp")
 
 LOG_COLUMNS: tuple[str, ...] = (

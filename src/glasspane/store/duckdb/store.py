@@ -141,6 +141,8 @@ class DuckDBStore(SdkItemReads):
                 touched.add(issue_id)
         try:
             self._insert(conn, "spans", rows.SPAN_COLUMNS, spans)
+            segments = [row for row in spans if row[rows.IS_SEGMENT]]
+            self._insert(conn, "segments", rows.SPAN_COLUMNS, segments)
             self._insert(conn, "errors", rows.ERROR_COLUMNS, errors)
             self._insert(conn, "outcomes", rows.OUTCOME_COLUMNS, outcomes)
             self._insert(conn, "logs", rows.LOG_COLUMNS, log_rows)
