@@ -100,15 +100,27 @@ def trace_summaries(
     """
     segments, params = _segments(cur, window)
     descending = sort.startswith("-")
+    direction = "DESC" if descending else "ASC"
     order = TRACE_SORTS[sort.lstrip("-")]
     status_sql = "" if status is None else "WHERE trace_status = ?"
+    # Newest (or oldest) first without a status filter, the answer is among the
+    # traces whose matching transactions start first: assemble only those, not
+    # every trace of the window (the whole-trace scan is the expensive part).
+    shortcut = status is None and order == "start_ts"
+    candidates = (
+        f"SELECT * FROM matched ORDER BY first_start {direction} LIMIT ?"
+        if shortcut
+        else "SELECT * FROM matched"
+    )
     rows = cur.execute(
-        f"""WITH m AS (
-                SELECT trace_id, arg_min("transaction", start_ts) AS tx,
+        f"""WITH matched AS (
+                SELECT trace_id, min(start_ts) AS first_start,
+                       arg_min("transaction", start_ts) AS tx,
                        arg_min(service, start_ts) AS service,
                        arg_min(coalesce(user_email, user_username, user_id, user_ip),
                                start_ts) AS who
                 FROM {segments} GROUP BY trace_id),
+            m AS ({candidates}),
             whole AS (
                 SELECT trace_id, min(start_ts) AS start_ts,
                        (max(end_ts) - min(start_ts)) * 1000.0 AS duration_ms,
@@ -123,8 +135,8 @@ def trace_summaries(
                        m.who, whole.start_ts
                 FROM m JOIN whole USING (trace_id) LEFT JOIN errs USING (trace_id))
             SELECT * FROM rows {status_sql}
-            ORDER BY {order} {"DESC" if descending else "ASC"}, trace_id LIMIT ?""",
-        [*params, *([status] if status else []), limit],
+            ORDER BY {order} {direction}, trace_id LIMIT ?""",
+        [*params, *([limit * 4 + 50] if shortcut else []), *([status] if status else []), limit],
     ).fetchall()
     return [TraceSummary(*row) for row in rows]
 
