@@ -48,6 +48,15 @@ $(OTLP_JSON_STAMP):
 run: $(STAMP)
 	$(BIN)/glasspane serve
 
+# The scenario of seed/000 for real: ten services traced with the real
+# sentry-sdk, simulated users, and the blockchain fault switched on after three
+# minutes (a healthy baseline first, so the p95 regression shows). Ctrl-C
+# stops everything. Change it with e.g. make demo DEMO_ARGS="--fault rpc-down".
+DEMO_ARGS ?= --fault timeouts --fault-after 3m
+.PHONY: demo
+demo: $(STAMP)
+	$(BIN)/glasspane demo $(DEMO_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench

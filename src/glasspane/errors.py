@@ -15,6 +15,7 @@ to do about it. The web layer maps each class to one HTTP status in one place
     ├── ForbiddenError           403  a valid key used for another project
     ├── NotFound                 404  unknown trace, project, ...
     ├── Conflict                 409  a name already taken
+    ├── RateLimited              429  a DSN key is over its rate; says when to retry
     ├── UnsupportedStore         400  a store URL this build cannot open
     ├── StoreError               500  the database failed; ingest answers 503
     └── ConfigError                   a bad setting or data directory (CLI: exit 1)
@@ -72,6 +73,16 @@ class NotFound(GlasspaneError):
 
 class Conflict(GlasspaneError):
     status_code = 409
+
+
+class RateLimited(GlasspaneError):
+    """Too many requests for one DSN key; ``retry_after`` is in whole seconds."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class UnsupportedStore(GlasspaneError):

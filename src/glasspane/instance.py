@@ -92,6 +92,14 @@ class Instance:
         self._reload_projects()
         return project
 
+    def rotate_key(self, project_id: int) -> Project:
+        """Give the project a new DSN key; the old key is refused from now on (401)."""
+        project = self.store.set_public_key(project_id, secrets.token_hex(16))
+        if project is None:
+            raise NotFound(f"There is no project {project_id}; see GET /api/v1/projects")
+        self._reload_projects()
+        return project
+
     def projects(self) -> list[Project]:
         with self._lock:
             return sorted(self._by_id.values(), key=lambda p: p.id)

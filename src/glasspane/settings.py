@@ -23,7 +23,7 @@ MiB = 1024 * 1024
 @dataclass(frozen=True)
 class Setting:
     name: str
-    type: type[int] | type[float] | type[str]
+    type: type[bool] | type[int] | type[float] | type[str]
     default: Any
     help: str
     unit: str = ""
@@ -64,6 +64,55 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_item_size", int, 10 * MiB, "Largest single envelope item.", "bytes"),
     Setting("apdex_threshold_ms", float, 300.0, "Default Apdex threshold T of new projects.", "ms"),
     Setting("writer_max_batch", int, 2000, "Most envelopes the writer commits in one transaction."),
+    Setting(
+        "rate_limit",
+        float,
+        1000.0,
+        "Requests per second each DSN key may send (token bucket; 0 turns limiting off).",
+        "requests/s",
+    ),
+    Setting(
+        "rate_limit_burst",
+        int,
+        10000,
+        "Requests a DSN key may send at once before rate_limit applies.",
+        "requests",
+    ),
+    Setting("max_envelope_items", int, 1000, "Most items in one envelope.", "items"),
+    Setting(
+        "max_spans_per_transaction",
+        int,
+        5000,
+        "Most child spans kept per transaction; the rest are dropped and counted.",
+        "spans",
+    ),
+    Setting(
+        "max_string_length",
+        int,
+        16384,
+        "Longer strings in event data are truncated, ending with a marker.",
+        "characters",
+    ),
+    Setting(
+        "max_json_depth",
+        int,
+        32,
+        "Deeper nesting in event data is replaced by a marker.",
+        "levels",
+    ),
+    Setting(
+        "scrub",
+        bool,
+        True,
+        "Replace passwords, tokens, keys, auth/cookie headers and card numbers by [Filtered].",
+    ),
+    Setting(
+        "scrub_fields",
+        str,
+        "",
+        "More field names to scrub, comma-separated (matched as substrings, any case).",
+    ),
+    Setting("store_client_ips", bool, True, "Store the IP addresses of users and clients."),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -96,8 +145,19 @@ class Config:
         return f"http://{host}:{self.values['port']}"
 
 
+_BOOLS = {"true": True, "1": True, "yes": True, "on": True}
+_BOOLS.update({"false": False, "0": False, "no": False, "off": False})
+
+
 def _convert(setting: Setting, raw: Any, source: str) -> Any:
     """The typed value; strings (flags, env) are parsed, file values must fit the type."""
+    if setting.type is bool:
+        value = raw if isinstance(raw, bool) else _BOOLS.get(str(raw).strip().lower())
+        if value is None:
+            raise ConfigError(
+                f"Setting {setting.name} from {source} must be true or false, got {raw!r}"
+            )
+        return value
     allowed = {int: (int, str), float: (int, float, str), str: (str,)}[setting.type]
     if isinstance(raw, bool) or not isinstance(raw, allowed):
         raise ConfigError(

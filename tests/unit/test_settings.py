@@ -242,3 +242,18 @@ def test_config_attributes(tmp_path: Path) -> None:
 def test_base_url(tmp_path: Path, host: str, port: int, public_url: str, base_url: str) -> None:
     config = resolve_in(tmp_path, {"host": host, "port": port, "public_url": public_url})
     assert config.base_url == base_url
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("false", False), ("0", False), ("off", False), ("True", True), ("yes", True)],
+)
+def test_boolean_settings_from_the_environment(tmp_path: Path, raw: str, expected: bool) -> None:
+    assert resolve_in(tmp_path, GLASSPANE_SCRUB=raw).scrub is expected
+
+
+def test_a_boolean_setting_that_is_not_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="scrub .* must be true or false"):
+        resolve_in(tmp_path, GLASSPANE_SCRUB="maybe")
+    write_config(tmp_path, "store_client_ips = false\n")
+    assert resolve_in(tmp_path).store_client_ips is False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -13,8 +12,6 @@ from glasspane import __version__
 from glasspane.cli.client import Client, client_options
 from glasspane.errors import GlasspaneError
 from glasspane.settings import SETTINGS
-
-FAULT_NAMES = ["none", "rpc-latency", "timeouts", "rpc-down"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +27,7 @@ def _setting_options(func: Any) -> Any:
             setting.flag,
             setting.name,
             default=None,
-            type=setting.type if setting.type in (int, float) else str,
+            type=setting.type if setting.type in (int, float, bool) else str,
             help=f"{setting.help}{unit} [{setting.env}; default {setting.default!r}]",
         )(func)
     return func
@@ -61,6 +58,23 @@ def projects_create(name: str, server: str | None, token: str | None, data_dir: 
     project = Client(server, token, data_dir).request(
         "POST", "/api/v1/projects", json={"name": name}
     )
+    click.echo(project["dsn"])
+
+
+@projects.command("rotate-key")
+@click.argument("name")
+@client_options
+def projects_rotate_key(
+    name: str, server: str | None, token: str | None, data_dir: str | None
+) -> None:
+    """Give project NAME a new DSN key and print its new DSN; the old key stops working."""
+    client = Client(server, token, data_dir)
+    listed = client.request("GET", "/api/v1/projects")["projects"]
+    match = [p for p in listed if p["name"] == name]
+    if not match:
+        names = ", ".join(p["name"] for p in listed)
+        raise click.ClickException(f"There is no project named {name!r}; projects: {names}")
+    project = client.request("POST", f"/api/v1/projects/{match[0]['id']}/rotate-key")
     click.echo(project["dsn"])
 
 
@@ -221,8 +235,11 @@ def search(
     click.echo(render(answer, time.time()))
 
 
+DEMO_FAULTS = ("none", "rpc-latency", "timeouts", "rpc-down")  # glasspane.demo.faults.FAULTS
+
+
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    from glasspane.demo.run import parse_duration
+    from glasspane.demo.options import parse_duration
 
     try:
         return None if value is None else parse_duration(value)
@@ -237,8 +254,8 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--token", default=None, help="Admin token of --server [GLASSPANE_TOKEN].")
 @click.option(
     "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("./glasspane-demo-data"),
+    type=click.Path(file_okay=False),
+    default="./glasspane-demo-data",
     show_default=True,
     help="Data of the server the demo starts; the demo's logs and databases in DIR/demo.",
 )
@@ -246,7 +263,7 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--control-port", default=0, help="Port of the control endpoint (default: free).")
 @click.option(
     "--fault",
-    type=click.Choice(FAULT_NAMES),
+    type=click.Choice(DEMO_FAULTS),
     default="none",
     show_default=True,
     help="Fault on the chain's primary RPC endpoint.",
@@ -283,7 +300,7 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 )
 @click.option(
     "--alerts",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=click.Path(dir_okay=False, exists=True),
     default=None,
     help="Alert rules file (default: the demo's own, see DIR/demo/alerts.yaml).",
 )
@@ -293,9 +310,14 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--seed", default=2025, show_default=True, help="Seed of the user population.")
 def demo(**options: Any) -> None:
     """Run the scenario's ten-service document-upload flow, traced with sentry-sdk."""
-    from glasspane.demo import DemoError
-    from glasspane.demo.run import DemoOptions, run_demo
+    from pathlib import Path
 
+    from glasspane.demo import DemoError
+    from glasspane.demo.options import DemoOptions
+    from glasspane.demo.run import run_demo
+
+    options["data_dir"] = Path(options["data_dir"])
+    options["alerts"] = Path(options["alerts"]) if options["alerts"] else None
     try:
         sys.exit(run_demo(DemoOptions(**options), click.echo))
     except DemoError as exc:

@@ -162,15 +162,16 @@ def progress(elapsed: float, traffic: dict[str, Any], fault: str, fix: str) -> s
 
 def glimpse(transactions: list[dict[str, Any]], services: list[dict[str, Any]]) -> str | None:
     """One line of what glasspane shows: the worst transaction and the worst service."""
-    worst_tx = max(transactions, key=lambda t: t["failure_rate"], default=None)
-    worst_sv = max(services, key=lambda s: s["error_rate"], default=None)
-    if worst_tx is None or worst_sv is None:
+    if not transactions or not services:
         return None
+    worst = max(transactions, key=lambda t: (t["failure_rate"], t["count"]))
+    service = max(services, key=lambda s: (s["error_rate"], s["count"]))
+    if worst["failure_rate"] == 0:
+        return f"           glasspane: no failing transactions ({len(transactions)} kinds)"
     return (
-        f"           glasspane: {worst_tx['transaction']} fails "
-        f"{worst_tx['failure_rate']:.1%} (p95 {worst_tx['p95_ms'] / 1000:.1f}s, "
-        f"{worst_tx['throughput_per_min']:.0f}/min); {worst_sv['service']} error rate "
-        f"{worst_sv['error_rate']:.1%}"
+        f"           glasspane: {worst['transaction']} fails {worst['failure_rate']:.1%} "
+        f"(p95 {worst['p95_ms'] / 1000:.1f}s, {worst['throughput_per_min']:.0f}/min); "
+        f"{service['service']} error rate {service['error_rate']:.1%}"
     )
 
 

@@ -1,8 +1,9 @@
 """Running the demo: server, projects, ten service processes, traffic, faults, stop.
 
 Order of start: the local alert receiver, the alert rules file, the server
-(or ``--server``), one project per service (created through the API), the
-services (the chain first), the demo state (fault and fix), the traffic last.
+(or ``--server``), one project per service (created through the API), the ten
+service processes (all at once), the demo state (fault and fix), and only then
+the traffic.
 Order of stop: the traffic, the services, the server — so the last events
 land — then the receiver. Stopping runs whatever happened (error, Ctrl-C,
 SIGTERM, ``--duration``, ``POST /stop``); a second Ctrl-C kills at once.
@@ -10,91 +11,26 @@ SIGTERM, ``--duration``, ``POST /stop``); a second Ctrl-C kills at once.
 
 from __future__ import annotations
 
-import importlib.util
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from glasspane.demo import DemoError, alert_rules, printout, target
 from glasspane.demo.control import ControlServer
 from glasspane.demo.faults import FAULTS, NONE, check_fault, check_fix
+from glasspane.demo.fleet import Fleet
+from glasspane.demo.options import DemoOptions, require_sdk
 from glasspane.demo.processes import Child, Supervisor
 from glasspane.demo.receiver import Inbox, Notification, Receiver
-from glasspane.demo.services.runtime import ENV, ServiceConfig
-from glasspane.demo.topology import BROWSER, CHAIN, RPC_ENDPOINTS, SERVICES, start_order
+from glasspane.demo.topology import BROWSER, SERVICES
 
-READY_TIMEOUT = 60.0
 TICK = 0.5
 GLIMPSE_EVERY = 30.0
 APDEX_FLOOR_MS = 100.0
-NEEDED = ("sentry_sdk", "flask", "requests", "werkzeug")
-
-
-@dataclass(frozen=True)
-class DemoOptions:
-    server: str | None = None
-    token: str | None = None
-    data_dir: Path = Path("./glasspane-demo-data")
-    port: int = 8000
-    control_port: int = 0
-    speed: float = 1.0
-    rate: float = 120.0  # uploads per real minute
-    users: int = 48
-    sample_rate: float = 0.1
-    fault: str = NONE
-    fault_after: float = 0.0
-    fix: str = NONE
-    fix_after: float = 0.0
-    duration: float | None = None
-    alerts: Path | None = None
-    progress: float = 10.0
-    seed: int = 2025
-
-    def check(self) -> None:
-        check_fault(self.fault)
-        check_fix(self.fix)
-        if not 0.1 <= self.speed <= 100:
-            raise ValueError("--speed must be between 0.1 and 100")
-        if not 0 < self.rate <= 6000:
-            raise ValueError("--rate must be more than 0 and at most 6000 uploads per minute")
-        if not 0 < self.sample_rate <= 1:
-            raise ValueError("the sample rate must be more than 0 and at most 1")
-        if not 1 <= self.users <= 10_000:
-            raise ValueError("--users must be between 1 and 10000")
-
-
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in ``90``, ``90s``, ``2m`` or ``1h``; ValueError naming the forms."""
-    text = text.strip()
-    unit = _UNITS.get(text[-1:], 1.0) if text else 1.0
-    number = text[:-1] if text[-1:] in _UNITS else text
-    try:
-        seconds = float(number) * unit
-    except ValueError:
-        raise ValueError(f"{text!r} is not a duration: write 90, 90s, 2m or 1h") from None
-    if not 0 <= seconds <= 30 * 86400:
-        raise ValueError(f"{text!r} must be between 0 and 30 days")
-    return seconds
-
-
-def require_sdk() -> None:
-    missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
-    if missing:
-        raise DemoError(
-            f"glasspane demo runs real services instrumented with sentry-sdk; missing: "
-            f"{', '.join(missing)}. Install them with pip install 'sentry-sdk[flask]' flask "
-            "requests (or run `make demo`)"
-        )
 
 
 class Demo:
@@ -103,13 +39,12 @@ class Demo:
         self.out = out
         self.workdir = options.data_dir.resolve() / "demo"
         self.supervisor = Supervisor(self.workdir / "logs")
+        self.fleet = Fleet(self.supervisor, options, self.workdir)
         self.inbox = Inbox(self._notified)
         self.receiver: Receiver | None = None
         self.control: ControlServer | None = None
         self.api: target.Api | None = None
         self.server: Child | None = None
-        self.children: dict[str, Child] = {}
-        self.urls: dict[str, str] = {}
         self.alerts_api: bool | None = None
         self.alert_states: dict[str, str] = {}
         self.state = {"fault": NONE, "fix": NONE}
@@ -118,7 +53,6 @@ class Demo:
         self.stop_requested = threading.Event()
         self.started = time.monotonic()
         self.schedule: list[tuple[float, str, str]] = []
-        self.final_traffic: dict[str, Any] = {}
 
     # -- start -------------------------------------------------------------------------
     def start(self) -> None:
@@ -131,18 +65,15 @@ class Demo:
         for spec in SERVICES:  # at high --speed, real overheads stop shrinking: a floor
             threshold = max(spec.apdex_ms / self.o.speed, APDEX_FLOOR_MS)
             target.set_apdex(self.api, projects[spec.name], threshold)
-        configs = self._configs(projects)
-        self._timed(
-            f"{len(SERVICES)} services, one process each",
-            lambda: self._start_services([configs[s.name] for s in start_order()]),
-        )
+        dsns = {name: project["dsn"] for name, project in projects.items()}
+        self._timed(f"{len(SERVICES)} services, one process each", lambda: self.fleet.start(dsns))
         self._initial_state()
         self.traffic_on = True
         self._broadcast()
         self.started = time.monotonic()
         self.control = ControlServer(self, self.o.control_port)
         self.out("")
-        self.out(printout.banner(self._setup(alerts, projects)))
+        self.out(printout.banner(self._setup(alerts, dsns)))
         self.out("")
 
     def _timed(self, what: str, step: Callable[[], Any]) -> Any:
@@ -168,50 +99,6 @@ class Demo:
         self.server = target.start_server(self.supervisor, data_dir, self.o.port, alerts, interval)
         return target.Api(self.server.url or "", target.token_for(None, data_dir))
 
-    def _configs(self, projects: dict[str, dict[str, Any]]) -> dict[str, ServiceConfig]:
-        ports = {spec.name: target.free_port() for spec in SERVICES}
-        self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        rpc = {name: f"http://127.0.0.1:{target.free_port()}/" for name in RPC_ENDPOINTS}
-        return {
-            spec.name: ServiceConfig(
-                name=spec.name,
-                port=ports[spec.name],
-                dsn=projects[spec.name]["dsn"],
-                speed=self.o.speed,
-                sample_rate=self.o.sample_rate,
-                urls=self.urls,
-                rpc=rpc,
-                workdir=str(self.workdir),
-                seed=self.o.seed,
-                rate_per_min=self.o.rate,
-                users=self.o.users,
-            )
-            for spec in SERVICES
-        }
-
-    def _start_services(self, configs: list[ServiceConfig]) -> None:
-        for cfg in configs:
-            child = self.supervisor.start(
-                cfg.name, "glasspane.demo.services", [cfg.name], {ENV: cfg.to_env()}
-            )
-            child.url = self.urls[cfg.name]
-            self.children[cfg.name] = child
-        for cfg in configs:
-            self._wait_ready(self.children[cfg.name])
-
-    def _wait_ready(self, child: Child) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if not child.alive:
-                raise DemoError(f"{child.name} exited while starting:\n{child.tail()}")
-            try:
-                if httpx.get(f"{child.url}/_demo/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise DemoError(f"{child.name} did not start in {READY_TIMEOUT:.0f} s:\n{child.tail()}")
-
     def _initial_state(self) -> None:
         for kind, name, after in (
             ("fault", self.o.fault, self.o.fault_after),
@@ -224,18 +111,12 @@ class Demo:
             else:
                 self.state[kind] = name
 
-    # -- the demo state ------------------------------------------------------------------
-    def _push(self, child: Child, state: dict[str, str]) -> None:
-        try:
-            httpx.put(f"{child.url}/_demo/state", json=state, timeout=5)
-        except httpx.HTTPError as exc:
-            self.out(f"  !! could not tell {child.name} the demo state: {exc}")
-
+    # -- switching faults and the fix (the control port, typed commands, schedule) -------
     def _broadcast(self) -> None:
         with self.lock:
             state = {**self.state, "traffic": "on" if self.traffic_on else "off"}
-        for child in self.children.values():
-            self._push(child, state)
+        for problem in self.fleet.tell(state):
+            self.out(f"  !! {problem}")
 
     def set_fault(self, name: str) -> dict[str, Any]:
         check_fault(name)
@@ -254,30 +135,16 @@ class Demo:
         return dict(self.state)
 
     def set_chain(self, knobs: dict[str, Any]) -> dict[str, Any]:
-        answer = httpx.put(f"{self.urls[CHAIN]}/_demo/chain", json=knobs, timeout=5)
-        if answer.status_code != 200:
-            raise ValueError(answer.json().get("detail", answer.text))
+        result = self.fleet.chain_knobs(knobs)
         self.out(f"  ** chain knobs changed: {knobs}")
-        result: dict[str, Any] = answer.json()
         return result
 
     def request_stop(self) -> dict[str, Any]:
         self.stop_requested.set()
         return {"stopping": True}
 
-    def traffic(self) -> dict[str, Any]:
-        browser = self.children.get(BROWSER)
-        if browser is None or not browser.alive:
-            return self.final_traffic
-        try:
-            stats: dict[str, Any] = httpx.get(f"{browser.url}/_demo/stats", timeout=5).json()
-        except (httpx.HTTPError, ValueError):
-            return self.final_traffic
-        self.final_traffic = stats
-        return stats
-
     def status(self) -> dict[str, Any]:
-        children = [*([self.server] if self.server else []), *self.children.values()]
+        children = [*([self.server] if self.server else []), *self.fleet.children.values()]
         return {
             **self.state,
             "elapsed": time.monotonic() - self.started,
@@ -285,17 +152,11 @@ class Demo:
             "rate_per_min": self.o.rate,
             "sample_rate": self.o.sample_rate,
             "server": self.api.url if self.api else None,
-            "traffic": self.traffic(),
+            "traffic": self.fleet.traffic(),
             "processes": [
-                {
-                    "name": c.name,
-                    "pid": c.pid,
-                    "alive": c.alive,
-                    "url": c.url,
-                    "log": str(c.log_path),
-                }
-                for c in children
+                {"name": c.name, "pid": c.pid, "alive": c.alive, "url": c.url} for c in children
             ],
+            "logs": str(self.supervisor.log_dir),
             "alerts": {
                 "api": self.alerts_api,
                 "receiver": self.receiver.url if self.receiver else None,
@@ -320,10 +181,14 @@ class Demo:
                 raise DemoError(f"{dead[0].name} exited unexpectedly:\n{dead[0].tail()}")
             if self.o.progress > 0 and now >= next_progress:
                 next_progress += self.o.progress
-                self.out(printout.progress(now - self.started, self.traffic(), **self.state))
+                self._progress()
             if now >= next_glimpse:
                 next_glimpse += GLIMPSE_EVERY
                 self._glimpse()
+
+    def _progress(self) -> None:
+        elapsed = time.monotonic() - self.started
+        self.out(printout.progress(elapsed, self.fleet.traffic(), **self.state))
 
     def _run_schedule(self, elapsed: float) -> None:
         due = [item for item in self.schedule if item[0] <= elapsed]
@@ -357,7 +222,7 @@ class Demo:
         threading.Thread(target=self._commands, name="commands", daemon=True).start()
 
     def _commands(self) -> None:
-        for line in sys.stdin:
+        for line in sys.stdin:  # ends at EOF; a daemon thread, so it never holds up exit
             words = line.split()
             try:
                 if words[:1] in (["quit"], ["stop"], ["exit"]):
@@ -368,11 +233,7 @@ class Demo:
                 elif len(words) == 2 and words[0] == "fix":
                     self.set_fix(words[1])
                 elif words[:1] == ["status"]:
-                    self.out(
-                        printout.progress(
-                            time.monotonic() - self.started, self.traffic(), **self.state
-                        )
-                    )
+                    self._progress()
                 elif words:
                     self.out("  commands: fault NAME · fix NAME · status · quit")
             except ValueError as exc:
@@ -385,29 +246,24 @@ class Demo:
     def stop(self) -> None:
         if self.control is not None:
             self.control.close()
-        self.traffic()
-        browser = [c for name, c in self.children.items() if name == BROWSER]
-        services = [c for name, c in self.children.items() if name != BROWSER]
         try:
-            self.supervisor.stop(browser, timeout=15)
-            self.supervisor.stop(services, timeout=15)
+            self.fleet.stop()
             if self.server is not None:
                 self.supervisor.stop([self.server], timeout=30)
         except KeyboardInterrupt:
             self.out("  ** second Ctrl-C: killing every process now")
         finally:
             self.supervisor.kill_all()
-            if self.receiver is not None:
-                self.receiver.close()
-            if self.api is not None:
-                self.api.close()
+            for closable in (self.receiver, self.api, self.fleet):
+                if closable is not None:
+                    closable.close()
         self._summary()
 
     def _summary(self) -> None:
         count = len(self.supervisor.children)
         if not count:
             return
-        t = self.final_traffic
+        t = self.fleet.last_traffic
         self.out(
             f"glasspane demo stopped {count} processes. Uploads: {t.get('started', 0)} "
             f"(ok {t.get('ok', 0)}, failed {t.get('failed', 0)})."
@@ -418,12 +274,13 @@ class Demo:
                 f"The data stays in {data}: `glasspane serve --data-dir {data}` shows it again."
             )
 
-    def _setup(self, alerts: Path, projects: dict[str, dict[str, Any]]) -> printout.Setup:
+    def _setup(self, alerts: Path, dsns: dict[str, str]) -> printout.Setup:
         server_note = (
             "given with --server"
             if self.server is None
             else f"started here, data in {self.o.data_dir.resolve()}"
         )
+        children = self.fleet.children
         return printout.Setup(
             server_url=self.api.url if self.api else "",
             token=self.api.token if self.api else "",
@@ -437,9 +294,9 @@ class Demo:
                 printout.ServiceLine(
                     s.name,
                     s.role,
-                    "" if s.name == BROWSER else self.urls[s.name],
-                    self.children[s.name].pid,
-                    projects[s.name]["dsn"],
+                    "" if s.name == BROWSER else self.fleet.urls[s.name],
+                    children[s.name].pid,
+                    dsns[s.name],
                 )
                 for s in SERVICES
             ],

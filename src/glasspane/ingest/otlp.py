@@ -27,6 +27,7 @@ from glasspane.normalize.context import IngestContext
 from glasspane.normalize.otlp_logs import normalize_logs
 from glasspane.normalize.otlp_metrics import normalize_metrics
 from glasspane.normalize.otlp_traces import normalize_traces
+from glasspane.normalize.sanitize import Policy, sanitize_batch
 from glasspane.protocol import otlp
 from glasspane.protocol.streams import decompress
 
@@ -49,7 +50,9 @@ def _project(request: Request, instance: Instance):  # type: ignore[no-untyped-d
     key = _key(request)
     path_id = request.path_params.get("project_id")
     if path_id is not None:
-        return authenticate(instance, path_id, key)
+        found = authenticate(instance, path_id, key)
+        request.app.state.rate_limiter.check(found.public_key)
+        return found
     project = instance.project_by_key(key) if key else None
     if project is None:
         raise AuthError(
@@ -57,7 +60,12 @@ def _project(request: Request, instance: Instance):  # type: ignore[no-untyped-d
             '"Authorization=Bearer <DSN public key>" (OTEL_EXPORTER_OTLP_HEADERS), '
             "or use the sentry_key parameter"
         )
+    request.app.state.rate_limiter.check(project.public_key)
     return project
+
+
+def _normalize(signal: str, message: Any, ctx: IngestContext, policy: Policy) -> Batch:
+    return sanitize_batch(NORMALIZERS[signal](message, ctx), policy)
 
 
 async def receive(request: Request) -> Response:
@@ -81,7 +89,7 @@ async def receive(request: Request) -> Response:
         time.time(),
         client_ip=request.client.host if request.client else None,
     )
-    batch = await run_in_threadpool(NORMALIZERS[signal], message, ctx)
+    batch = await run_in_threadpool(_normalize, signal, message, ctx, request.app.state.policy)
     if len(batch):
         await asyncio.wrap_future(instance.store.write(batch))
     rejected = sum(o.quantity for o in batch.outcomes)

@@ -25,6 +25,7 @@ from glasspane.ingest.body import read_body
 from glasspane.instance import Instance
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.envelope import normalize_envelope, normalize_item
+from glasspane.normalize.sanitize import Policy, sanitize_batch
 from glasspane.protocol.envelope import Envelope, Item, parse_envelope
 from glasspane.protocol.streams import decompress
 
@@ -51,6 +52,7 @@ async def _decoded_body(request: Request, instance: Instance) -> bytes:
 def _context(
     request: Request, project_id: int, service: str, headers: dict[str, Any]
 ) -> IngestContext:
+    instance = _instance(request)
     dsc = headers.get("trace")
     event_id = headers.get("event_id")
     return IngestContext(
@@ -60,7 +62,18 @@ def _context(
         client_ip=request.client.host if request.client else None,
         dsc=dsc if isinstance(dsc, dict) else {},
         envelope_event_id=event_id if isinstance(event_id, str) else None,
+        max_spans=int(instance.config.max_spans_per_transaction),
     )
+
+
+def _normalize(parsed: Envelope, ctx: IngestContext, policy: Policy) -> tuple[Batch, list[str]]:
+    batch, problems = normalize_envelope(parsed, ctx)
+    return sanitize_batch(batch, policy), problems
+
+
+def _limit(request: Request, key: str) -> None:
+    """Take one token of the key's rate limit (:class:`RateLimited` when empty)."""
+    request.app.state.rate_limiter.check(key)
 
 
 async def _commit(request: Request, batch: Batch) -> None:
@@ -79,20 +92,25 @@ async def envelope(request: Request) -> Response:
     instance = _instance(request)
     project_id = request.path_params["project_id"]
     key = request_key(request)
-    if key:  # refuse early, before reading a stranger's body
+    if key:  # refuse early, before reading a stranger's body or a limited key's
         authenticate(instance, project_id, key)
+        _limit(request, key)
     body = await _decoded_body(request, instance)
-    max_item = instance.config.max_item_size
+    limits = (instance.config.max_item_size, instance.config.max_envelope_items)
     if len(body) > INLINE_PARSE_LIMIT:
-        parsed: Envelope = await run_in_threadpool(parse_envelope, body, max_item)
+        parsed: Envelope = await run_in_threadpool(parse_envelope, body, *limits)
     else:
-        parsed = parse_envelope(body, max_item)
-    project = authenticate(instance, project_id, key or request_key(request, parsed.headers))
+        parsed = parse_envelope(body, *limits)
+    header_key = key or request_key(request, parsed.headers)
+    project = authenticate(instance, project_id, header_key)
+    if not key and header_key:
+        _limit(request, header_key)
     ctx = _context(request, project.id, project.name, parsed.headers)
+    policy: Policy = request.app.state.policy
     if len(body) > INLINE_PARSE_LIMIT:
-        batch, problems = await run_in_threadpool(normalize_envelope, parsed, ctx)
+        batch, problems = await run_in_threadpool(_normalize, parsed, ctx, policy)
     else:
-        batch, problems = normalize_envelope(parsed, ctx)
+        batch, problems = _normalize(parsed, ctx, policy)
     await _commit(request, batch)
     if problems and len(batch) == len(batch.outcomes):  # nothing usable was left
         raise ProtocolError("; ".join(problems))
@@ -110,6 +128,7 @@ async def store(request: Request) -> Response:
     instance = _instance(request)
     project_id = request.path_params["project_id"]
     project = authenticate(instance, project_id, request_key(request))
+    _limit(request, project.public_key)
     body = await _decoded_body(request, instance)
     ctx = _context(request, project.id, project.name, {})
     item = Item(1, "event", {}, body)
@@ -117,6 +136,7 @@ async def store(request: Request) -> Response:
         batch = normalize_item(item, ctx)
     except ItemError as exc:
         raise ProtocolError(str(exc).replace('Envelope item 1 ("event")', "Event body")) from None
+    sanitize_batch(batch, request.app.state.policy)
     await _commit(request, batch)
     return _answer(_first_event_id(batch), [])
 

@@ -18,6 +18,8 @@ class IngestContext:
     #: The envelope header's dynamic sampling context (``trace``), if any.
     dsc: dict[str, Any] = field(default_factory=dict)
     envelope_event_id: str | None = None
+    #: Most child spans kept per transaction (0: no limit); see normalize.envelope.
+    max_spans: int = 0
 
     def user(self, raw: Any) -> User:
         """A user from the SDK's ``user`` object; ``{{auto}}`` is the client's IP."""

@@ -49,7 +49,7 @@ CATEGORIES = {
 
 def _event(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:
     if isinstance(payload, dict) and payload.get("type") == "transaction":
-        batch.spans.extend(normalize_transaction(payload, ctx, what))
+        _transaction(payload, ctx, what, batch)
     else:
         batch.errors.append(normalize_event(payload, ctx, what))
 
@@ -57,7 +57,18 @@ def _event(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:
 def _transaction(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:
     if not isinstance(payload, dict):
         raise ItemError(f"{what} must be a JSON object")
-    batch.spans.extend(normalize_transaction(payload, ctx, what))
+    spans = normalize_transaction(payload, ctx, what)
+    if ctx.max_spans and len(spans) > ctx.max_spans + 1:
+        # keep the segment and the first children; count the rest (setting
+        # max_spans_per_transaction) rather than refusing the transaction
+        dropped = len(spans) - ctx.max_spans - 1
+        segments = [s for s in spans if s.is_segment]
+        children = [s for s in spans if not s.is_segment][: ctx.max_spans]
+        spans = segments + children
+        batch.outcomes.append(
+            Outcome(ctx.project_id, "span", "too_many_spans", dropped, ctx.received_at)
+        )
+    batch.spans.extend(spans)
 
 
 def _span(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:

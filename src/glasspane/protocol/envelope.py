@@ -68,11 +68,12 @@ def _next_line(body: bytes, pos: int) -> tuple[bytes, int]:
     return body[pos:end], end + 1
 
 
-def parse_envelope(body: bytes, max_item_size: int) -> Envelope:
+def parse_envelope(body: bytes, max_item_size: int, max_items: int = 0) -> Envelope:
     """Split an envelope into its header and items.
 
     Raises :class:`EnvelopeError` for a missing or malformed envelope header
-    and :class:`LimitExceeded` for an item larger than ``max_item_size``.
+    and :class:`LimitExceeded` for an item larger than ``max_item_size`` or
+    for more than ``max_items`` items (0: no limit).
     """
     if not body.strip():
         raise EnvelopeError("Envelope is empty: expected a JSON header line and items")
@@ -85,6 +86,11 @@ def parse_envelope(body: bytes, max_item_size: int) -> Envelope:
         if not line.strip():
             continue
         index += 1
+        if max_items and index > max_items:
+            raise LimitExceeded(
+                f"Envelope has more than {max_items} items (setting max_envelope_items, "
+                "GLASSPANE_MAX_ENVELOPE_ITEMS)"
+            )
         try:
             item_headers = _json_object(line, f"Envelope item {index} header", ItemError)
             item, pos = _read_item(body, pos, index, item_headers, max_item_size)

@@ -75,6 +75,10 @@ class Store(Protocol):
         """Change a project's Apdex T; ``None`` if there is no such project."""
         ...
 
+    def set_public_key(self, project_id: int, public_key: str) -> Project | None:
+        """Replace a project's DSN key (the old one stops working); ``None`` if unknown."""
+        ...
+
     # -- reading ---------------------------------------------------------
     def list_projects(self) -> list[Project]:
         """Every project, by id."""

@@ -64,6 +64,15 @@ def update_project(project_id: int, body: ProjectPatch, request: Request) -> dic
     )
 
 
+@router.post(
+    "/projects/{project_id}/rotate-key",
+    summary="Give a project a new DSN key; the old key is refused (401) from now on",
+)
+def rotate_key(project_id: int, request: Request) -> dict[str, Any]:
+    instance = _instance(request)
+    return _project_json(instance, instance.rotate_key(project_id))
+
+
 @router.get(
     "/traces/{trace_id}",
     summary="One trace across all services and projects",

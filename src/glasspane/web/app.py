@@ -13,17 +13,20 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from glasspane import __version__
-from glasspane.errors import GlasspaneError, LimitExceeded, StoreError
+from glasspane.errors import GlasspaneError, LimitExceeded, RateLimited, StoreError
 from glasspane.ingest.cors import IngestCORS, is_ingest_path
 from glasspane.ingest.otlp import ROUTES as OTLP_ROUTES
+from glasspane.ingest.ratelimit import KeyRateLimiter, rate_limit_headers
 from glasspane.ingest.routes import ROUTES as INGEST_ROUTES
 from glasspane.instance import Instance
+from glasspane.normalize.sanitize import policy_for
 from glasspane.web import ui
 from glasspane.web.alerts_api import router as alerts_router
 from glasspane.web.api import router as api_router
 from glasspane.web.health_api import router as health_router
 from glasspane.web.issues_api import router as issues_router
 from glasspane.web.replay_api import router as replay_router
+from glasspane.web.security import SecurityHeaders
 from glasspane.web.telemetry_api import router as telemetry_router
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,8 @@ async def _glasspane_error(request: Request, exc: Exception) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, StoreError):
         headers["Retry-After"] = RETRY_AFTER_SECONDS
+    if isinstance(exc, RateLimited):
+        headers.update(rate_limit_headers(exc.retry_after))
     if exc.status_code >= 400 and is_ingest_path(request.url.path):
         headers["X-Sentry-Error"] = str(exc)[:200].encode("ascii", "replace").decode()
     if exc.status_code == 401:
@@ -84,12 +89,13 @@ class Dispatch:
         self.ingest = ingest
         self.api = api
         self.state = api.state
+        self._secured_api = SecurityHeaders(api)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and is_ingest_path(scope["path"]):
             await self.ingest(scope, receive, send)
         else:
-            await self.api(scope, receive, send)
+            await self._secured_api(scope, receive, send)
 
 
 def create_ingest_app(instance: Instance) -> ASGIApp:
@@ -102,6 +108,10 @@ def create_ingest_app(instance: Instance) -> ASGIApp:
         },
     )
     app.state.instance = instance
+    app.state.policy = policy_for(instance.config)
+    app.state.rate_limiter = KeyRateLimiter(
+        float(instance.config.rate_limit), int(instance.config.rate_limit_burst)
+    )
     return IngestCORS(app)
 
 

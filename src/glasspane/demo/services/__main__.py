@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from glasspane.demo.services import runtime
+from glasspane.demo.services import serving
 from glasspane.demo.topology import BY_NAME
 
 
@@ -13,10 +13,10 @@ def main(argv: list[str]) -> None:
     if len(argv) != 2 or argv[1] not in BY_NAME:
         raise SystemExit(f"usage: python -m glasspane.demo.services {{{','.join(BY_NAME)}}}")
     spec = BY_NAME[argv[1]]
-    runtime.configure_logging()
-    runtime.init_sentry(spec.framework)  # before the app is built, as the SDK's docs say
+    serving.configure_logging()
+    serving.init_sentry(spec.framework)  # before the app is built, as the SDK's docs say
     module = importlib.import_module(f"glasspane.demo.services.{spec.module}")
-    runtime.serve(module.build())
+    serving.serve(module.build())
 
 
 main(sys.argv)

@@ -16,7 +16,7 @@ import requests
 import sentry_sdk
 from flask import Flask, jsonify, request
 
-from glasspane.demo.services import runtime
+from glasspane.demo.services import runtime, serving
 
 ATTEMPTS = 2
 RETRY_AFTER = 1.0  # demo seconds
@@ -66,7 +66,7 @@ def register(case_id: str, document_hash: str, user: dict[str, Any]) -> requests
     body: dict[str, Any] = {"caseId": case_id, "documentHash": document_hash, "user": user}
     answer = None
     for attempt in range(1, ATTEMPTS + 1):
-        answer = requests.post(
+        answer = runtime.http().post(
             runtime.url("blockchain-indexer") + "/register",
             json=body,
             timeout=runtime.http_timeout(),
@@ -78,7 +78,7 @@ def register(case_id: str, document_hash: str, user: dict[str, Any]) -> requests
     return answer
 
 
-def build() -> runtime.Service:
+def build() -> serving.Service:
     app = Flask("aaa-service")
     cases = Cases(Path(runtime.config().workdir) / "aaa-service.sqlite")
 
@@ -103,4 +103,4 @@ def build() -> runtime.Service:
         cases.finish(case_id, "registered", result["txHash"])
         return jsonify(caseId=case_id, txHash=result["txHash"], blockNumber=result["blockNumber"])
 
-    return runtime.Service(app=app)
+    return serving.Service(app=app)

@@ -14,7 +14,7 @@ from typing import Any
 import sentry_sdk
 from flask import Flask, jsonify, request
 
-from glasspane.demo.services import runtime
+from glasspane.demo.services import runtime, serving
 from glasspane.demo.users import population
 
 QUERY = (
@@ -37,7 +37,7 @@ def create_database(path: Path) -> None:
         db.executemany("INSERT INTO tokens VALUES (?, ?)", [(u.token, u.id) for u in users])
 
 
-def build() -> runtime.Service:
+def build() -> serving.Service:
     app = Flask("auth-worker")
     path = Path(runtime.config().workdir) / "auth-worker.sqlite"
     create_database(path)
@@ -64,4 +64,4 @@ def build() -> runtime.Service:
         runtime.work(0.02)
         return jsonify(user=user)
 
-    return runtime.Service(app=app)
+    return serving.Service(app=app)

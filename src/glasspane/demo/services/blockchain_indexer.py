@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests
 import sentry_sdk
 from flask import Flask, jsonify, request
 
 from glasspane.demo.faults import RPC_FALLBACK
-from glasspane.demo.services import rpc_client, runtime
+from glasspane.demo.services import rpc_client, runtime, serving
 from glasspane.demo.services.rpc_client import Endpoint, NetworkError, RpcError
 from glasspane.demo.services.rpc_fallback import HealthyProvider
 
@@ -35,7 +34,7 @@ CONTRACT = "0x742d35Cc6634C0532925a3b844Bc9e7595f0bEb5"
 GAS_LIMIT = 500_000
 CONFIRMATIONS = 2
 CONFIRM_TIMEOUT = 30.0  # demo seconds (floor: 3 s of wall time, for a loaded machine)
-POLL_INTERVAL = 2.0  # demo seconds: one block
+POLL_INTERVAL = 4.0  # demo seconds: ethers.js polls every 4 s by default
 # Not keccak256 (hashlib has none): a stand-in 4-byte selector for the call data.
 SELECTOR = hashlib.sha3_256(b"registerDocument(bytes32,string)").hexdigest()[:8]
 
@@ -86,7 +85,7 @@ def send(endpoint: Endpoint, data: str) -> str:
     ) as span:
         span.set_data("gasLimit", GAS_LIMIT)
         span.set_data("rpcEndpoint", endpoint.name)
-        answer = requests.post(
+        answer = runtime.http().post(
             runtime.url("smart-contract-service") + "/contracts/registry/call",
             json={"to": CONTRACT, "data": data, "gasLimit": GAS_LIMIT, "rpc": endpoint.name},
             timeout=runtime.http_timeout(),
@@ -157,7 +156,7 @@ def _poll(endpoint: Endpoint, tx_hash: str) -> dict[str, Any] | None:
     return None
 
 
-def build() -> runtime.Service:
+def build() -> serving.Service:
     app = Flask("blockchain-indexer")
     index = Index(Path(runtime.config().workdir) / "blockchain-indexer.sqlite")
     provider = HealthyProvider(rpc_client.endpoints())
@@ -197,4 +196,4 @@ def build() -> runtime.Service:
         index.add(tx_hash, body["caseId"], body["documentHash"], block)
         return jsonify(txHash=tx_hash, blockNumber=block, rpc=endpoint.name)
 
-    return runtime.Service(app=app)
+    return serving.Service(app=app)

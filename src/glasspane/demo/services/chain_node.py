@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 import sentry_sdk
 from flask import Flask, jsonify, request
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from glasspane.demo.chain import Chain, EndpointKnobs, RpcFailure, call, with_overrides
 from glasspane.demo.faults import FAULTS
-from glasspane.demo.services import runtime
+from glasspane.demo.services import runtime, serving
 
 
 class Listeners:
@@ -40,19 +40,16 @@ class Listeners:
             for name, port in self.ports.items():
                 down = chain.endpoint(name).down
                 if down and name in self._servers:
-                    server = self._servers.pop(name)
-                    server.shutdown()
-                    server.server_close()
+                    serving.sever(self._servers.pop(name))
                 elif not down and name not in self._servers:
-                    server = make_server("127.0.0.1", port, self.app, threaded=True)
+                    server = serving.wsgi_server(port, self.app)
                     threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
                     self._servers[name] = server
 
     def close(self) -> None:
         with self._lock:
             for server in self._servers.values():
-                server.shutdown()
-                server.server_close()
+                serving.sever(server)
             self._servers.clear()
 
 
@@ -137,9 +134,9 @@ class Node:
             self.chain.mine(time.time())
 
 
-def build() -> runtime.Service:
+def build() -> serving.Service:
     node = Node()
     runtime.on_state_change(node.apply_fault)
-    return runtime.Service(
+    return serving.Service(
         app=None, admin={"chain": node.knobs}, on_start=node.start, on_stop=node.stop
     )

@@ -14,7 +14,7 @@ import sentry_sdk
 from flask import Flask, jsonify, request
 
 from glasspane.demo.pdf import InvalidPdfError, read_pdf
-from glasspane.demo.services import runtime
+from glasspane.demo.services import runtime, serving
 
 REQUIRED = ("case_type", "claimant", "respondent", "amount_in_dispute")
 RATE_LIMITED = 0.005
@@ -37,7 +37,7 @@ def extract(lines: tuple[str, ...]) -> dict[str, str]:
     return fields
 
 
-def build() -> runtime.Service:
+def build() -> serving.Service:
     app = Flask("data-service")
 
     @app.post("/extract-metadata", endpoint="extractMetadata")
@@ -66,4 +66,4 @@ def build() -> runtime.Service:
             return jsonify(error=type(exc).__name__, message=str(exc)), status
         return jsonify(metadata=metadata)
 
-    return runtime.Service(app=app)
+    return serving.Service(app=app)

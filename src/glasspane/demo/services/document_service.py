@@ -12,10 +12,10 @@ import sentry_sdk
 from flask import Flask, jsonify, request
 
 from glasspane.demo.pdf import InvalidPdfError, document_hash, read_pdf
-from glasspane.demo.services import runtime
+from glasspane.demo.services import runtime, serving
 
 
-def build() -> runtime.Service:
+def build() -> serving.Service:
     app = Flask("document-service")
 
     @app.post("/documents/process", endpoint="processDocument")
@@ -36,4 +36,4 @@ def build() -> runtime.Service:
             runtime.work(0.2)
         return jsonify(documentHash=document_hash(data), pages=info.pages, size=len(data))
 
-    return runtime.Service(app=app)
+    return serving.Service(app=app)

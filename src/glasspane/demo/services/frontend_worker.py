@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from glasspane.demo.services import runtime
+from glasspane.demo.services import runtime, serving
 
 FORWARDED = ("content-type", "authorization", "user-agent", "accept-language")
 _client: httpx.AsyncClient | None = None
@@ -43,11 +43,11 @@ async def index(request: Request) -> Response:
     return HTMLResponse("<!doctype html><title>Integra</title><div id=root></div>")
 
 
-def build() -> runtime.Service:
+def build() -> serving.Service:
     app = Starlette(
         routes=[
             Route("/", index),
             Route("/api/documents/upload", upload, methods=["POST"]),
         ]
     )
-    return runtime.Service(app=app, kind="asgi")
+    return serving.Service(app=app, kind="asgi")

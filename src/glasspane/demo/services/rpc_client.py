@@ -7,7 +7,6 @@ trace to the node.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,6 @@ import sentry_sdk
 from glasspane.demo.services import runtime
 
 RPC_TIMEOUT = 10.0  # demo seconds a client waits for one call (floor 1 s of wall time)
-_local = threading.local()
 
 
 class NetworkError(Exception):
@@ -46,13 +44,6 @@ def endpoint(name: str) -> Endpoint:
     raise ValueError(f"no RPC endpoint {name!r}")
 
 
-def _session() -> requests.Session:
-    if not hasattr(_local, "session"):
-        _local.session = requests.Session()
-    session: requests.Session = _local.session
-    return session
-
-
 def call(target: Endpoint, method: str, params: list[Any], timeout: float | None = None) -> Any:
     """The call's ``result``; NetworkError or RpcError when it fails."""
     wait = timeout if timeout is not None else runtime.seconds(RPC_TIMEOUT, floor=1.0)
@@ -61,7 +52,7 @@ def call(target: Endpoint, method: str, params: list[Any], timeout: float | None
         span.set_data("rpc.endpoint", target.name)
         body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
         try:
-            response = _session().post(target.url, json=body, timeout=wait)
+            response = runtime.http().post(target.url, json=body, timeout=wait)
         except requests.Timeout:
             span.set_status("deadline_exceeded")
             raise NetworkError(

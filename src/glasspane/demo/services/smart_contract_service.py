@@ -17,7 +17,7 @@ from typing import Any
 import sentry_sdk
 from flask import Flask, jsonify, request
 
-from glasspane.demo.services import rpc_client, runtime
+from glasspane.demo.services import rpc_client, runtime, serving
 from glasspane.demo.services.rpc_client import NetworkError, RpcError
 
 SIGNER = "0x5aF3107A4000f9bE5D0C9c4b5e4C1A4fDcBeC8a1"
@@ -36,7 +36,7 @@ def sign(to: str, data: str, gas_limit: int, gas_price: int) -> str:
         return "0x" + json.dumps(body).encode().hex()
 
 
-def build() -> runtime.Service:
+def build() -> serving.Service:
     app = Flask("smart-contract-service")
 
     @app.post("/contracts/registry/call", endpoint="callContract")
@@ -54,4 +54,4 @@ def build() -> runtime.Service:
             return jsonify(error=type(exc).__name__, message=str(exc)), 502
         return jsonify(txHash=tx_hash, gasPrice=gas_price)
 
-    return runtime.Service(app=app)
+    return serving.Service(app=app)

@@ -14,7 +14,7 @@ import requests
 import sentry_sdk
 from flask import Flask, jsonify, request
 
-from glasspane.demo.services import runtime
+from glasspane.demo.services import runtime, serving
 
 NAME = "POST /api/documents/upload"
 
@@ -40,11 +40,11 @@ def _checked(answer: requests.Response) -> dict[str, Any]:
 
 def _post(service: str, path: str, **kwargs: Any) -> dict[str, Any]:
     return _checked(
-        requests.post(runtime.url(service) + path, timeout=runtime.http_timeout(), **kwargs)
+        runtime.http().post(runtime.url(service) + path, timeout=runtime.http_timeout(), **kwargs)
     )
 
 
-def build() -> runtime.Service:
+def build() -> serving.Service:
     app = Flask("trust-platform")
 
     @app.post("/api/documents/upload", endpoint="uploadDocumentApi")
@@ -80,4 +80,4 @@ def build() -> runtime.Service:
             caseId=case["caseId"], txHash=case["txHash"], documentHash=processed["documentHash"]
         )
 
-    return runtime.Service(app=app)
+    return serving.Service(app=app)

@@ -117,6 +117,18 @@ class DuckDBStore(SdkItemReads):
         result: Project | None = self._writer.submit(task).result()
         return result
 
+    def set_public_key(self, project_id: int, public_key: str) -> Project | None:
+        def task(conn: Conn) -> Project | None:
+            row = conn.execute(
+                "UPDATE projects SET public_key = ? WHERE id = ? "
+                "RETURNING id, name, public_key, created_at, apdex_threshold_ms",
+                [public_key, project_id],
+            ).fetchone()
+            return Project(*row) if row else None
+
+        result: Project | None = self._writer.submit(task).result()
+        return result
+
     def _load_issue_ids(self) -> None:
         for issue_id, project_id, fingerprint in self._db.execute(
             "SELECT id, project_id, fingerprint FROM issues"

@@ -1,0 +1,97 @@
+"""Per-DSN-key rate limits: one token bucket per key, in memory.
+
+Each accepted request takes one token; a key's bucket refills at ``rate``
+tokens per second up to ``burst``. An empty bucket answers 429 with
+``Retry-After`` and ``X-Sentry-Rate-Limits: <seconds>::key:rate_limited`` (all
+categories, scoped to the key), which both the Python and the JavaScript SDKs
+honour by dropping everything for that long and counting it as
+``ratelimit_backoff`` in their next client report (protocol.md §7).
+
+Requests are counted, not items: a request is what costs the server a parse
+and a commit, and the SDKs send one envelope per event. The buckets live in
+memory, so several processes behind a load balancer each allow ``rate`` (the
+road not taken: a shared counter in the store, one more write per request).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from glasspane.errors import RateLimited
+
+#: Buckets idle for this long are full again; they are forgotten to bound memory.
+_FORGET_AFTER = 600.0
+
+
+class TokenBucket:
+    """``burst`` tokens, refilled continuously at ``rate`` per second."""
+
+    __slots__ = ("burst", "rate", "tokens", "updated")
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.updated = now
+
+    def take(self, now: float) -> float:
+        """0.0 when a token was taken, else the seconds until one is available."""
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+
+class KeyRateLimiter:
+    """A token bucket per DSN key; ``rate <= 0`` turns limiting off."""
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = max(1.0, float(burst))
+        self._clock = clock
+        self._buckets: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+        self._last_sweep = clock()
+
+    def check(self, key: str) -> None:
+        """Take a token for ``key``; :class:`RateLimited` when it has none left."""
+        if self.rate <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, now)
+            wait = bucket.take(now)
+            if now - self._last_sweep > _FORGET_AFTER:
+                self._sweep(now)
+        if wait:
+            retry_after = max(1, math.ceil(wait))
+            raise RateLimited(
+                f"DSN key {key[:8]}... is over its rate limit of {self.rate:g} requests/s "
+                f"(burst {self.burst:g}); retry after {retry_after} s. Raise it with the "
+                "settings rate_limit and rate_limit_burst (GLASSPANE_RATE_LIMIT, "
+                "GLASSPANE_RATE_LIMIT_BURST)",
+                retry_after,
+            )
+
+    def _sweep(self, now: float) -> None:
+        self._last_sweep = now
+        idle = [k for k, b in self._buckets.items() if now - b.updated > _FORGET_AFTER]
+        for key in idle:
+            del self._buckets[key]
+
+
+def rate_limit_headers(retry_after: int) -> dict[str, str]:
+    """The answer headers that make the SDKs back off for ``retry_after`` seconds."""
+    return {
+        "Retry-After": str(retry_after),
+        "X-Sentry-Rate-Limits": f"{retry_after}::key:rate_limited",
+    }

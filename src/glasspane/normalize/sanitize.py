@@ -1,0 +1,108 @@
+"""The last step before the writer: scrub secrets and apply size limits to a Batch.
+
+Both receivers (Sentry envelopes and OTLP) call :func:`sanitize_batch` on the
+normalised batch, so every signal passes the same rules in one place. It walks
+the domain objects' fields: strings, dicts and lists are scrubbed
+(:mod:`.scrub`) then clamped (:mod:`.limits`); nested domain objects (the user,
+exceptions and their frames) are walked too. Ids and fingerprints are left
+alone, and so are replay recordings and profiles: opaque payloads, bounded by
+the item size limit, whose structure the UI needs intact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from glasspane.domain import Batch, User
+from glasspane.normalize.limits import clamp
+from glasspane.normalize.scrub import Scrubber
+
+#: Batch lists whose objects are not walked (see the module docstring).
+SKIPPED = frozenset({"outcomes", "replay_recordings", "profiles", "session_aggregates"})
+#: Keys that hold the client's IP address in request environments and span data.
+IP_KEYS = ("REMOTE_ADDR", "client.address", "http.client_ip", "user.ip_address")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    max_string_length: int = 16384
+    max_json_depth: int = 32
+    scrubber: Scrubber | None = None
+    store_client_ips: bool = True
+
+
+def sanitize_batch(batch: Batch, policy: Policy) -> Batch:
+    """``batch``, changed in place: scrubbed, clamped, and without IPs if so set."""
+    for name in _lists(type(batch)):
+        for obj in getattr(batch, name):
+            _walk(obj, policy)
+    return batch
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _lists(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in SKIPPED)
+
+
+def _walked_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a domain class worth walking (not ids), computed once per class."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(
+            f.name
+            for f in dataclasses.fields(cls)
+            if not (f.name == "id" or f.name.endswith(("_id", "_ids")) or f.name == "fingerprint")
+        )
+    return names
+
+
+def _walk(obj: Any, policy: Policy) -> None:
+    if obj.__dataclass_params__.frozen:
+        return
+    for name in _walked_fields(type(obj)):
+        value = getattr(obj, name)
+        if isinstance(value, (str, dict, list)):
+            new = _value(value, policy)
+            if new is not value:
+                setattr(obj, name, new)
+        elif dataclasses.is_dataclass(value):
+            _walk(value, policy)
+    if isinstance(obj, User) and not policy.store_client_ips:
+        obj.ip_address = None
+    if not policy.store_client_ips:
+        _drop_ips(obj)
+
+
+def _value(value: Any, policy: Policy) -> Any:
+    if isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
+        for item in value:
+            _walk(item, policy)
+        return value
+    if policy.scrubber is not None:
+        value = policy.scrubber.scrub(value)
+    return clamp(value, policy.max_string_length, policy.max_json_depth)
+
+
+def _drop_ips(obj: Any) -> None:
+    for name in ("request", "data"):
+        holder = getattr(obj, name, None)
+        if not isinstance(holder, dict):
+            continue
+        env = holder.get("env")
+        for target in (holder, env if isinstance(env, dict) else {}):
+            for key in IP_KEYS:
+                target.pop(key, None)
+
+
+def policy_for(config: Any) -> Policy:
+    """The policy of the server's settings (``scrub``, ``max_string_length`` ...)."""
+    return Policy(
+        max_string_length=int(config.max_string_length),
+        max_json_depth=int(config.max_json_depth),
+        scrubber=Scrubber(str(config.scrub_fields)) if config.scrub else None,
+        store_client_ips=bool(config.store_client_ips),
+    )

@@ -1,0 +1,110 @@
+"""Server-side scrubbing of secrets: pure functions over JSON-like values.
+
+What is replaced by ``[Filtered]``:
+
+* the value of any field whose name looks secret (``password``, ``passwd``,
+  ``secret``, ``token``, ``api_key``, ``auth``/``authorization``, ``cookie``,
+  ``credentials``, ``private_key``, ``session_id``, ``csrf`` ... and the
+  configured extra names), at any depth: event data, request data, headers
+  and cookies, breadcrumbs, span data, log attributes;
+* ``key=value`` pairs with such a key in query strings and URLs;
+* credit card numbers (13-19 digits, spaces or dashes allowed, that pass the
+  Luhn check) anywhere in a string.
+
+Numbers and booleans under a secret-looking name are kept: ``input_tokens: 812``
+is a count, not a credential. The road not taken: Sentry's "PII" heuristics
+(emails, IPs in free text), which would blank the user data the UI is for; the
+client IP has its own setting (``store_client_ips``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+FILTERED = "[Filtered]"
+
+SENSITIVE_NAMES = (
+    r"passw(?:or)?d",
+    r"pwd",
+    r"secret",
+    r"token(?!s)",  # not the counts of LLM spans (gen_ai.usage.input_tokens)
+    r"api[-_.]?key",
+    r"auth(?!ors?(?![a-z]))",  # authorization, x-sentry-auth, auth_token; not "author"
+    r"cookie",
+    r"credential",
+    r"private[-_.]?key",
+    r"access[-_.]?key",
+    r"session[-_.]?id",
+    r"csrf",
+    r"xsrf",
+    r"signature",
+)
+
+_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+_QUERY_PAIR = re.compile(r"([^?&=#\s]+)=([^&#\s]*)")
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        n = ord(char) - 48
+        if position % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+class Scrubber:
+    """Scrubs values; ``extra_fields`` adds names (substrings, any case)."""
+
+    def __init__(self, extra_fields: str | tuple[str, ...] = ()) -> None:
+        if isinstance(extra_fields, str):
+            extra_fields = tuple(f.strip() for f in extra_fields.split(",") if f.strip())
+        patterns = [*SENSITIVE_NAMES, *(re.escape(f) for f in extra_fields)]
+        self._names = re.compile("|".join(patterns), re.IGNORECASE)
+
+    def is_sensitive(self, name: str) -> bool:
+        return self._names.search(name) is not None
+
+    def scrub(self, value: Any) -> Any:
+        """``value`` with secrets replaced; unchanged values are returned as they are."""
+        if isinstance(value, str):
+            return self.scrub_text(value)
+        if isinstance(value, dict):
+            out = {k: self._field(str(k), v) for k, v in value.items()}
+            return value if all(out[k] is value[k] for k in value) else out
+        if isinstance(value, list):
+            items = [self._pair(v) for v in value]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        return value
+
+    def _pair(self, value: Any) -> Any:
+        """Headers may come as ``[name, value]`` pairs; the name decides."""
+        if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
+            scrubbed = self._field(value[0], value[1])
+            return value if scrubbed is value[1] else [value[0], scrubbed]
+        return self.scrub(value)
+
+    def _field(self, name: str, value: Any) -> Any:
+        if self.is_sensitive(name) and isinstance(value, (str, bytes, dict, list)):
+            return FILTERED if value not in ("", [], {}) else value
+        return self.scrub(value)
+
+    def scrub_text(self, text: str) -> str:
+        """Card numbers and secret ``key=value`` query pairs in free text."""
+        if "=" in text:
+            text = _QUERY_PAIR.sub(self._query_pair, text)
+        if sum(c.isdigit() for c in text[:4096]) >= 13 or len(text) > 4096:
+            text = _CARD.sub(_card, text)
+        return text
+
+    def _query_pair(self, match: re.Match[str]) -> str:
+        if match.group(2) and self.is_sensitive(match.group(1)):
+            return f"{match.group(1)}={FILTERED}"
+        return match.group(0)
+
+
+def _card(match: re.Match[str]) -> str:
+    digits = re.sub(r"[ -]", "", match.group(0))
+    return FILTERED if luhn_valid(digits) else match.group(0)

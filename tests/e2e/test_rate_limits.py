@@ -1,0 +1,79 @@
+"""The real sentry-sdk backs off when glasspane rate-limits its DSN key."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sentry_sdk
+
+from serverproc import RunningServer
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    data: Path = tmp_path_factory.mktemp("ratelimited") / "data"
+    running = RunningServer(data, None, "--rate-limit", "0.5", "--rate-limit-burst", "2").start()
+    yield running
+    running.stop()
+
+
+def _issue_count(server: RunningServer, project: str) -> int:
+    issues = server.api("GET", "/api/v1/issues", params={"period": "1h"}).json()["issues"]
+    return sum(i["count"] for i in issues if i["project"] == project)
+
+
+def test_sdk_stops_sending_for_retry_after_then_resumes(limited: RunningServer) -> None:
+    project = limited.create_project("noisy")
+    client = sentry_sdk.Client(project["dsn"], send_client_reports=True)
+    transport = client.transport
+    assert transport is not None
+    lost: list[tuple[str, str]] = []
+    record = transport.record_lost_event
+
+    def recording(reason: str, data_category: str | None = None, **kwargs: object) -> None:
+        # flush() sends (and empties) the client report at once; keep our own tally
+        item = kwargs.get("item")
+        category = data_category or (item.data_category if item is not None else "?")  # type: ignore[attr-defined]
+        lost.append((str(category), reason))
+        record(reason, data_category, **kwargs)  # type: ignore[arg-type]
+
+    transport.record_lost_event = recording  # type: ignore[method-assign]
+    try:
+        for i in range(6):  # one at a time: 2 accepted, the 3rd answered 429, the rest held back
+            client.capture_event({"message": f"noisy {i}", "level": "error"})
+            client.flush(timeout=10)
+        limited_until = transport._disabled_until.get(None)  # type: ignore[attr-defined]
+        assert limited_until is not None, "the SDK did not read X-Sentry-Rate-Limits"
+        assert lost.count(("error", "ratelimit_backoff")) >= 3
+        assert _issue_count(limited, "noisy") == 2  # nothing else reached the server
+
+        time.sleep(2.5)  # Retry-After is at most 2 s at 0.5 requests/s
+        client.capture_event({"message": "after the pause", "level": "error"})
+        client.flush(timeout=10)
+        deadline = time.monotonic() + 10
+        while _issue_count(limited, "noisy") < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _issue_count(limited, "noisy") == 3
+    finally:
+        client.close(timeout=2)
+
+
+def test_cli_rotates_a_project_key(limited: RunningServer) -> None:
+    import subprocess
+    import sys
+
+    old = limited.create_project("rotated")["dsn"]
+    cli = [sys.executable, "-m", "glasspane", "projects", "rotate-key"]
+    common = ["--server", limited.url, "--token", limited.token]
+    done = subprocess.run([*cli, "rotated", *common], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    new = done.stdout.strip()
+    assert new.startswith("http://") and new != old
+    assert limited.project("rotated")["dsn"] == new
+    unknown = subprocess.run([*cli, "nope", *common], capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 1 and "no project named 'nope'" in unknown.stderr
