@@ -214,3 +214,18 @@ def test_rotating_a_key_revokes_the_old_one(app: App) -> None:
     assert missing.status_code == 404
     unauthorised = app.client.post(f"/api/v1/projects/{app.default.id}/rotate-key")
     assert unauthorised.status_code == 401
+
+
+def test_refused_requests_are_counted_with_the_next_accepted_one(tmp_path: Path) -> None:
+    now = [0.0]
+    running = App(tmp_path / "data", rate_limit=1, rate_limit_burst=1)
+    with running.client:
+        limiter = running.client.app.ingest.app.state.rate_limiter  # type: ignore[attr-defined]
+        limiter._clock = lambda: now[0]
+        limiter._buckets.clear()
+        assert [_post(running).status_code for _ in range(3)] == [200, 429, 429]
+        now[0] = 5.0
+        assert _post(running).status_code == 200
+        refused = [o for o in running.outcomes() if o["reason"] == "rate_limited"]
+        assert [(o["category"], o["quantity"]) for o in refused] == [("envelope", 2)]
+    running.instance.close()

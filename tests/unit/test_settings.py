@@ -253,7 +253,7 @@ def test_boolean_settings_from_the_environment(tmp_path: Path, raw: str, expecte
 
 
 def test_a_boolean_setting_that_is_not_one(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="scrub .* must be true or false"):
+    with pytest.raises(ConfigError, match=r"scrub .* must be true or false"):
         resolve_in(tmp_path, GLASSPANE_SCRUB="maybe")
     write_config(tmp_path, "store_client_ips = false\n")
     assert resolve_in(tmp_path).store_client_ips is False

@@ -18,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from glasspane.domain import Batch
+from glasspane.domain import Batch, Project
 from glasspane.errors import AuthError, NotFound
 from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
+from glasspane.ingest.ratelimit import refused_outcomes
 from glasspane.instance import Instance
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.otlp_logs import normalize_logs
@@ -46,13 +47,11 @@ def _key(request: Request) -> str | None:
     return request_key(request)
 
 
-def _project(request: Request, instance: Instance):  # type: ignore[no-untyped-def]
+def _project(request: Request, instance: Instance) -> Project:
     key = _key(request)
     path_id = request.path_params.get("project_id")
     if path_id is not None:
-        found = authenticate(instance, path_id, key)
-        request.app.state.rate_limiter.check(found.public_key)
-        return found
+        return authenticate(instance, path_id, key)
     project = instance.project_by_key(key) if key else None
     if project is None:
         raise AuthError(
@@ -60,7 +59,6 @@ def _project(request: Request, instance: Instance):  # type: ignore[no-untyped-d
             '"Authorization=Bearer <DSN public key>" (OTEL_EXPORTER_OTLP_HEADERS), '
             "or use the sentry_key parameter"
         )
-    request.app.state.rate_limiter.check(project.public_key)
     return project
 
 
@@ -74,6 +72,7 @@ async def receive(request: Request) -> Response:
     if signal not in SIGNALS:
         raise NotFound(f"OTLP signal {signal!r} is unknown; use traces, logs or metrics")
     project = _project(request, instance)
+    refused: int = request.app.state.rate_limiter.check(project.public_key)
     body = await read_body(request, instance.config.max_body_size)
     body = await run_in_threadpool(
         decompress,
@@ -90,10 +89,12 @@ async def receive(request: Request) -> Response:
         client_ip=request.client.host if request.client else None,
     )
     batch = await run_in_threadpool(_normalize, signal, message, ctx, request.app.state.policy)
-    if len(batch):
-        await asyncio.wrap_future(instance.store.write(batch))
     rejected = sum(o.quantity for o in batch.outcomes)
     reasons = sorted({f"{o.category} ({o.reason})" for o in batch.outcomes})
+    # earlier refused requests are counted, but are not this request's rejections
+    batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
+    if len(batch):
+        await asyncio.wrap_future(instance.store.write(batch))
     note = f"glasspane does not store {', '.join(reasons)}" if rejected else ""
     payload, media_type = otlp.encode_response(signal, content_type, rejected, note)
     return Response(payload, media_type=media_type)

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from glasspane.domain import Outcome
 from glasspane.errors import RateLimited
 
 #: Buckets idle for this long are full again; they are forgotten to bound memory.
@@ -29,13 +30,14 @@ _FORGET_AFTER = 600.0
 class TokenBucket:
     """``burst`` tokens, refilled continuously at ``rate`` per second."""
 
-    __slots__ = ("burst", "rate", "tokens", "updated")
+    __slots__ = ("burst", "rate", "refused", "tokens", "updated")
 
     def __init__(self, rate: float, burst: float, now: float) -> None:
         self.rate = rate
         self.burst = burst
         self.tokens = burst
         self.updated = now
+        self.refused = 0  # requests refused since the last accepted one
 
     def take(self, now: float) -> float:
         """0.0 when a token was taken, else the seconds until one is available."""
@@ -60,16 +62,26 @@ class KeyRateLimiter:
         self._lock = threading.Lock()
         self._last_sweep = clock()
 
-    def check(self, key: str) -> None:
-        """Take a token for ``key``; :class:`RateLimited` when it has none left."""
+    def check(self, key: str) -> int:
+        """Take a token for ``key``; :class:`RateLimited` when it has none left.
+
+        Returns how many of the key's requests were refused since its last
+        accepted one, so the caller can count them as an outcome with the data
+        it commits anyway (no extra write per refusal, even under a flood).
+        """
         if self.rate <= 0:
-            return
+            return 0
         now = self._clock()
+        refused = 0
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
                 bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, now)
             wait = bucket.take(now)
+            if wait:
+                bucket.refused += 1
+            else:
+                refused, bucket.refused = bucket.refused, 0
             if now - self._last_sweep > _FORGET_AFTER:
                 self._sweep(now)
         if wait:
@@ -81,6 +93,7 @@ class KeyRateLimiter:
                 "GLASSPANE_RATE_LIMIT_BURST)",
                 retry_after,
             )
+        return refused
 
     def _sweep(self, now: float) -> None:
         self._last_sweep = now
@@ -95,3 +108,8 @@ def rate_limit_headers(retry_after: int) -> dict[str, str]:
         "Retry-After": str(retry_after),
         "X-Sentry-Rate-Limits": f"{retry_after}::key:rate_limited",
     }
+
+
+def refused_outcomes(project_id: int, refused: int, now: float) -> list[Outcome]:
+    """The outcome counting ``refused`` rate-limited requests (none for 0)."""
+    return [Outcome(project_id, "envelope", "rate_limited", refused, now)] if refused else []

@@ -22,6 +22,7 @@ from glasspane.domain import Batch
 from glasspane.errors import ItemError, ProtocolError
 from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
+from glasspane.ingest.ratelimit import refused_outcomes
 from glasspane.instance import Instance
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.envelope import normalize_envelope, normalize_item
@@ -71,9 +72,10 @@ def _normalize(parsed: Envelope, ctx: IngestContext, policy: Policy) -> tuple[Ba
     return sanitize_batch(batch, policy), problems
 
 
-def _limit(request: Request, key: str) -> None:
+def _limit(request: Request, key: str) -> int:
     """Take one token of the key's rate limit (:class:`RateLimited` when empty)."""
-    request.app.state.rate_limiter.check(key)
+    refused: int = request.app.state.rate_limiter.check(key)
+    return refused
 
 
 async def _commit(request: Request, batch: Batch) -> None:
@@ -92,9 +94,10 @@ async def envelope(request: Request) -> Response:
     instance = _instance(request)
     project_id = request.path_params["project_id"]
     key = request_key(request)
+    refused = 0
     if key:  # refuse early, before reading a stranger's body or a limited key's
         authenticate(instance, project_id, key)
-        _limit(request, key)
+        refused = _limit(request, key)
     body = await _decoded_body(request, instance)
     limits = (instance.config.max_item_size, instance.config.max_envelope_items)
     if len(body) > INLINE_PARSE_LIMIT:
@@ -103,14 +106,15 @@ async def envelope(request: Request) -> Response:
         parsed = parse_envelope(body, *limits)
     header_key = key or request_key(request, parsed.headers)
     project = authenticate(instance, project_id, header_key)
-    if not key and header_key:
-        _limit(request, header_key)
+    if not key:
+        refused = _limit(request, project.public_key)
     ctx = _context(request, project.id, project.name, parsed.headers)
     policy: Policy = request.app.state.policy
     if len(body) > INLINE_PARSE_LIMIT:
         batch, problems = await run_in_threadpool(_normalize, parsed, ctx, policy)
     else:
         batch, problems = _normalize(parsed, ctx, policy)
+    batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
     await _commit(request, batch)
     if problems and len(batch) == len(batch.outcomes):  # nothing usable was left
         raise ProtocolError("; ".join(problems))
@@ -128,7 +132,7 @@ async def store(request: Request) -> Response:
     instance = _instance(request)
     project_id = request.path_params["project_id"]
     project = authenticate(instance, project_id, request_key(request))
-    _limit(request, project.public_key)
+    refused = _limit(request, project.public_key)
     body = await _decoded_body(request, instance)
     ctx = _context(request, project.id, project.name, {})
     item = Item(1, "event", {}, body)
@@ -137,6 +141,7 @@ async def store(request: Request) -> Response:
     except ItemError as exc:
         raise ProtocolError(str(exc).replace('Envelope item 1 ("event")', "Event body")) from None
     sanitize_batch(batch, request.app.state.policy)
+    batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
     await _commit(request, batch)
     return _answer(_first_event_id(batch), [])
 

@@ -31,8 +31,15 @@ def clamp(value: Any, max_length: int, max_depth: int, depth: int = 1) -> Any:
     if isinstance(value, dict):
         if depth > max_depth:
             return DEPTH_MARKER
-        out = {k: clamp(v, max_length, max_depth, depth + 1) for k, v in value.items()}
-        return value if all(out[k] is value[k] for k in value) else out
+        out: dict[Any, Any] | None = None  # copied on the first change only
+        for key, item in value.items():
+            if isinstance(item, str) and len(item) <= max_length:
+                continue  # the common case, without a call
+            new = clamp(item, max_length, max_depth, depth + 1)
+            if new is not item:
+                out = dict(value) if out is None else out
+                out[key] = new
+        return value if out is None else out
     if isinstance(value, list):
         if depth > max_depth:
             return DEPTH_MARKER

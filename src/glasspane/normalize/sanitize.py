@@ -17,7 +17,7 @@ from typing import Any
 
 from glasspane.domain import Batch, User
 from glasspane.normalize.limits import clamp
-from glasspane.normalize.scrub import Scrubber
+from glasspane.normalize.scrub import MAYBE_CARD, Scrubber
 
 #: Batch lists whose objects are not walked (see the module docstring).
 SKIPPED = frozenset({"outcomes", "replay_recordings", "profiles", "session_aggregates"})
@@ -60,11 +60,22 @@ def _walked_fields(cls: type) -> tuple[str, ...]:
     return names
 
 
+def _plain(text: str, policy: Policy) -> bool:
+    """Nothing to scrub or cut: checked inline, as most strings are (hot path)."""
+    return (
+        len(text) <= policy.max_string_length
+        and "=" not in text
+        and (policy.scrubber is None or MAYBE_CARD.search(text) is None)
+    )
+
+
 def _walk(obj: Any, policy: Policy) -> None:
     if obj.__dataclass_params__.frozen:
         return
     for name in _walked_fields(type(obj)):
         value = getattr(obj, name)
+        if not value or (type(value) is str and _plain(value, policy)):
+            continue
         if isinstance(value, (str, dict, list)):
             new = _value(value, policy)
             if new is not value:

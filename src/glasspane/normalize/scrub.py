@@ -41,7 +41,9 @@ SENSITIVE_NAMES = (
     r"signature",
 )
 
-_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+_CARD = re.compile(r"(?<![0-9])(?:[0-9][ -]?){12,18}[0-9](?![0-9])")
+#: A cheap first look: a card number needs 12 digits, spaces or dashes in a row.
+MAYBE_CARD = re.compile(r"[0-9][0-9 -]{11}")
 _QUERY_PAIR = re.compile(r"([^?&=#\s]+)=([^&#\s]*)")
 
 
@@ -63,17 +65,30 @@ class Scrubber:
             extra_fields = tuple(f.strip() for f in extra_fields.split(",") if f.strip())
         patterns = [*SENSITIVE_NAMES, *(re.escape(f) for f in extra_fields)]
         self._names = re.compile("|".join(patterns), re.IGNORECASE)
+        # Field names repeat across events (thread.id, http.method, ...): remember the
+        # verdict rather than run the pattern for every key of every span (ingest hot path).
+        self._verdicts: dict[str, bool] = {}
 
     def is_sensitive(self, name: str) -> bool:
-        return self._names.search(name) is not None
+        verdict = self._verdicts.get(name)
+        if verdict is None:
+            verdict = self._names.search(name) is not None
+            if len(self._verdicts) < 50_000:
+                self._verdicts[name] = verdict
+        return verdict
 
     def scrub(self, value: Any) -> Any:
         """``value`` with secrets replaced; unchanged values are returned as they are."""
         if isinstance(value, str):
             return self.scrub_text(value)
         if isinstance(value, dict):
-            out = {k: self._field(str(k), v) for k, v in value.items()}
-            return value if all(out[k] is value[k] for k in value) else out
+            out: dict[Any, Any] | None = None  # copied on the first change only
+            for key, item in value.items():
+                new = self._field(str(key), item)
+                if new is not item:
+                    out = dict(value) if out is None else out
+                    out[key] = new
+            return value if out is None else out
         if isinstance(value, list):
             items = [self._pair(v) for v in value]
             return value if all(a is b for a, b in zip(items, value, strict=True)) else items
@@ -95,7 +110,7 @@ class Scrubber:
         """Card numbers and secret ``key=value`` query pairs in free text."""
         if "=" in text:
             text = _QUERY_PAIR.sub(self._query_pair, text)
-        if sum(c.isdigit() for c in text[:4096]) >= 13 or len(text) > 4096:
+        if MAYBE_CARD.search(text):  # most strings hold no such run
             text = _CARD.sub(_card, text)
         return text
 
