@@ -21,7 +21,7 @@ def run(flags: dict[str, Any]) -> None:
         app = create_app(instance)
         default = next(p for p in instance.projects() if p.name == DEFAULT_PROJECT)
         click.echo(f"glasspane {__version__} listening on {config.host}:{config.port}")
-        click.echo(f"  Dashboard:    {config.base_url}/")
+        click.echo(f"  Dashboard:    {config.base_url}/?token={instance.admin_token}")
         click.echo(
             f"  Admin token:  {instance.admin_token}  (also in {config.data_path / TOKEN_FILE})"
         )
