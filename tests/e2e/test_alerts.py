@@ -141,15 +141,15 @@ def test_fires_then_resolves_with_one_notification_per_action(setup) -> None:
         lambda: (r := _alerts(server)["Blockchain indexer degraded"])["state"] == "firing" and r
     )
     # Every /process request failed; the service's own /flush transactions did not.
-    assert 0.85 < firing["value"] <= 1.0 and firing["threshold"] == 0.5
+    assert 0.5 < firing["value"] <= 1.0 and firing["threshold"] == 0.5
     _until(lambda: posts("/slack") and posts("/pd") and posts("/hook") and mailbox.messages)
     [slack] = posts("/slack")
     assert "*Blockchain indexer degraded* is FIRING" in slack["text"]
-    assert re.search(
-        r"error_rate (8|9|10)\d?\.\d% \(threshold > 50\.0%\) over 8 seconds "
-        r"for service alert-indexer",
+    shown = re.search(
+        r"error_rate (\d+\.\d)% \(threshold > 50\.0%\) over 8 seconds for service alert-indexer",
         slack["text"],
-    ), slack["text"]
+    )
+    assert shown and float(shown.group(1)) > 50, slack["text"]
     assert "TransactionTimeoutError" in slack["text"]  # the recent errors
     [trigger] = posts("/pd")
     assert trigger["event_action"] == "trigger" and trigger["routing_key"] == "R0UTING"
