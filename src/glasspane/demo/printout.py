@@ -105,6 +105,11 @@ def _alerts(setup: Setup) -> list[str]:
         f"             notifications arrive at {setup.receiver_url} (webhooks) and "
         f"127.0.0.1:{setup.smtp_port} (SMTP) and are printed here",
     ]
+    if setup.server_note.startswith("given"):
+        lines.append(
+            "             (that server evaluates the rules it was started with: for these, "
+            f"start it with --alerts {setup.alerts_file})"
+        )
     if setup.alerts_api is False:
         lines.append(
             "             NOTE: this glasspane has no alerts engine yet (GET /api/v1/alerts is "

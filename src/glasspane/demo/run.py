@@ -56,10 +56,13 @@ class Demo:
 
     # -- start -------------------------------------------------------------------------
     def start(self) -> None:
+        if self.o.control_port and not target.port_is_free(self.o.control_port):
+            raise DemoError(f"The control port {self.o.control_port} is taken; pass another")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.receiver = Receiver(self.inbox)
         alerts = self._alerts_file(self.receiver)
-        self.api = self._timed("glasspane server", lambda: self._connect(alerts))
+        what = f"with glasspane at {self.o.server}" if self.o.server else "glasspane server"
+        self.api = self._timed(what, lambda: self._connect(alerts))
         self.alerts_api = target.alert_rules(self.api) is not None
         projects = target.ensure_projects(self.api, [s.name for s in SERVICES])
         for spec in SERVICES:  # at high --speed, real overheads stop shrinking: a floor
@@ -71,13 +74,16 @@ class Demo:
         self.traffic_on = True
         self._broadcast()
         self.started = time.monotonic()
-        self.control = ControlServer(self, self.o.control_port)
+        try:
+            self.control = ControlServer(self, self.o.control_port)
+        except OSError as exc:
+            raise DemoError(f"Cannot listen on control port {self.o.control_port}: {exc}") from None
         self.out("")
         self.out(printout.banner(self._setup(alerts, dsns)))
         self.out("")
 
     def _timed(self, what: str, step: Callable[[], Any]) -> Any:
-        self.out(f"  starting {what} ...")
+        self.out(f"  {'connecting' if what.startswith('with') else 'starting'} {what} ...")
         began = time.monotonic()
         result = step()
         self.out(f"  ... ready in {time.monotonic() - began:.1f} s")
@@ -325,7 +331,9 @@ def run_demo(options: DemoOptions, out: Callable[[str], None] = print) -> int:
         raise DemoError(str(exc)) from None
     require_sdk()
     demo = Demo(options, out)
-    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # SIGINT too: a shell starts background jobs with it ignored, and Ctrl-C must stop us.
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in signals}
     try:
         demo.start()
         demo.loop()

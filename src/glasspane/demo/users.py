@@ -45,7 +45,7 @@ COUNTRY_SHARES = {
 FIRST = ("maria", "james", "aisha", "chen", "lukas", "sofia", "omar", "emma", "raj", "yuki")
 LAST = ("garcia", "smith", "khan", "wang", "muller", "rossi", "haddad", "jones", "patel", "sato")
 FIRMS = ("lawfirm.example", "arbitration.example", "counsel.example", "integra.example")
-SCENARIO_USER = "demo@test.com"  # the scenario searches for this user's upload
+SCENARIO_USER = "demo@test.com"  # the scenario searches for this user's uploads: a busy one
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def population(count: int, seed: int) -> list[User]:
                 country="US" if index == 0 else _pick(rng, COUNTRY_SHARES),
                 browser=browser,
                 user_agent=rng.choice(AGENTS[browser]),
-                weight=rng.paretovariate(2.0),
+                weight=3.0 if index == 0 else rng.paretovariate(2.0),
             )
         )
     return users

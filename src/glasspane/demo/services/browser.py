@@ -106,7 +106,6 @@ class Traffic:
         self.stats = Stats()
         self.stop_event = threading.Event()
         self.pool = ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="user")
-        self.local = threading.local()
         self.endpoint = runtime.url("frontend-worker") + "/api/documents/upload"
         self.arrivals: threading.Thread | None = None
 
@@ -130,24 +129,17 @@ class Traffic:
         per_second = runtime.config().rate_per_min / 60.0
         while not self.stop_event.wait(self.rng.expovariate(per_second)):
             user = self.rng.choices(self.users, weights=self.weights)[0]
-            name, pdf, case = document(self.rng)
             self.stats.start()
-            self.pool.submit(self._upload, user, name, pdf, case)
+            self.pool.submit(self._upload, user)
 
-    def _session(self) -> requests.Session:
-        if not hasattr(self.local, "session"):
-            self.local.session = requests.Session()
-        session: requests.Session = self.local.session
-        return session
-
-    def _upload(self, user: User, name: str, pdf: bytes, case: dict[str, str]) -> None:
+    def _upload(self, user: User) -> None:
         error: str | None = "crashed"
         try:
-            error = self._traced_upload(user, name, pdf, case)
+            error = self._traced_upload(user)
         finally:
             self.stats.finish(error)
 
-    def _traced_upload(self, user: User, name: str, pdf: bytes, case: dict[str, str]) -> str | None:
+    def _traced_upload(self, user: User) -> str | None:
         with sentry_sdk.isolation_scope() as scope:
             scope.set_user(
                 {"id": user.id, "email": user.email, "geo": {"country_code": user.country}}
@@ -156,6 +148,8 @@ class Traffic:
             with sentry_sdk.start_transaction(
                 op="http.client.request", name="uploadDocument", source="custom"
             ) as transaction:
+                with sentry_sdk.start_span(op="file.read", name="Read selected file"):
+                    name, pdf, case = document(random.Random())
                 transaction.set_data("fileName", name)
                 transaction.set_data("fileSize", len(pdf))
                 transaction.set_data("caseType", case["Case type"])
@@ -176,10 +170,9 @@ class Traffic:
 
     def _post(self, user: User, name: str, pdf: bytes) -> str:
         headers = {"Authorization": f"Bearer {user.token}", "User-Agent": user.user_agent}
-        with sentry_sdk.start_span(op="file.read", name="Read selected file"):
-            files = {"file": (name, pdf, "application/pdf")}
+        files = {"file": (name, pdf, "application/pdf")}
         try:
-            answer = self._session().post(
+            answer = runtime.http().post(
                 self.endpoint, files=files, headers=headers, timeout=runtime.http_timeout()
             )
         except requests.RequestException as exc:

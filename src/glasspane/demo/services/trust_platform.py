@@ -20,6 +20,8 @@ NAME = "POST /api/documents/upload"
 
 
 class Downstream(Exception):
+    """A service downstream answered with an error: its status and body."""
+
     def __init__(self, answer: requests.Response) -> None:
         body = (
             answer.json()
