@@ -7,18 +7,17 @@ on a cursor of its own through the store's ``_analytics``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from glasspane.domain import CheckIn, Feedback, Profile, ReplayEvent, ReplayRecording
 from glasspane.store.api import OutcomeCount, ReleaseHealth, ReplaySummary, TraceError, Window
 from glasspane.store.duckdb import health, replays
 
-T = TypeVar("T")
 
 
 class SdkItemReads:
-    def _analytics(self, query: Callable[..., T], *args: Any) -> T:
-        raise NotImplementedError
+    #: Runs a query on a fresh cursor: provided by the store this is mixed into.
+    _analytics: Callable[..., Any]
 
     def replay_segments(self, replay_id: str) -> list[ReplayEvent]:
         return self._analytics(replays.segments, replay_id)
