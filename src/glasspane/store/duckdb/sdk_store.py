@@ -14,7 +14,6 @@ from glasspane.store.api import OutcomeCount, ReleaseHealth, ReplaySummary, Trac
 from glasspane.store.duckdb import health, replays
 
 
-
 class SdkItemReads:
     #: Runs a query on a fresh cursor: provided by the store this is mixed into.
     _analytics: Callable[..., Any]
