@@ -216,14 +216,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def own_server(keep_data: bool) -> Iterator[Target]:
-    """Start ``python -m glasspane serve`` on a free port; stop it and clean up after."""
-    data_dir = Path(tempfile.mkdtemp(prefix="glasspane-bench-"))
+def serve(
+    directory: Path, log_path: Path, *extra: str, say: Callable[[str], None] = print
+) -> Iterator[tuple[str, str, int]]:
+    """``glasspane serve`` on ``directory`` and a free port: yields (URL, admin token, pid)."""
     port = free_port()
-    log_path = data_dir / "server.log"
-    data = data_dir / "data"
-    cmd = [sys.executable, "-m", "glasspane", "serve", "--data-dir", str(data), "--port", str(port)]
-    cmd += ["--rate-limit", "0"]  # measure the server, not the per-key limit
+    cmd = [sys.executable, "-m", "glasspane", "serve", "--data-dir", str(directory)]
+    cmd += ["--port", str(port), *extra]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
@@ -233,19 +232,34 @@ def own_server(keep_data: bool) -> Iterator[Target]:
     try:
         server = f"http://127.0.0.1:{port}"
         wait_healthy(server, process, log_path)
-        token = (data / "admin-token").read_text().strip()
-        projects = httpx.get(f"{server}/api/v1/projects", headers=bearer(token), timeout=10)
-        projects.raise_for_status()
-        dsn = next(p["dsn"] for p in projects.json()["projects"] if p["name"] == "default")
-        print(f"started {' '.join(cmd[2:])} (pid {process.pid}, log {log_path})")
-        yield target_from_dsn(server, dsn, token, process.pid)
+        token = (directory / "admin-token").read_text().strip()
+        say(f"started {' '.join(cmd[2:])} (pid {process.pid}, log {log_path})")
+        yield server, token, process.pid
     finally:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def own_server(keep_data: bool) -> Iterator[Target]:
+    """A server of our own on a fresh data directory, removed afterwards unless kept."""
+    data_dir = Path(tempfile.mkdtemp(prefix="glasspane-bench-"))
+    try:
+        # --rate-limit 0: measure the server, not the per-key limit.
+        with serve(data_dir / "data", data_dir / "server.log", "--rate-limit", "0") as (
+            server,
+            token,
+            pid,
+        ):
+            projects = httpx.get(f"{server}/api/v1/projects", headers=bearer(token), timeout=10)
+            projects.raise_for_status()
+            dsn = next(p["dsn"] for p in projects.json()["projects"] if p["name"] == "default")
+            yield target_from_dsn(server, dsn, token, pid)
+    finally:
         if not keep_data:
             shutil.rmtree(data_dir, ignore_errors=True)
 

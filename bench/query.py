@@ -34,12 +34,10 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +51,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "src"))
 from bench import fill  # noqa: E402
-from bench.ingest import bearer, cpu_seconds, free_port, memory_mib, wait_healthy  # noqa: E402
+from bench.ingest import bearer, cpu_seconds, memory_mib, serve  # noqa: E402
 
 MAX_REPEAT = 100
 MAX_LOOKUPS = 500
@@ -259,37 +257,10 @@ def checker(query: str, filled: fill.Filled) -> Callable[[Any], str | None]:
 # -- the server ------------------------------------------------------------------------------
 
 
-@contextmanager
-def serve(directory: Path, log_path: Path) -> Iterator[tuple[str, str, int]]:
-    """``glasspane serve`` on ``directory``: yields (base URL, admin token, pid)."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "glasspane", "serve", "--data-dir", str(directory)]
-    cmd += ["--port", str(port)]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-    }
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        server = f"http://127.0.0.1:{port}"
-        wait_healthy(server, process, log_path)
-        token = (directory / "admin-token").read_text().strip()
-        say(f"started {' '.join(cmd[2:])} (pid {process.pid}, log {log_path})")
-        yield server, token, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def http_phase(
     run: Run, directory: Path, log_path: Path, plan: dict[str, list[tuple[str, dict[str, str]]]]
 ) -> None:
-    with serve(directory, log_path) as (server, token, pid):
+    with serve(directory, log_path, say=say) as (server, token, pid):
         run.rss_start_mib = memory_mib(pid, "VmRSS")
         cpu_before = cpu_seconds(pid)
         with httpx.Client(

@@ -10,13 +10,16 @@ that cannot be used is dropped and counted; the entries beside it are kept.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from glasspane.domain import LOG_LEVELS, Batch, LogRecord, Outcome
 from glasspane.errors import ItemError
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.spans_v2 import flatten_attributes
 from glasspane.normalize.values import mapping, optional_hex_id, text, timestamp
+
+T = TypeVar("T")
 
 #: Level spellings seen from SDKs and logging libraries → Sentry's names.
 LEVEL_ALIASES = {"warning": "warn", "critical": "fatal", "err": "error", "information": "info"}
@@ -28,6 +31,26 @@ def container_items(payload: Any, what: str) -> list[Any]:
     if not isinstance(items, list):
         raise ItemError(f'{what} must be an object with an "items" list')
     return items
+
+
+def each_entry(
+    payload: Any,
+    ctx: IngestContext,
+    what: str,
+    convert: Callable[[Any, IngestContext, str], T],
+    noun: str,
+    category: str,
+) -> tuple[list[T], list[Outcome]]:
+    """Every usable entry of a v2 container, and one outcome counting the dropped ones."""
+    kept: list[T] = []
+    dropped = 0
+    for i, raw in enumerate(container_items(payload, what)):
+        try:
+            kept.append(convert(raw, ctx, f"{what} {noun} {i}"))
+        except ItemError:
+            dropped += 1
+    outcomes = [Outcome(ctx.project_id, category, "invalid", dropped, ctx.received_at)]
+    return kept, outcomes if dropped else []
 
 
 def level_name(level: Any, severity_number: int | None) -> str:
@@ -89,13 +112,6 @@ def normalize_log(raw: Any, ctx: IngestContext, what: str) -> LogRecord:
 
 def handle_log_item(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:
     """The envelope handler for ``log`` items."""
-    dropped = 0
-    for i, raw in enumerate(container_items(payload, what)):
-        try:
-            batch.logs.append(normalize_log(raw, ctx, f"{what} log {i}"))
-        except ItemError:
-            dropped += 1
-    if dropped:
-        batch.outcomes.append(
-            Outcome(ctx.project_id, "log_item", "invalid", dropped, ctx.received_at)
-        )
+    logs, outcomes = each_entry(payload, ctx, what, normalize_log, "log", "log_item")
+    batch.logs.extend(logs)
+    batch.outcomes.extend(outcomes)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from glasspane.domain import METRIC_TYPES, Batch, MetricPoint, Outcome
+from glasspane.domain import METRIC_TYPES, Batch, MetricPoint
 from glasspane.errors import ItemError
 from glasspane.normalize.context import IngestContext
-from glasspane.normalize.logs import container_items
+from glasspane.normalize.logs import each_entry
 from glasspane.normalize.spans_v2 import flatten_attributes
 from glasspane.normalize.values import mapping, optional_hex_id, text, timestamp
 
@@ -55,13 +55,6 @@ def normalize_metric(raw: Any, ctx: IngestContext, what: str) -> MetricPoint:
 
 def handle_trace_metric_item(payload: Any, ctx: IngestContext, what: str, batch: Batch) -> None:
     """The envelope handler for ``trace_metric`` items."""
-    dropped = 0
-    for i, raw in enumerate(container_items(payload, what)):
-        try:
-            batch.metrics.append(normalize_metric(raw, ctx, f"{what} metric {i}"))
-        except ItemError:
-            dropped += 1
-    if dropped:
-        batch.outcomes.append(
-            Outcome(ctx.project_id, "trace_metric", "invalid", dropped, ctx.received_at)
-        )
+    metrics, outcomes = each_entry(payload, ctx, what, normalize_metric, "metric", "trace_metric")
+    batch.metrics.extend(metrics)
+    batch.outcomes.extend(outcomes)
