@@ -19,14 +19,25 @@ The shape of the data:
   gateway 25 %, the rest 100 %); 20,000 users with browser, OS and country;
 * half of the failing transactions carry an error event (4 issues per service).
 
+``--store chdb`` fills the ClickHouse store instead (chDB, ClickHouse's engine
+in this process, in ``DIR/clickhouse``; serve it with ``--store
+chdb://DIR/clickhouse``): the rows are generated into a DuckDB file as above,
+then every table is copied over in Arrow batches, so both stores hold the same
+rows. Only the issue ids differ: ClickHouse's are a hash of project and
+fingerprint (``clickhouse/store.py``), so ``errors.issue_id`` is mapped on the
+way. ``--from DIR`` copies an existing DuckDB fill instead of generating one.
+
     .venv/bin/python bench/fill.py --spans 1M --data-dir /tmp/gp-1m
+    .venv/bin/python bench/fill.py --spans 1M --data-dir /tmp/gp-1m-ch --store chdb
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +47,7 @@ from string import Template
 
 import duckdb
 import orjson
+import pyarrow as pa
 
 ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):
@@ -44,6 +56,9 @@ if __package__ in (None, ""):
 from glasspane.domain import ErrorEvent, ExceptionInfo, Frame, Location, User  # noqa: E402
 from glasspane.instance import Instance  # noqa: E402
 from glasspane.settings import resolve  # noqa: E402
+from glasspane.store import open_store, rows  # noqa: E402
+from glasspane.store.clickhouse.connection import Connection  # noqa: E402
+from glasspane.store.clickhouse.store import issue_id  # noqa: E402
 
 SPANS_PER_SEGMENT = 10  # the segment and its 9 children
 SEGMENTS_PER_TRACE = 5  # at most 10: parent ids are built from one hex digit
@@ -57,6 +72,10 @@ ERROR_SHARE = 0.5  # of failing transactions, those with an error event
 MAX_SPANS = 50_000_000
 MARKER = "bench-fill.json"
 DB_FILE = "glasspane.duckdb"
+CHDB_DIR = "clickhouse"  # the chDB store inside a ``--store chdb`` data directory
+STAGING_DIR = "duckdb-staging"  # where a chDB fill generates its rows first
+STORES = ("duckdb", "chdb")
+COPY_ROWS = 500_000  # rows per Arrow batch copied into chDB
 
 #: name, platform, sample rate when it heads a trace
 SERVICES: tuple[tuple[str, str, float], ...] = (
@@ -153,6 +172,10 @@ class Filled:
     filled_at: float
     model: Model
     reused: bool = False
+    store: str = "duckdb"
+    copy_seconds: float = 0.0  # chdb: copying the rows over from DuckDB
+    optimize_seconds: float = 0.0  # chdb: merging each table's parts into one per day
+    disk_bytes: int | None = None  # chdb: the active parts' bytes (old parts linger a while)
 
 
 def build_model(seed: int) -> Model:
@@ -495,7 +518,7 @@ def _issues(project_ids: dict[str, int], now: float) -> str:
 
 
 def write_marker(data_dir: Path, filled: Filled) -> None:
-    marker = {
+    marker: dict[str, object] = {
         "spans": filled.spans,
         "segments": filled.segments,
         "traces": filled.traces,
@@ -504,6 +527,10 @@ def write_marker(data_dir: Path, filled: Filled) -> None:
         "index_seconds": filled.index_seconds,
         "filled_at": filled.filled_at,
         "seed": filled.model.seed,
+        "store": filled.store,
+        "copy_seconds": filled.copy_seconds,
+        "optimize_seconds": filled.optimize_seconds,
+        "disk_bytes": filled.disk_bytes,
     }
     (data_dir / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
 
@@ -516,8 +543,157 @@ def read_marker(data_dir: Path) -> Filled | None:
         return None
     return Filled(
         m["spans"], m["segments"], m["traces"], m["errors"], m["seconds"], m["index_seconds"],
-        m["filled_at"], build_model(m["seed"]), reused=True,
+        m["filled_at"], build_model(m["seed"]), reused=True, store=m.get("store", "duckdb"),
+        copy_seconds=m.get("copy_seconds", 0.0), optimize_seconds=m.get("optimize_seconds", 0.0),
+        disk_bytes=m.get("disk_bytes"),
     )  # fmt: skip
+
+
+# -- the ClickHouse (chDB) store ---------------------------------------------------------------
+
+
+def chdb_url(data_dir: Path) -> str:
+    """The ``--store`` URL of a chDB fill in ``data_dir``."""
+    return f"chdb://{(data_dir / CHDB_DIR).resolve()}"
+
+
+def fill_chdb(
+    data_dir: Path,
+    spans: int,
+    seed: int,
+    batch_spans: int = 2_000_000,
+    say: Callable[[str], None] = print,
+    source: Path | None = None,
+) -> Filled:
+    """The same rows as :func:`fill`, in a chDB store in ``data_dir/clickhouse``.
+
+    Generated into ``data_dir/duckdb-staging`` (removed afterwards), or copied
+    from the DuckDB fill in ``source``, which is left as it is.
+    """
+    if (data_dir / CHDB_DIR).exists():
+        raise SystemExit(f"{data_dir / CHDB_DIR} exists already; fill a new directory")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    staging = source or data_dir / STAGING_DIR
+    if source is None:
+        filled = fill(staging, spans, seed, batch_spans, say)
+    else:
+        found = read_marker(source)
+        if found is None or found.store != "duckdb":
+            raise SystemExit(f"{source} holds no DuckDB fill (no {MARKER}); fill it first")
+        filled = found
+    say(f"copying {filled.spans:,} spans from {staging / DB_FILE} into {chdb_url(data_dir)} ...")
+    copied = copy_to_chdb(staging / DB_FILE, data_dir, say)
+    if source is None:
+        shutil.rmtree(staging)
+    filled = Filled(
+        filled.spans, filled.segments, filled.traces, filled.errors, filled.seconds,
+        filled.index_seconds, filled.filled_at, filled.model, store="chdb",
+        copy_seconds=copied.seconds, optimize_seconds=copied.optimize_seconds,
+        disk_bytes=copied.disk_bytes,
+    )  # fmt: skip
+    write_marker(data_dir, filled)
+    return filled
+
+
+@dataclass
+class Copied:
+    """What copying a DuckDB fill into chDB took."""
+
+    rows: dict[str, int]  # per table
+    seconds: float
+    optimize_seconds: float
+    disk_bytes: int  # active parts, all tables
+
+
+def copy_to_chdb(duckdb_file: Path, data_dir: Path, say: Callable[[str], None]) -> Copied:
+    """Copy every filled table of ``duckdb_file`` into a new chDB store in ``data_dir``.
+
+    Through the store's own connection, so its migrations make the tables. Then
+    ``OPTIMIZE ... FINAL`` merges each day's parts into one, the layout a
+    running server converges to through background merges: the figures do not
+    depend on how far those got.
+    """
+    src = duckdb.connect(str(duckdb_file), read_only=True)
+    store = open_store(chdb_url(data_dir), data_dir)
+    conn: Connection = store._conn  # type: ignore[attr-defined]  # the ClickHouse store's
+    try:
+        src.execute("SET enable_progress_bar = false")
+        began = time.monotonic()
+        for row in src.execute(
+            "SELECT id, name, public_key, created_at, apdex_threshold_ms FROM projects"
+        ).fetchall():
+            conn.execute("INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)", [*row, row[3]])
+        issues = src.execute(
+            "SELECT id, project_id, fingerprint, created_at FROM issues"
+        ).fetchall()
+        new_ids = {old: issue_id(project, fp) for old, project, fp, _ in issues}
+        conn.insert("issues", _issue_rows(issues, new_ids))
+        copied = {"issues": len(issues)}
+        spans_sql = ", ".join(f'"{c}"' for c in rows.SPAN_COLUMNS)
+        remap = " ".join(f"WHEN {old} THEN {new}" for old, new in new_ids.items())
+        errors_sql = ", ".join(
+            f"CASE issue_id {remap} END::UBIGINT AS issue_id" if c == "issue_id" else f'"{c}"'
+            for c in rows.ERROR_COLUMNS
+        )
+        for table, columns in (
+            ("spans", spans_sql),
+            ("segments", spans_sql),
+            ("errors", errors_sql),
+        ):
+            copied[table] = _copy_table(src, conn, table, columns, began, say)
+        seconds = time.monotonic() - began
+        began = time.monotonic()
+        for table in ("spans", "segments", "errors", "issues", "projects"):
+            say(f"  OPTIMIZE TABLE {table} FINAL ...")
+            conn.execute(f"OPTIMIZE TABLE {table} FINAL")
+        optimize_seconds = time.monotonic() - began
+        parts = conn.execute(
+            "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = ?",
+            [conn.database],
+        ).fetchone()
+        disk = int(parts[0]) if parts and parts[0] else 0
+    finally:
+        store.close()
+        src.close()
+    return Copied(copied, seconds, optimize_seconds, disk)
+
+
+def _issue_rows(issues: list[tuple[int, int, str, float]], new_ids: dict[int, int]) -> pa.Table:
+    """The ClickHouse store's ``issues`` rows (see ``ClickHouseStore._write_batches``)."""
+    return pa.table(
+        {
+            "id": pa.array([new_ids[old] for old, _, _, _ in issues], pa.uint64()),
+            "project_id": pa.array([project for _, project, _, _ in issues], pa.uint32()),
+            "fingerprint": [fp for _, _, fp, _ in issues],
+            "status": ["unresolved"] * len(issues),
+            "created_at": [created for _, _, _, created in issues],
+            "version": [0.0] * len(issues),
+        }
+    )
+
+
+def _copy_table(
+    src: duckdb.DuckDBPyConnection,
+    conn: Connection,
+    table: str,
+    columns: str,
+    began: float,
+    say: Callable[[str], None],
+) -> int:
+    """Stream ``table`` from DuckDB into chDB in Arrow batches; the rows copied."""
+    total, done = int(src.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]), 0
+    reader = src.sql(f"SELECT {columns} FROM {table}").to_arrow_reader(COPY_ROWS)
+    pending: list[pa.RecordBatch] = []
+    for batch in itertools.chain(reader, [None]):  # None: the end, flush
+        if batch is not None:
+            pending.append(batch)
+        if pending and (batch is None or sum(b.num_rows for b in pending) >= COPY_ROWS):
+            conn.insert(table, pa.Table.from_batches(pending))  # one part per insert and day
+            done += sum(b.num_rows for b in pending)
+            pending = []
+            elapsed = time.monotonic() - began
+            say(f"  copied {table:<8} {done:>11,} / {total:,} rows  {elapsed:6.1f} s")
+    return done
 
 
 def parse_count(text: str) -> int:
@@ -547,14 +723,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True, help="a new directory to fill")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--batch", type=parse_count, default=2_000_000, help="spans per insert")
-    args = parser.parse_args(argv)
-    filled = fill(args.data_dir, args.spans, args.seed, args.batch)
-    print(
-        f"{filled.spans:,} spans ({filled.segments:,} transactions, {filled.traces:,} traces, "
-        f"{filled.errors:,} error events) in {filled.seconds:.1f} s"
-        f" + {filled.index_seconds:.1f} s index into {args.data_dir}"
+    parser.add_argument(
+        "--store", choices=STORES, default="duckdb", help="the store to fill (default duckdb)"
     )
+    parser.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="with --store chdb: copy this DuckDB fill instead of generating the rows",
+    )
+    args = parser.parse_args(argv)
+    if args.source and args.store != "chdb":
+        parser.error("--from needs --store chdb")
+    if args.store == "chdb":
+        filled = fill_chdb(args.data_dir, args.spans, args.seed, args.batch, source=args.source)
+    else:
+        filled = fill(args.data_dir, args.spans, args.seed, args.batch)
+    print("\n".join(summary(filled, args.data_dir)))
     return 0
+
+
+def disk_usage(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def summary(filled: Filled, data_dir: Path) -> list[str]:
+    """What a fill made, how fast, and its size on disk."""
+    f = filled
+    lines = [
+        f"{f.spans:,} spans ({f.segments:,} transactions, {f.traces:,} traces, "
+        f"{f.errors:,} error events) generated in {f.seconds:.1f} s"
+        f" ({f.spans / f.seconds:,.0f} spans/s) + {f.index_seconds:.1f} s index",
+    ]
+    if f.store == "chdb":
+        disk = f.disk_bytes or 0
+        lines += [
+            f"copied into chDB in {f.copy_seconds:.1f} s ({f.spans / f.copy_seconds:,.0f} spans/s,"
+            f" spans + segments + errors) + {f.optimize_seconds:.1f} s OPTIMIZE FINAL",
+            f"on disk {disk / 1024**2:,.0f} MiB of active parts = {disk / f.spans:.0f} bytes/span"
+            f" in {data_dir / CHDB_DIR}; serve it with --store {chdb_url(data_dir)}",
+        ]
+    else:
+        disk = disk_usage(data_dir)
+        lines.append(
+            f"on disk {disk / 1024**2:,.0f} MiB = {disk / f.spans:.0f} bytes/span in {data_dir}"
+        )
+    return lines
 
 
 if __name__ == "__main__":

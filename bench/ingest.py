@@ -25,6 +25,16 @@ Two drivers send the load:
     .venv/bin/python bench/ingest.py --server http://127.0.0.1:8000 \\
         --dsn http://KEY@127.0.0.1:8000/1 --token "$(cat DATA/admin-token)"
 
+``--store clickhouse`` runs the server on a ClickHouse store, and ``--workers
+1,2`` runs it once per worker count (``glasspane serve --workers N``), each on
+a fresh database, and compares them. There is no ClickHouse server here: the
+bench starts ``tests/chdb_server.py``, ClickHouse's engine (chDB) in one
+Python process behind the HTTP interface clickhouse-connect speaks. That one
+process serialises every statement, so it may be the bottleneck rather than
+glasspane; its CPU is shown apart from the workers'.
+
+    .venv/bin/python bench/ingest.py --store clickhouse --workers 1,2 --duration 20
+
 The load is bounded: at most 300 s, 1024 connections, and only to a loopback
 address. The generator shares the machine with the server; the summary shows
 its CPU use so a saturated generator is not mistaken for a slow server.
@@ -66,6 +76,9 @@ from bench.rewrite import EnvelopeTemplate, parse_envelope, rewrite  # noqa: E40
 FIXTURES = ROOT / "tests" / "fixtures" / "envelopes"
 MAX_DURATION_S = 300.0
 MAX_CONNECTIONS = 1024
+MAX_WORKERS = 16
+STORES = ("duckdb", "clickhouse")
+CHDB_SERVER = ROOT / "tests" / "chdb_server.py"
 BODIES_PER_SECOND = 4000  # bodies pre-generated per second of --duration for wrk ...
 MAX_BODIES = 80_000  # ... up to this many (~1.7 KB each with br)
 ENCODERS: dict[str, Callable[[bytes], bytes]] = {
@@ -83,7 +96,8 @@ class Target:
     ingest_url: str
     auth: str
     token: str | None
-    pid: int | None
+    pid: int | None  # the server's; with --workers, the parent of the workers
+    backend_pid: int | None = None  # the ClickHouse (chDB) HTTP server's, when we started one
 
 
 @dataclass
@@ -167,9 +181,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--fixtures", type=Path, default=FIXTURES, help="directory of recorded envelopes")
     add("--seed", type=int, help="random seed, for a repeatable mix")
     add("--keep-data", action="store_true", help="keep the started server's data directory")
+    add(
+        "--store",
+        choices=STORES,
+        default="duckdb",
+        help="the started server's store: duckdb (default) or clickhouse (on a chDB HTTP"
+        " server the bench starts: tests/chdb_server.py)",
+    )
+    add(
+        "--workers",
+        type=parse_workers,
+        default=[1],
+        help="worker processes of the started server, comma-separated to compare"
+        " (e.g. 1,2; more than 1 needs --store clickhouse)",
+    )
     args = parser.parse_args(argv)
     if args.server and not args.dsn:
         parser.error("--server needs --dsn (the project's DSN)")
+    if args.server and (args.store != "duckdb" or args.workers != [1]):
+        parser.error("--store and --workers are for the server the bench starts, not --server")
+    if max(args.workers) > 1 and args.store != "clickhouse":
+        parser.error("--workers above 1 needs --store clickhouse (DuckDB is one process's)")
     if not 0 <= args.error_ratio <= 1:
         parser.error("--error-ratio must be between 0 and 1")
     if not 0 < args.duration <= MAX_DURATION_S:
@@ -181,6 +213,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.bodies < wrk_driver.THREADS:
         parser.error(f"--bodies must be at least {wrk_driver.THREADS}")
     return args
+
+
+def parse_workers(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"worker counts such as 1,2, not {text!r}") from None
+    if not counts or not all(1 <= n <= MAX_WORKERS for n in counts):
+        raise argparse.ArgumentTypeError(f"worker counts between 1 and {MAX_WORKERS}, not {text!r}")
+    return counts
 
 
 def load_kinds(fixtures: Path) -> dict[str, Kind]:
@@ -245,23 +287,72 @@ def serve(
 
 
 @contextmanager
-def own_server(keep_data: bool) -> Iterator[Target]:
-    """A server of our own on a fresh data directory, removed afterwards unless kept."""
+def own_server(keep_data: bool, store: str = "duckdb", workers: int = 1) -> Iterator[Target]:
+    """A server of our own on a fresh data directory, removed afterwards unless kept.
+
+    ``store="clickhouse"``: on a fresh database of a chDB HTTP server started here.
+    """
     data_dir = Path(tempfile.mkdtemp(prefix="glasspane-bench-"))
     try:
-        # --rate-limit 0: measure the server, not the per-key limit.
-        with serve(data_dir / "data", data_dir / "server.log", "--rate-limit", "0") as (
-            server,
-            token,
-            pid,
-        ):
+        with ExitStack() as stack:
+            # --rate-limit 0: measure the server, not the per-key limit.
+            extra = ["--rate-limit", "0"]
+            backend_pid = None
+            if store == "clickhouse":
+                url, backend_pid = stack.enter_context(
+                    chdb_http_server(data_dir / "clickhouse", data_dir / "clickhouse.log")
+                )
+                extra += ["--store", url, "--workers", str(workers)]
+            server, token, pid = stack.enter_context(
+                serve(data_dir / "data", data_dir / "server.log", *extra)
+            )
             projects = httpx.get(f"{server}/api/v1/projects", headers=bearer(token), timeout=10)
             projects.raise_for_status()
             dsn = next(p["dsn"] for p in projects.json()["projects"] if p["name"] == "default")
-            yield target_from_dsn(server, dsn, token, pid)
+            target = target_from_dsn(server, dsn, token, pid)
+            target.backend_pid = backend_pid
+            yield target
     finally:
         if not keep_data:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def chdb_http_server(path: Path, log_path: Path) -> Iterator[tuple[str, int]]:
+    """``tests/chdb_server.py`` on a free port: yields (the ``--store`` URL, its pid).
+
+    One process running ClickHouse's engine (chDB) behind ClickHouse's HTTP
+    interface; it runs one statement at a time, unlike a real server.
+    """
+    port = free_port()
+    cmd = [sys.executable, str(CHDB_SERVER), "--port", str(port), "--path", str(path)]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"chdb_server.py exited with {process.returncode}:\n"
+                                 f"{log_path.read_text()}")  # fmt: skip
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"chdb_server.py did not answer within 60 s:\n{log_path.read_text()}"
+                )
+            time.sleep(0.1)
+        print(f"started tests/chdb_server.py on port {port} (pid {process.pid}, log {log_path})")
+        yield f"clickhouse://default:@127.0.0.1:{port}/bench", process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def wait_healthy(server: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -301,6 +392,38 @@ def listener_pid(port: int) -> int | None:
         except OSError:
             continue
     return None
+
+
+def process_tree(pid: int | None) -> list[int]:
+    """``pid`` and its descendants (a server's worker processes), found through /proc."""
+    if pid is None:
+        return []
+    children: dict[int, list[int]] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo += children.get(current, [])
+    return tree
+
+
+def tree_cpu_seconds(pid: int | None) -> float | None:
+    """CPU time of ``pid`` and its live descendants, None if ``pid`` is unknown."""
+    times = [cpu_seconds(p) for p in process_tree(pid)]
+    return None if not times or times[0] is None else sum(t for t in times if t is not None)
+
+
+def tree_memory_mib(pid: int | None, field_name: str) -> float | None:
+    """``memory_mib`` summed over ``pid`` and its descendants."""
+    sizes = [memory_mib(p, field_name) for p in process_tree(pid)]
+    return None if not sizes or sizes[0] is None else sum(s for s in sizes if s is not None)
 
 
 def memory_mib(pid: int | None, field_name: str) -> float | None:
@@ -432,7 +555,7 @@ def report_progress(stats: Stats, target: Target, every: float, done: threading.
             f"  {(acked - last_acked) / (now - last_time):7.0f} envelopes/s"
             f"  non-200 {sum(stats.failures.values()):5d}"
             f"  p50 {percentile(recent, 50):6.1f} ms"
-            f"  server RSS {fmt_mib(memory_mib(target.pid, 'VmRSS'))}",
+            f"  server RSS {fmt_mib(tree_memory_mib(target.pid, 'VmRSS'))}",
             flush=True,
         )
         last_acked, last_time = acked, now
@@ -546,13 +669,14 @@ def run_wrk(
         encoding=args.encoding,
         sample=max(args.verify, 1) * 5,
     )
-    cpu_before = cpu_seconds(target.pid)
+    cpu_before = tree_cpu_seconds(target.pid)
 
     def tick(elapsed: float) -> None:
-        cpu = cpu_seconds(target.pid)
+        cpu = tree_cpu_seconds(target.pid)
         busy = "" if cpu is None or cpu_before is None else f"  {(cpu - cpu_before) / elapsed:4.0%}"
         print(
-            f"[{elapsed:5.1f}s] wrk running; server RSS {fmt_mib(memory_mib(target.pid, 'VmRSS'))}"
+            f"[{elapsed:5.1f}s] wrk running; server RSS"
+            f" {fmt_mib(tree_memory_mib(target.pid, 'VmRSS'))}"
             f"  server CPU{busy or ' n/a'} of one core since the start",
             flush=True,
         )
@@ -666,38 +790,117 @@ def main(argv: list[str] | None = None) -> int:
     driver, wrk = choose_driver(args.driver)
     if args.server:
         require_loopback(target_from_dsn(args.server, args.dsn, None, None).ingest_url)
+    measured: list[Measured] = []
     with ExitStack() as stack:
         bodies = None
         if driver == "wrk":
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="glasspane-wrk-")))
-            bodies = pregenerate(args, work)
+            bodies = pregenerate(args, work)  # reused by every run: each has a fresh database
+        for workers in args.workers:
+            measured.append(run_once(args, kinds, driver, bodies, wrk, workers))
+            print("\n".join(["", "glasspane ingest benchmark", *measured[-1].lines]), flush=True)
+    if len(measured) > 1:
+        print("\n".join(compare_workers(args, measured)))
+    return 0 if all(m.ok for m in measured) else 1
+
+
+@dataclass
+class Measured:
+    """One run of the load against one server."""
+
+    workers: int
+    result: Result
+    server_cpu: float | None  # cores busy, all the server's processes
+    backend_cpu: float | None  # cores busy in the chDB HTTP server, if we started one
+    peak_mib: float | None
+    lines: list[str]
+    ok: bool
+
+
+def run_once(
+    args: argparse.Namespace,
+    kinds: dict[str, Kind],
+    driver: str,
+    bodies: Bodies | None,
+    wrk: str | None,
+    workers: int,
+) -> Measured:
+    """Start a server (unless ``--server``), send the load, read back, summarize."""
+    with ExitStack() as stack:
         if args.server:
             port = urlsplit(args.server).port or 80
             pid = args.server_pid or listener_pid(port)
             target = target_from_dsn(args.server, args.dsn, args.token, pid)
         else:
-            target = stack.enter_context(own_server(args.keep_data))
+            target = stack.enter_context(own_server(args.keep_data, args.store, workers))
             require_loopback(target.ingest_url)
         print(
             f"sending to {target.ingest_url} for {args.duration:g} s with {driver}"
-            f" (server pid {target.pid})"
+            f" (server pid {target.pid}, {workers} worker process{'es' if workers > 1 else ''})"
         )
-        server_cpu = cpu_seconds(target.pid)
+        cpu = (tree_cpu_seconds(target.pid), cpu_seconds(target.backend_pid))
         if bodies is not None and wrk is not None:
             result = run_wrk(args, target, kinds, bodies, wrk)
         else:
             result = run_python(args, target, kinds)
-        server_cpu_end = cpu_seconds(target.pid)
-        peak = memory_mib(target.pid, "VmHWM")
+        cpu_end = (tree_cpu_seconds(target.pid), cpu_seconds(target.backend_pid))
+        busy = [
+            None if a is None or b is None else (b - a) / result.elapsed
+            for a, b in zip(cpu, cpu_end, strict=True)
+        ]
+        peak = tree_memory_mib(target.pid, "VmHWM")
         lines = summarize(args, result)
-        if server_cpu is not None and server_cpu_end is not None:
-            busy = (server_cpu_end - server_cpu) / result.elapsed
-            lines.append(f"server CPU     {busy:.0%} of one core (pid {target.pid})")
-        lines.append(f"server peak    {fmt_mib(peak)} RSS (VmHWM of pid {target.pid})")
+        if busy[0] is not None:
+            lines.append(
+                f"server CPU     {busy[0]:.0%} of one core (pid {target.pid} and its workers)"
+            )
+        lines.append(f"server peak    {fmt_mib(peak)} RSS (VmHWM, summed over its processes)")
+        if target.backend_pid is not None:
+            lines += [
+                f"store          {args.store} with {workers} glasspane worker process(es), on"
+                " tests/chdb_server.py: ONE chDB process behind ClickHouse's HTTP interface,",
+                "               running one statement at a time; it may be the bottleneck,"
+                " not glasspane",
+                f"chDB CPU       {busy[1] or 0:.0%} of one core (pid {target.backend_pid})",
+            ]
         found, asked, line = read_back(target, result.traces, args.verify)
         lines.append(f"read-back      {line}")
-    print("\n".join(["", "glasspane ingest benchmark", *lines]))
-    return 0 if sum(result.acked.values()) > 0 and found == asked else 1
+    ok = sum(result.acked.values()) > 0 and found == asked
+    return Measured(workers, result, busy[0], busy[1], peak, lines, ok)
+
+
+def compare_workers(args: argparse.Namespace, measured: list[Measured]) -> list[str]:
+    """The runs side by side, with throughput relative to the first."""
+    base = sum(measured[0].result.acked.values()) / measured[0].result.elapsed
+    lines = [
+        "",
+        f"glasspane ingest, {args.store} store, by worker processes"
+        f" ({args.duration:g} s each, {args.connections} connections, fresh database each)",
+        f"{'workers':>7}{'envelopes/s':>13}{'spans/s':>10}{'vs first':>10}{'p50 ms':>9}"
+        f"{'p99 ms':>9}{'non-2xx':>9}{'glasspane CPU':>15}{'chDB CPU':>10}{'peak RSS':>12}",
+    ]
+    for m in measured:
+        r = m.result
+        rate = sum(r.acked.values()) / r.elapsed
+        lines.append(
+            f"{m.workers:>7}{rate:>13.1f}{r.spans / r.elapsed:>10.0f}{rate / base:>9.2f}x"
+            f"{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}{sum(r.failures.values()):>9}"
+            f"{fmt_cores(m.server_cpu):>15}{fmt_cores(m.backend_cpu):>10}{fmt_mib(m.peak_mib):>12}"
+        )
+    lines.append(
+        f"(CPU in cores busy; this machine has {os.cpu_count()} cores, load average"
+        f" {os.getloadavg()[0]:.1f} now)"
+    )
+    if args.store == "clickhouse":
+        lines.append(
+            "note: the ClickHouse side here is one chDB process behind HTTP (tests/chdb_server.py),"
+            " not a ClickHouse server: it runs one statement at a time and may be the bottleneck"
+        )
+    return lines
+
+
+def fmt_cores(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 if __name__ == "__main__":

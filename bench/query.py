@@ -17,11 +17,19 @@ in-process against the store, which shows what HTTP and JSON add. The summary
 compares the largest size with the targets of issue 3 (at 10M spans:
 transactions table <= 300 ms, trace lookup <= 20 ms, RSS <= 1 GiB).
 
+``--store duckdb,chdb`` runs the same workload against both stores, one after
+the other (never at once: they share the cores), and prints them side by
+side: the ClickHouse store on chDB (ClickHouse's engine inside the server
+process, ``--store chdb://DIR``) gets a copy of the DuckDB fill's rows
+(:func:`bench.fill.fill_chdb`), so both answer over the same data.
+
     .venv/bin/python bench/query.py                    # 1M then 10M, temporary dirs
     .venv/bin/python bench/query.py --spans 1M --repeat 10
     .venv/bin/python bench/query.py --spans 10M --data-dir /tmp/gp   # keep and reuse
+    .venv/bin/python bench/query.py --spans 10M --store duckdb,chdb --data-dir /tmp/gp
 
-With ``--data-dir`` each size lives in ``DIR/spans-10M`` and is reused by the
+With ``--data-dir`` each size lives in ``DIR/spans-10M`` (chDB: ``DIR/spans-10M-chdb``)
+and is reused by the
 next run while its data still falls in the 24 h window (within the hour after
 the fill); ``--refill`` fills it anew. Bounded: at most 50M spans, 100
 repetitions, 500 lookups, and 120 s per request.
@@ -90,6 +98,21 @@ class Timing:
     def max(self) -> float:
         return max(self.times_ms) if self.times_ms else float("nan")
 
+    @property
+    def p95(self) -> float:
+        return percentile(self.times_ms, 95)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Linear interpolation between order statistics (as numpy's default); NaN for none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
 
 @dataclass
 class Run:
@@ -97,6 +120,7 @@ class Run:
 
     filled: fill.Filled
     disk_bytes: int
+    backend: str = "duckdb"  # the store the server ran on: duckdb or chdb
     http: dict[str, Timing] = field(default_factory=dict)
     store: dict[str, Timing] = field(default_factory=dict)
     rss_start_mib: float | None = None
@@ -112,6 +136,17 @@ def parse_sizes(text: str) -> list[int]:
     return [fill.parse_count(part) for part in text.split(",")]
 
 
+def parse_stores(text: str) -> list[str]:
+    stores = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [s for s in stores if s not in fill.STORES]
+    if unknown or not stores:
+        raise argparse.ArgumentTypeError(
+            f"stores are {' and '.join(fill.STORES)}, comma-separated; not {text!r}"
+        )
+    # DuckDB first: the chDB fill copies its rows when both run.
+    return sorted(set(stores), key=fill.STORES.index)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
@@ -120,6 +155,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=parse_sizes,
         default=[1_000_000, 10_000_000],
         help="sizes to run, comma-separated (default 1M,10M)",
+    )
+    add(
+        "--store",
+        type=parse_stores,
+        default=["duckdb"],
+        help="stores to compare, comma-separated: duckdb, chdb (default duckdb)",
     )
     add("--repeat", type=int, default=7, help="timed repetitions after the first (default 7)")
     add("--lookups", type=int, default=30, help="random traces to look up (default 30)")
@@ -144,31 +185,61 @@ def say(line: str) -> None:
 # -- data ------------------------------------------------------------------------------------
 
 
-def prepare(directory: Path, spans: int, args: argparse.Namespace) -> fill.Filled:
-    """A filled data directory: reused when it holds this fill and is recent enough."""
+def size_dir(base: Path, spans: int, store: str) -> Path:
+    return base / (f"spans-{fill.fmt_count(spans)}" + ("" if store == "duckdb" else f"-{store}"))
+
+
+def reusable(found: fill.Filled | None, spans: int, seed: int, store: str) -> bool:
+    """Whether a fill found on disk is this one and still inside the 24 h window."""
+    return (
+        found is not None
+        and found.store == store
+        and found.spans == spans - spans % fill.SPANS_PER_TRACE
+        and found.model.seed == seed
+        and time.time() - found.filled_at < REUSE_WITHIN_S
+    )
+
+
+def prepare(
+    directory: Path, spans: int, args: argparse.Namespace, store: str = "duckdb"
+) -> fill.Filled:
+    """A filled data directory: reused when it holds this fill and is recent enough.
+
+    A chDB fill copies the DuckDB fill of the same size when there is a fresh one.
+    """
     found = fill.read_marker(directory)
     if found and not args.refill:
         age = time.time() - found.filled_at
-        same = found.spans == spans - spans % fill.SPANS_PER_TRACE and found.model.seed == args.seed
-        if same and age < REUSE_WITHIN_S:
+        if reusable(found, spans, args.seed, store):
             say(f"reusing {directory} (filled {age / 60:.0f} min ago)")
             return found
-        why = "another size or seed" if not same else f"filled {age / 3600:.1f} h ago"
-        say(f"{directory} holds {why}: filling it again")
+        say(f"{directory} holds another fill or one made {age / 3600:.1f} h ago: filling it again")
     if found:
         shutil.rmtree(directory)  # ours: it carries the fill marker
     elif directory.exists() and any(directory.iterdir()):
         raise SystemExit(f"{directory} is not empty and not a benchmark fill; choose another")
-    say(f"filling {directory} with {spans:,} spans ...")
-    return fill.fill(directory, spans, args.seed, args.batch, say)
+    say(f"filling {directory} with {spans:,} spans ({store}) ...")
+    if store == "duckdb":
+        return fill.fill(directory, spans, args.seed, args.batch, say)
+    source = size_dir(directory.parent, spans, "duckdb")
+    copy = reusable(fill.read_marker(source), spans, args.seed, "duckdb")
+    return fill.fill_chdb(
+        directory, spans, args.seed, args.batch, say, source=source if copy else None
+    )
 
 
-def disk_usage(directory: Path) -> int:
-    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+disk_usage = fill.disk_usage
 
 
-def sample_trace_ids(directory: Path, count: int, seed: int) -> list[str]:
+def store_url(directory: Path, store: str) -> str:
+    """The ``--store`` URL of a filled directory ("" is DuckDB in the data directory)."""
+    return fill.chdb_url(directory) if store == "chdb" else ""
+
+
+def sample_trace_ids(directory: Path, count: int, seed: int, store: str = "duckdb") -> list[str]:
     """Random existing trace ids (read before the server takes the database's lock)."""
+    if store == "chdb":
+        return sample_chdb_trace_ids(directory, count, seed)
     conn = duckdb.connect(str(directory / fill.DB_FILE), read_only=True)
     try:
         rows = conn.execute(
@@ -177,6 +248,22 @@ def sample_trace_ids(directory: Path, count: int, seed: int) -> list[str]:
         ).fetchall()
     finally:
         conn.close()
+    return [str(row[0]) for row in rows]
+
+
+def sample_chdb_trace_ids(directory: Path, count: int, seed: int) -> list[str]:
+    """The same for a chDB fill (closed again before the server opens the directory)."""
+    from glasspane.store import open_store
+
+    store = open_store(fill.chdb_url(directory), directory)
+    try:
+        rows = store._conn.execute(  # type: ignore[attr-defined]
+            "SELECT trace_id FROM segments WHERE parent_span_id IS NULL "
+            "ORDER BY cityHash64(trace_id, ?) LIMIT ?",
+            [seed, count],
+        ).fetchall()
+    finally:
+        store.close()
     return [str(row[0]) for row in rows]
 
 
@@ -260,7 +347,9 @@ def checker(query: str, filled: fill.Filled) -> Callable[[Any], str | None]:
 def http_phase(
     run: Run, directory: Path, log_path: Path, plan: dict[str, list[tuple[str, dict[str, str]]]]
 ) -> None:
-    with serve(directory, log_path, say=say) as (server, token, pid):
+    url = store_url(directory, run.backend)
+    extra = ("--store", url) if url else ()
+    with serve(directory, log_path, *extra, say=say) as (server, token, pid):
         run.rss_start_mib = memory_mib(pid, "VmRSS")
         cpu_before = cpu_seconds(pid)
         with httpx.Client(
@@ -305,7 +394,7 @@ def store_phase(
     from glasspane.query.traces import get_trace
     from glasspane.store import open_store
 
-    store = open_store("", directory)
+    store = open_store(store_url(directory, run.backend), directory)
     try:
         projects = store.list_projects()
 
@@ -326,17 +415,19 @@ def store_phase(
         store.close()
 
 
-def measure_size(spans: int, base: Path, args: argparse.Namespace) -> Run:
-    directory = base / f"spans-{fill.fmt_count(spans)}"
-    filled = prepare(directory, spans, args)
+def measure_size(spans: int, base: Path, args: argparse.Namespace, store: str = "duckdb") -> Run:
+    directory = size_dir(base, spans, store)
+    filled = prepare(directory, spans, args, store)
     load_before = os.getloadavg()[0]
-    run = Run(filled, disk_usage(directory))
-    trace_ids = sample_trace_ids(directory, args.lookups + 1, args.seed)
+    disk = filled.disk_bytes if store == "chdb" and filled.disk_bytes else disk_usage(directory)
+    run = Run(filled, disk, store)
+    trace_ids = sample_trace_ids(directory, args.lookups + 1, args.seed, store)
     plan = workload(filled, args, trace_ids)
-    say(f"HTTP, {fill.fmt_count(spans)} spans:")
-    http_phase(run, directory, base / f"server-{fill.fmt_count(spans)}.log", plan)
+    label = f"{fill.fmt_count(spans)} spans, {store}"
+    say(f"HTTP, {label}:")
+    http_phase(run, directory, base / f"server-{directory.name}.log", plan)
     if not args.no_in_process:
-        say(f"in-process store, {fill.fmt_count(spans)} spans:")
+        say(f"in-process store, {label}:")
         try:
             store_phase(run, directory, plan)
         except Exception as exc:  # e.g. src/ changed under us: the HTTP figures still stand
@@ -365,13 +456,23 @@ def summarize(run: Run) -> list[str]:
     )
     lines = [
         "",
-        f"glasspane query benchmark: {fill.fmt_count(f.spans)} spans",
+        f"glasspane query benchmark: {fill.fmt_count(f.spans)} spans, store {run.backend}"
+        + (" (ClickHouse's engine in the server process: chDB)" if run.backend == "chdb" else ""),
         f"data      {f.spans:,} spans = {f.segments:,} transactions in {f.traces:,} traces;"
         f" {len(fill.SERVICES)} services x {fill.NAMES_PER_SERVICE} names;"
         f" {f.errors:,} error events",
         f"fill      {fill_line} ({f.spans / f.seconds:,.0f} spans/s)"
         f" + {f.index_seconds:.1f} s trace id index and checkpoint",
-        f"on disk   {fmt_bytes(run.disk_bytes)} = {run.disk_bytes / f.spans:.0f} bytes/span",
+        *(
+            [
+                f"copy      {f.copy_seconds:.1f} s into chDB ({f.spans / f.copy_seconds:,.0f}"
+                f" spans/s) + {f.optimize_seconds:.1f} s OPTIMIZE FINAL"
+            ]
+            if run.backend == "chdb" and f.copy_seconds
+            else []
+        ),
+        f"on disk   {fmt_bytes(run.disk_bytes)} = {run.disk_bytes / f.spans:.0f} bytes/span"
+        + (" (active parts)" if run.backend == "chdb" else ""),
         "",
         f"{'ms':<24}{'HTTP first':>11}{'median':>9}{'min':>9}{'max':>9}{'n':>4}{'CPU/req':>9}"
         f"{'store median':>14}{'max':>9}{'target':>8}",
@@ -404,10 +505,62 @@ def fmt_mib(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f} MiB"
 
 
+def compare(runs: list[Run]) -> list[str]:
+    """The stores side by side, per size: medians, p95, their ratio, memory and disk."""
+    lines: list[str] = []
+    for spans in sorted({r.filled.spans for r in runs}):
+        same = {r.backend: r for r in runs if r.filled.spans == spans}
+        if len(same) == 2:
+            lines += compare_size(same["duckdb"], same["chdb"])
+    return lines
+
+
+def compare_size(duck: Run, ch: Run) -> list[str]:
+    spans = duck.filled.spans
+    lines = [
+        "",
+        f"DuckDB vs ClickHouse (chDB, in the server process), {fill.fmt_count(spans)} spans",
+        f"{'HTTP, ms':<24}{'DuckDB med':>11}{'p95':>9}{'CPU/req':>9}"
+        f"{'chDB med':>11}{'p95':>9}{'CPU/req':>9}{'chDB/DuckDB':>13}",
+    ]
+    for query in QUERIES:
+        d, c = duck.http[query], ch.http[query]
+        lines.append(
+            f"{query:<24}{fmt_ms(d.median):>11}{fmt_ms(d.p95):>9}{fmt_ms(d.cpu_ms):>9}"
+            f"{fmt_ms(c.median):>11}{fmt_ms(c.p95):>9}{fmt_ms(c.cpu_ms):>9}"
+            f"{c.median / d.median:>12.2f}x"
+        )
+
+    def row(label: str, value: Callable[[Run], str]) -> str:
+        return f"{label:<24}{value(duck):>29}{value(ch):>29}"
+
+    return [
+        *lines,
+        row("server peak RSS", lambda r: fmt_mib(r.hwm_mib)),
+        row("server CPU, all calls", lambda r: f"{r.server_cpu_s or 0:.1f} s"),
+        row("disk, bytes/span", lambda r: f"{r.disk_bytes / spans:.0f}"),
+        row("1-min load before/after", lambda r: f"{r.load[0]:.1f} / {r.load[1]:.1f}"),
+        "(median and p95 of the calls after the cold first one; the stores ran one after"
+        " the other on the same machine)",
+    ]
+
+
 def verdict(runs: list[Run]) -> list[str]:
-    run = max(runs, key=lambda r: r.filled.spans)
+    lines: list[str] = []
+    for store in fill.STORES:
+        mine = [r for r in runs if r.backend == store]
+        if mine:
+            lines += verdict_of(max(mine, key=lambda r: r.filled.spans))
+    return lines
+
+
+def verdict_of(run: Run) -> list[str]:
     size = fill.fmt_count(run.filled.spans)
-    lines = ["", f"targets (issue 3, at {fill.fmt_count(TARGET_SPANS)} spans; measured at {size}):"]
+    lines = [
+        "",
+        f"targets (issue 3, at {fill.fmt_count(TARGET_SPANS)} spans; measured at {size},"
+        f" store {run.backend}):",
+    ]
     if run.filled.spans < TARGET_SPANS:
         lines.append(f"  note: the largest run has fewer spans than {TARGET_SPANS:,}")
     for query, target in TARGETS_MS.items():
@@ -435,16 +588,18 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Run] = []
     try:
         for spans in sorted(args.spans):
-            runs.append(measure_size(spans, base, args))
-            say("\n".join(summarize(runs[-1])))
+            for store in args.store:
+                runs.append(measure_size(spans, base, args, store))
+                say("\n".join(summarize(runs[-1])))
             if not keep:
-                shutil.rmtree(base / f"spans-{fill.fmt_count(spans)}", ignore_errors=True)
+                for store in args.store:
+                    shutil.rmtree(size_dir(base, spans, store), ignore_errors=True)
     finally:
         if not keep:
             shutil.rmtree(base, ignore_errors=True)
         elif runs:
             say(f"kept {base}")
-    say("\n".join([*verdict(runs), f"total {time.monotonic() - began:.0f} s"]))
+    say("\n".join([*compare(runs), *verdict(runs), f"total {time.monotonic() - began:.0f} s"]))
     return 1 if any(run.checks for run in runs) else 0
 
 

@@ -4,10 +4,16 @@
    python driver) → acknowledged envelopes/s.
 2. Sends half of that, paced, for ``--duration`` seconds (at most 600), and
    prints one line per ``--every`` seconds: envelopes/s acknowledged, p50/p99
-   latency, non-2xx answers, and the server's resident memory (VmRSS).
-3. Reads back a sample of acknowledged traces (nothing acknowledged is lost)
-   and prints the verdict: memory and latency of the last window against the
-   first one after warm-up.
+   latency, the server's resident memory (VmRSS) and CPU time per acknowledged
+   envelope, the machine's load average, and non-2xx answers. On a shared
+   machine latency follows the load of others; CPU per envelope does not, so
+   it tells a slower server from a busier machine.
+3. Prints the totals and the verdict: memory and latency of the last window
+   against the first one after warm-up, and the server's RSS before the load.
+4. Prints how many acknowledged envelopes were lost: on its own server, the
+   stored transactions and error events counted through the API against every
+   acknowledgement (probe included); then a sample of ``--read-back`` traces
+   read back one by one, all their spans or their error present.
 
     .venv/bin/python bench/soak.py                    # 10 minutes, its own server
     .venv/bin/python bench/soak.py --duration 60 --probe 10
@@ -19,15 +25,20 @@ Only loopback servers; the load is bounded in time and rate.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):
@@ -37,11 +48,12 @@ from bench.ingest import (  # noqa: E402
     FIXTURES,
     Kind,
     Target,
+    bearer,
+    cpu_seconds,
     load_kinds,
     memory_mib,
     own_server,
     percentile,
-    read_back,
     require_loopback,
     run_load,
     target_from_dsn,
@@ -59,6 +71,8 @@ class Window:
     acked: int = 0
     failures: dict[str, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
+    cpu_ms: float | None = None  # server CPU time per acknowledged envelope
+    load: float = 0.0  # the machine's 1-minute load average at the end
 
 
 @dataclass
@@ -67,6 +81,9 @@ class Soak:
     windows: list[tuple[float, float, Window, float | None]] = field(default_factory=list)
     current: Window = field(default_factory=Window)
     traces: list[tuple[Kind, str]] = field(default_factory=list)
+    sent: int = 0
+    rss_before_mib: float | None = None
+    cpu_seconds: float | None = None  # the server's, at the last report
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -78,7 +95,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--every", type=float, default=30.0, help="seconds per report line")
     parser.add_argument("--error-ratio", type=float, default=0.1)
-    parser.add_argument("--read-back", type=int, default=200, help="traces to read back")
+    parser.add_argument("--read-back", type=int, default=500, help="traces to read back")
     parser.add_argument("--server", help="a running server (default: start one)")
     parser.add_argument("--dsn", help="DSN of a project on --server")
     parser.add_argument("--token", help="admin token of --server, to read traces back")
@@ -91,8 +108,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def probe(args: argparse.Namespace, target: Target, kinds: dict[str, Kind]) -> float:
-    """Acknowledged envelopes/s under unpaced load from ``args.connections`` threads."""
+def probe(
+    args: argparse.Namespace, target: Target, kinds: dict[str, Kind]
+) -> tuple[float, Counter[str]]:
+    """Acknowledged envelopes/s under unpaced load from ``args.connections`` threads,
+    and how many of each kind were acknowledged."""
     load = argparse.Namespace(
         duration=args.probe,
         max_requests=10**9,
@@ -104,12 +124,14 @@ def probe(args: argparse.Namespace, target: Target, kinds: dict[str, Kind]) -> f
     )
     stats = run_load(load, target, kinds)
     elapsed = time.monotonic() - stats.started
-    return sum(stats.acked.values()) / max(elapsed, 1e-9)
+    return sum(stats.acked.values()) / max(elapsed, 1e-9), stats.acked
 
 
 def soak(args: argparse.Namespace, target: Target, kinds: dict[str, Kind], rate: float) -> Soak:
     """Paced load: request n is due at start + n / rate, shared by all threads."""
-    state = Soak()
+    state = Soak(
+        rss_before_mib=memory_mib(target.pid, "VmRSS"), cpu_seconds=cpu_seconds(target.pid)
+    )
     url = urlsplit(target.ingest_url)
     headers = {
         "X-Sentry-Auth": target.auth,
@@ -142,6 +164,7 @@ def soak(args: argparse.Namespace, target: Target, kinds: dict[str, Kind], rate:
                 connection.close()
             latency_ms = (time.perf_counter() - began) * 1000
             with state.lock:
+                state.sent += 1
                 window = state.current
                 if status == "200":
                     window.acked += 1
@@ -159,7 +182,10 @@ def soak(args: argparse.Namespace, target: Target, kinds: dict[str, Kind], rate:
     ]
     for thread in threads:
         thread.start()
-    print(f"{'t (s)':>6} {'acked/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'RSS MiB':>8}  non-2xx")
+    print(
+        f"{'t (s)':>6} {'acked/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'RSS MiB':>8} "
+        f"{'CPU ms/env':>10} {'load':>5}  non-2xx"
+    )
     next_report = started + args.every
     while any(t.is_alive() for t in threads):
         time.sleep(min(1.0, max(0.0, next_report - time.monotonic())))
@@ -173,13 +199,19 @@ def _report(state: Soak, target: Target, elapsed: float) -> None:
     with state.lock:
         window, state.current = state.current, Window()
     rss = memory_mib(target.pid, "VmRSS")
+    cpu = cpu_seconds(target.pid)
+    if cpu is not None and state.cpu_seconds is not None and window.acked:
+        window.cpu_ms = (cpu - state.cpu_seconds) * 1000 / window.acked
+    state.cpu_seconds = cpu
+    window.load = os.getloadavg()[0]
     length = elapsed - (state.windows[-1][0] if state.windows else 0.0)
     state.windows.append((elapsed, length, window, rss))
     lat = window.latencies_ms
     print(
         f"{elapsed:6.0f} {window.acked / max(length, 1e-9):8.1f} {percentile(lat, 50):8.1f} "
-        f"{percentile(lat, 99):8.1f} {rss if rss is not None else float('nan'):8.1f}  "
-        f"{window.failures or '-'}",
+        f"{percentile(lat, 99):8.1f} {rss if rss is not None else float('nan'):8.1f} "
+        f"{window.cpu_ms if window.cpu_ms is not None else float('nan'):10.1f} "
+        f"{window.load:5.1f}  {window.failures or '-'}",
         flush=True,
     )
 
@@ -196,11 +228,82 @@ def verdict(state: Soak, every: float) -> list[str]:
         f"p99 latency    {percentile(first.latencies_ms, 99):.1f} ms → "
         f"{percentile(last.latencies_ms, 99):.1f} ms",
     ]
+    if first.cpu_ms is not None and last.cpu_ms is not None:
+        lines.append(f"server CPU     {first.cpu_ms:.1f} → {last.cpu_ms:.1f} ms per envelope")
+    lines.append(f"machine load   {first.load:.1f} → {last.load:.1f} (1-minute average)")
     if rss0 is not None and rss1 is not None:
-        lines.append(f"server RSS     {rss0:.0f} MiB → {rss1:.0f} MiB ({rss1 - rss0:+.0f} MiB)")
-    failures = sum(sum(w[2].failures.values()) for w in state.windows)
-    lines.append(f"non-2xx        {failures}")
+        before = state.rss_before_mib
+        lines.append(
+            f"server RSS     {rss0:.0f} MiB → {rss1:.0f} MiB ({rss1 - rss0:+.0f} MiB)"
+            + (f", {before:.0f} MiB before the load" if before is not None else "")
+        )
     return lines
+
+
+def totals(state: Soak) -> list[str]:
+    """Everything sent, acknowledged and refused over the whole soak."""
+    acked = sum(w[2].acked for w in state.windows)
+    failures: dict[str, int] = {}
+    for *_, window, _ in state.windows:
+        for status, count in window.failures.items():
+            failures[status] = failures.get(status, 0) + count
+    latencies = [ms for w in state.windows for ms in w[2].latencies_ms]
+    duration = state.windows[-1][0] if state.windows else 0.0
+    return [
+        f"sent           {state.sent} envelopes in {duration:.0f} s",
+        f"acknowledged   {acked} ({acked / max(duration, 1e-9):.1f}/s), p50 "
+        f"{percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms",
+        f"non-2xx        {sum(failures.values())} {failures or ''}".rstrip(),
+    ]
+
+
+def count_stored(target: Target, acked: Counter[str]) -> str:
+    """Acknowledged against stored, per kind, counted by the API: a line with the lost count.
+
+    Only meaningful on a server that holds nothing but this run's envelopes.
+    """
+    assert target.token
+    with httpx.Client(base_url=target.server, headers=bearer(target.token), timeout=120) as api:
+        period = {"period": "24h"}
+        transactions = api.get("/api/v1/transactions", params=period).json()["transactions"]
+        issues = api.get("/api/v1/issues", params=period).json()["issues"]
+    stored = {
+        "transaction": int(sum(t["count"] for t in transactions)),
+        "error": sum(i["count"] for i in issues),
+    }
+    lost = sum(max(0, acked[k] - stored.get(k, 0)) for k in acked)
+    counts = ", ".join(f"{k} {acked[k]} acknowledged / {stored.get(k, 0)} stored" for k in acked)
+    return f"lost {lost} ({counts})"
+
+
+def count_lost(target: Target, traces: list[tuple[Kind, str]], sample: int) -> str:
+    """Read a sample of acknowledged traces back: a line with the lost count.
+
+    Lost means acknowledged with a 200 but absent from the API afterwards;
+    incomplete means present without all of its spans (or without its error).
+    """
+    if not target.token:
+        return "skipped (no --token)"
+    chosen = random.sample(traces, min(sample, len(traces)))
+
+    def check(api: httpx.Client, kind: Kind, trace_id: str) -> str:
+        response = api.get(f"/api/v1/traces/{trace_id}")
+        if response.status_code != 200:
+            return "lost"
+        trace = response.json()
+        if kind.template.span_count:
+            complete = len(trace.get("spans", [])) == kind.template.span_count
+        else:
+            complete = len(trace.get("errors", [])) == 1
+        return "complete" if complete else "incomplete"
+
+    with (
+        httpx.Client(base_url=target.server, headers=bearer(target.token), timeout=60) as api,
+        ThreadPoolExecutor(4) as pool,
+    ):
+        outcomes = list(pool.map(lambda t: check(api, *t), chosen))
+    lost, incomplete = outcomes.count("lost"), outcomes.count("incomplete")
+    return f"a sample of {len(chosen)} traces read back: lost {lost}, incomplete {incomplete}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,15 +316,17 @@ def main(argv: list[str] | None = None) -> int:
     else:
         server = own_server(keep_data=False)
     with server as target:
-        rate = args.rate
+        rate, acked = args.rate, Counter[str]()
         if not rate:
-            maximum = probe(args, target, kinds)
+            maximum, acked = probe(args, target, kinds)
             rate = min(maximum / 2, MAX_RATE)
             print(f"measured max {maximum:.1f} envelopes/s; soaking at {rate:.1f}/s")
         state = soak(args, target, kinds, rate)
-        print(*verdict(state, args.every), sep="\n")
-        _, _, line = read_back(target, state.traces, args.read_back)
-        print(f"read back      {line}")
+        print(*totals(state), *verdict(state, args.every), sep="\n", flush=True)
+        if not args.server:  # its own server holds this run's envelopes and nothing else
+            acked.update(kind.name for kind, _ in state.traces)
+            print(f"stored         {count_stored(target, acked)}", flush=True)
+        print(f"read back      {count_lost(target, state.traces, args.read_back)}", flush=True)
     return 0
 
 

@@ -17,7 +17,8 @@ to do about it. The web layer maps each class to one HTTP status in one place
     ├── Conflict                 409  a name already taken
     ├── RateLimited              429  a DSN key is over its rate; says when to retry
     ├── UnsupportedStore         400  a store URL this build cannot open
-    ├── StoreError               500  the database failed; ingest answers 503
+    ├── StoreError               503  the database failed; retry later
+    │   └── DiskFull             503  the disk refuses writes; names the data directory
     └── ConfigError                   a bad setting or data directory (CLI: exit 1)
 """
 
@@ -76,13 +77,20 @@ class Conflict(GlasspaneError):
 
 
 class RateLimited(GlasspaneError):
-    """Too many requests for one DSN key; ``retry_after`` is in whole seconds."""
+    """Too many requests for one DSN key; ``retry_after`` is in whole seconds.
+
+    ``categories`` (category → seconds) names the exhausted data categories
+    when only those are limited; empty means every category.
+    """
 
     status_code = 429
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(
+        self, message: str, retry_after: int, categories: dict[str, int] | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.categories = categories or {}
 
 
 class UnsupportedStore(GlasspaneError):
@@ -91,6 +99,14 @@ class UnsupportedStore(GlasspaneError):
 
 class StoreError(GlasspaneError):
     status_code = 503
+
+
+class DiskFull(StoreError):
+    """The OS refused a write (no space, file size limit): nothing of the request was stored.
+
+    It is about the store, not one request, so the writer fails a whole group
+    with it at once instead of retrying each entry.
+    """
 
 
 class ConfigError(GlasspaneError):

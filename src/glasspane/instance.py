@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import time
 from pathlib import Path
 
 from glasspane.alerts.engine import AlertEngine
@@ -18,6 +19,7 @@ from glasspane.protocol.auth import make_dsn
 from glasspane.settings import Config
 from glasspane.store import open_store
 from glasspane.store.api import Store
+from glasspane.store.retention import parse_retention
 
 DEFAULT_PROJECT = "default"
 TOKEN_FILE = "admin-token"
@@ -38,6 +40,10 @@ def load_or_create_token(data_dir: Path) -> str:
     return token
 
 
+#: Seconds a process trusts its copy of the projects (keys rotated elsewhere).
+PROJECTS_MAX_AGE = 5.0
+
+
 class Instance:
     def __init__(self, config: Config, store: Store | None = None) -> None:
         self.config = config
@@ -46,11 +52,12 @@ class Instance:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"Cannot create the data directory {data_dir}: {exc}") from None
-        self.store = store or open_store(config.store, data_dir)
+        self.store = store or open_store(config.store, data_dir, parse_retention(config.retention))
         self.admin_token = load_or_create_token(data_dir)
         self._lock = threading.Lock()
         self._by_key: dict[str, Project] = {}
         self._by_id: dict[int, Project] = {}
+        self._loaded_at = 0.0
         self._reload_projects()
         if DEFAULT_PROJECT not in {p.name for p in self._by_id.values()}:
             self.create_project(DEFAULT_PROJECT)
@@ -67,6 +74,15 @@ class Instance:
         with self._lock:
             self._by_id = {p.id: p for p in projects}
             self._by_key = {p.public_key: p for p in projects}
+            self._loaded_at = time.monotonic()
+
+    def _fresh(self, missed: bool = False) -> None:
+        """Re-read projects that other processes sharing the store may have changed:
+        every few seconds, and on an unknown key (at most once a second, so
+        random keys cannot turn into a query each)."""
+        age = time.monotonic() - self._loaded_at
+        if age > PROJECTS_MAX_AGE or (missed and age > 1.0):
+            self._reload_projects()
 
     # -- projects --------------------------------------------------------
     def create_project(self, name: str) -> Project:
@@ -101,14 +117,22 @@ class Instance:
         return project
 
     def projects(self) -> list[Project]:
+        self._fresh()
         with self._lock:
             return sorted(self._by_id.values(), key=lambda p: p.id)
 
     def project_by_key(self, key: str) -> Project | None:
+        self._fresh()
         with self._lock:
-            return self._by_key.get(key)
+            found = self._by_key.get(key)
+        if found is None:
+            self._fresh(missed=True)
+            with self._lock:
+                found = self._by_key.get(key)
+        return found
 
     def project_by_id(self, project_id: int) -> Project | None:
+        self._fresh()
         with self._lock:
             return self._by_id.get(project_id)
 

@@ -45,7 +45,22 @@ SETTINGS: tuple[Setting, ...] = (
         "store",
         str,
         "",
-        "Store URL: duckdb:///path/file.duckdb (default: glasspane.duckdb in the data directory).",
+        "Store URL: duckdb:///path/file.duckdb (default: glasspane.duckdb in the data "
+        "directory), chdb:///path/dir (ClickHouse in-process) or "
+        "clickhouse://user:password@host:8123/database (a ClickHouse server).",
+    ),
+    Setting(
+        "retention",
+        str,
+        "30d",
+        "How long data is kept (days, e.g. 30d or 4w); older spans, events, logs and "
+        "metrics are dropped.",
+    ),
+    Setting(
+        "workers",
+        int,
+        1,
+        "Server processes sharing the port (more than 1 needs a clickhouse:// store).",
     ),
     Setting("public_url", str, "", "Base URL written into DSNs (default: http://HOST:PORT)."),
     Setting("alerts", str, "", "Alert rules file (default: alerts.yaml in the data directory)."),
@@ -77,6 +92,14 @@ SETTINGS: tuple[Setting, ...] = (
         10000,
         "Requests a DSN key may send at once before rate_limit applies.",
         "requests",
+    ),
+    Setting(
+        "rate_limit_categories",
+        str,
+        "",
+        "Quotas per DSN key and data category, e.g. error=100/60,transaction=50 "
+        "(LIMIT items per SECONDS, default 1; empty: none).",
+        "items/s",
     ),
     Setting("max_envelope_items", int, 1000, "Most items in one envelope.", "items"),
     Setting(

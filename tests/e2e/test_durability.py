@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import signal
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -56,5 +59,70 @@ def test_acknowledged_events_survive_kill_9(tmp_path: Path) -> None:
             headers=auth,
         )
         assert again.status_code == 200
+    finally:
+        restarted.stop()
+
+
+def _missing(server: RunningServer, acknowledged: list[dict[str, Any]]) -> list[str]:
+    """Event ids of acknowledged payloads that the server cannot show in full."""
+    missing = []
+    for payload in acknowledged:
+        answer = server.api("GET", f"/api/v1/traces/{payload['contexts']['trace']['trace_id']}")
+        if answer.status_code != 200:
+            missing.append(payload["event_id"])
+        elif payload.get("type") == "transaction":
+            if len(answer.json()["spans"]) != 4:
+                missing.append(payload["event_id"])
+        elif payload["event_id"] not in {e["event_id"] for e in answer.json()["errors"]}:
+            missing.append(payload["event_id"])
+    return missing
+
+
+def test_kill_9_in_the_middle_of_sustained_load_loses_nothing_acknowledged(
+    tmp_path: Path,
+) -> None:
+    """8 senders for 5 s; SIGKILL at 2.5 s while requests are in flight; restart; all found."""
+    running = RunningServer(tmp_path / "data").start()
+    project = running.project("default")
+    url = f"{running.url}/api/{project['id']}/envelope/"
+    auth = {"X-Sentry-Auth": f"Sentry sentry_key={project['public_key']}"}
+    acknowledged: list[dict[str, Any]] = []
+    cut_off: list[str] = []  # requests the kill interrupted or refused
+    lock = threading.Lock()
+    started = time.monotonic()
+
+    def sender(number: int) -> None:
+        with httpx.Client(timeout=10) as http:
+            for i in range(10_000):
+                if time.monotonic() - started > 5.0:
+                    return
+                payload = transaction(children=3) if (number + i) % 4 else error_event()
+                try:
+                    answer = http.post(url, content=envelope_bytes(payload), headers=auth)
+                except httpx.HTTPError as exc:
+                    with lock:
+                        cut_off.append(type(exc).__name__)
+                    time.sleep(0.05)
+                    continue
+                if answer.status_code == 200:
+                    assert answer.json()["id"] == payload["event_id"]
+                    with lock:
+                        acknowledged.append(payload)
+
+    senders = [threading.Thread(target=sender, args=(n,)) for n in range(8)]
+    for thread in senders:
+        thread.start()
+    time.sleep(2.5)
+    with lock:
+        before_kill = len(acknowledged)
+    running.stop(signal.SIGKILL)
+    for thread in senders:
+        thread.join(timeout=30)
+    assert before_kill >= 20, f"too little load before the kill: {before_kill} acknowledged"
+    assert cut_off, "the kill interrupted nothing: it did not happen under load"
+
+    restarted = RunningServer(tmp_path / "data").start()
+    try:
+        assert _missing(restarted, acknowledged) == []
     finally:
         restarted.stop()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sentry_sdk
 
+from envelopes import transaction
 from serverproc import RunningServer
 
 pytestmark = pytest.mark.e2e
@@ -77,3 +78,50 @@ def test_cli_rotates_a_project_key(limited: RunningServer) -> None:
     assert limited.project("rotated")["dsn"] == new
     unknown = subprocess.run([*cli, "nope", *common], capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 1 and "no project named 'nope'" in unknown.stderr
+
+
+@pytest.fixture(scope="module")
+def error_quota(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    data: Path = tmp_path_factory.mktemp("quota") / "data"
+    running = RunningServer(data, None, "--rate-limit-categories", "error=2/60").start()
+    yield running
+    running.stop()
+
+
+def test_sdk_stops_sending_errors_over_quota_but_keeps_sending_transactions(
+    error_quota: RunningServer,
+) -> None:
+    client = sentry_sdk.Client(error_quota.project("default")["dsn"], send_client_reports=False)
+    transport = client.transport
+    assert transport is not None
+    lost: list[tuple[str, str]] = []
+    record = transport.record_lost_event
+
+    def recording(reason: str, data_category: str | None = None, **kwargs: object) -> None:
+        item = kwargs.get("item")
+        category = data_category or (item.data_category if item is not None else "?")  # type: ignore[attr-defined]
+        lost.append((str(category), reason))
+        record(reason, data_category, **kwargs)  # type: ignore[arg-type]
+
+    transport.record_lost_event = recording  # type: ignore[method-assign]
+    try:
+        for i in range(4):  # 2 within the quota, the 3rd answered 429, the 4th held back
+            client.capture_event({"message": f"quota {i}", "level": "error"})
+            client.flush(timeout=10)
+        disabled = transport._disabled_until  # type: ignore[attr-defined]
+        assert set(disabled) == {"error"}, f"the SDK should hold back errors only: {disabled}"
+        assert ("error", "ratelimit_backoff") in lost
+
+        sent = [transaction(name=f"after-quota-{i}") for i in range(3)]
+        for payload in sent:
+            client.capture_event(payload)
+            client.flush(timeout=10)
+        assert not [r for r in lost if r[0] == "transaction"], lost
+        for payload in sent:
+            error_quota.wait_for_trace(payload["contexts"]["trace"]["trace_id"])
+    finally:
+        client.close(timeout=2)
+    assert _issue_count(error_quota, "default") == 2
+    outcomes = error_quota.api("GET", "/api/v1/outcomes").json()["outcomes"]
+    refused = [o for o in outcomes if (o["category"], o["reason"]) == ("error", "rate_limited")]
+    assert sum(o["quantity"] for o in refused) == 1  # the 3rd; the 4th never left the SDK

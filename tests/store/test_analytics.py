@@ -1,21 +1,35 @@
-"""Analytics checked against an exact computation in Python over the same data."""
+"""Analytics checked against an exact computation in Python over the same data,
+on every backend (one store open at a time: chDB opens one directory per process)."""
 
 from __future__ import annotations
 
 import random
 import statistics
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from glasspane.domain import NON_FAILING_STATUSES, Batch, ErrorEvent, Span, User
+from glasspane.domain import (
+    NO_CLIENT,
+    NON_FAILING_STATUSES,
+    Batch,
+    ClientInfo,
+    ErrorEvent,
+    Span,
+    User,
+)
+from glasspane.errors import QueryError
 from glasspane.query.filters import Cmp, Not
-from glasspane.store import open_store
+from glasspane.query.search import parse
 from glasspane.store.api import Store, Window
+from store.backends import BACKENDS, drop, open_backend, store_url
 
 START = 1_800_000_000.0
 HOUR = 3600.0
+TIERS = ["gold", "free", "free"]
+BROWSERS = ["Chrome", "Firefox", None]
+COUNTRIES = ["DE", "US", "FR", "BR"]
 
 
 def exact_quantile(values: list[float], q: float) -> float:
@@ -42,6 +56,8 @@ def segment(
     status: str,
     rate: float,
     user: User,
+    tags: dict[str, str] | None = None,
+    client: ClientInfo = NO_CLIENT,
 ) -> Span:
     span_id = uuid.uuid4().hex[:16]
     return Span(
@@ -61,13 +77,29 @@ def segment(
         user=user,
         sample_rate=rate,
         environment="production",
+        tags=tags or {},
+        client=client,
     )
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, list[Span]]]:
-    folder = tmp_path_factory.mktemp("analytics")
-    store = open_store(f"duckdb://{folder / 'a.duckdb'}", folder)
+@pytest.fixture(scope="module", params=BACKENDS)
+def data(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Store, list[Span]]]:
+    """The data set in a store of one backend; pytest runs each backend's tests together."""
+    backend = str(request.param)
+    folder = tmp_path_factory.mktemp(f"analytics-{backend}")
+    url = store_url(backend, folder)
+    store = open_backend(backend, folder, url)
+    try:
+        yield store, load(store)
+    finally:
+        store.close()
+        if backend == "clickhouse":
+            drop(url)
+
+
+def load(store: Store) -> list[Span]:
     store.create_project("checkout", "a" * 32, 300.0)
     store.create_project("payments", "b" * 32, 1000.0)
     rng = random.Random(7)
@@ -78,11 +110,12 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, list
         (2, "payments", "registerOnBlockchain", 0.25, 0.8),
     ]
     for project_id, service, name, rate, sigma in plans:
-        for _ in range(700):
+        for i in range(700):
             status = rng.choices(
                 ["ok", "internal_error", "cancelled", "deadline_exceeded"], [90, 5, 3, 2]
             )[0]
-            user = User(email=f"u{rng.randrange(40)}@example.com")
+            email = f"u{rng.randrange(40)}@example.com"
+            user = User() if i % 10 == 9 else User(email=email)  # some have no user
             spans.append(
                 segment(
                     project_id,
@@ -93,6 +126,8 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, list
                     status,
                     rate,
                     user,
+                    {"tier": TIERS[i % 3], "load": str(i % 7 / 10)},
+                    ClientInfo(BROWSERS[i % 3], "Linux", COUNTRIES[i % 4]),
                 )
             )
     batch = Batch(spans=spans)
@@ -119,8 +154,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, list
             )
         )
     store.write(batch).result(timeout=60)
-    yield store, spans
-    store.close()
+    return spans
 
 
 WINDOW = Window(START, START + HOUR)
@@ -206,7 +240,26 @@ def test_trace_summaries_sorted_and_filtered_by_status(data) -> None:
     assert all(r.status == "error" for r in failing)
     newest = store.trace_summaries(WINDOW, "ok", "-timestamp", 3)
     assert [r.timestamp for r in newest] == sorted((r.timestamp for r in newest), reverse=True)
-    assert all(r.user and r.user.endswith("@example.com") for r in newest)
+    by_trace = {s.trace_id: s for s in spans}
+    assert all(r.user == by_trace[r.trace_id].user.email for r in newest)
+
+
+@pytest.mark.parametrize("sort", ["-timestamp", "timestamp"])
+def test_trace_summaries_newest_or_oldest_first(data, sort: str) -> None:
+    store, spans = data
+    rows = store.trace_summaries(WINDOW, None, sort, 10)
+    ordered = sorted(spans, key=lambda s: s.start_timestamp, reverse=sort.startswith("-"))[:10]
+    assert [r.trace_id for r in rows] == [s.trace_id for s in ordered]
+    for row, span in zip(rows, ordered, strict=True):
+        assert (row.transaction, row.service, row.user) == (
+            span.transaction,
+            span.service,
+            span.user.email,
+        )
+        assert row.timestamp == pytest.approx(span.start_timestamp)
+        assert row.duration_ms == pytest.approx(span.duration_ms)
+        failed = span.status not in NON_FAILING_STATUSES or span.trace_id in error_traces(spans)
+        assert row.status == ("error" if failed else "ok")
 
 
 def test_series_buckets(data) -> None:
@@ -223,3 +276,126 @@ def test_series_buckets(data) -> None:
         ]
         assert point.samples == len(mine)
         assert point.p95_ms == pytest.approx(exact_quantile([s.duration_ms for s in mine], 0.95))
+
+
+def test_window_totals_take_every_matching_transaction(data) -> None:
+    store, spans = data
+    totals = store.window_totals(WINDOW)
+    durations = [s.duration_ms for s in spans]
+    with_errors = error_traces(spans)
+    assert totals.samples == len(spans)
+    assert totals.count == pytest.approx(sum(1 / s.sample_rate for s in spans))
+    assert totals.p50_ms == pytest.approx(exact_quantile(durations, 0.5))
+    assert totals.p95_ms == pytest.approx(exact_quantile(durations, 0.95))
+    assert totals.failure_rate == pytest.approx(
+        statistics.fmean(s.status not in NON_FAILING_STATUSES for s in spans)
+    )
+    assert totals.error_rate == pytest.approx(
+        statistics.fmean(
+            s.status not in NON_FAILING_STATUSES or s.trace_id in with_errors for s in spans
+        )
+    )
+
+
+def test_window_totals_of_nothing_have_no_rates(data) -> None:
+    store, _spans = data
+    totals = store.window_totals(Window(START - 2 * HOUR, START - HOUR))
+    assert (totals.samples, totals.count) == (0, 0)
+    assert (totals.p50_ms, totals.p95_ms, totals.failure_rate, totals.error_rate) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert store.transaction_stats(Window(START - 2 * HOUR, START - HOUR)) == []
+    assert (
+        store.trace_summaries(Window(START - 2 * HOUR, START - HOUR), None, "-timestamp", 5) == []
+    )
+
+
+def test_duration_samples_thin_each_transaction(data) -> None:
+    store, spans = data
+    samples = store.duration_samples(WINDOW, 50)
+    by_key = {(s.transaction, s.start_timestamp): s for s in spans}
+    for name in ("uploadDocument", "verifyToken", "registerOnBlockchain"):
+        mine = [x for x in samples if x.transaction == name]
+        assert len(mine) == 50
+        assert [x.timestamp for x in mine] == sorted(x.timestamp for x in mine)
+        for sample in mine:
+            span = by_key[(name, sample.timestamp)]
+            assert sample.service == span.service
+            assert sample.duration_ms == pytest.approx(span.duration_ms)
+            assert sample.failed is (span.status not in NON_FAILING_STATUSES)
+    assert len(store.duration_samples(WINDOW, 1000)) == len(spans)
+
+
+def test_impact_counts_users_of_failing_transactions(data) -> None:
+    store, spans = data
+    failing = [s for s in spans if s.status not in NON_FAILING_STATUSES]
+    stats = store.impact(WINDOW)
+    # The error events carry no user: they add no one.
+    assert stats.users == len({s.user.email for s in failing if s.user.email})
+    assert stats.transactions == len(failing)
+
+    def users_by(value) -> dict[str, int]:
+        users: dict[str, set[str]] = {}
+        for span in failing:
+            if span.user.email and value(span) is not None:
+                users.setdefault(value(span), set()).add(span.user.email)
+        return {key: len(emails) for key, emails in users.items()}
+
+    assert stats.by_country == users_by(lambda s: s.client.country)
+    assert stats.by_browser == users_by(lambda s: s.client.browser)
+    assert stats.by_os == users_by(lambda s: s.client.os)
+    assert list(stats.by_country.values()) == sorted(stats.by_country.values(), reverse=True)
+
+
+def samples_matching(store: Store, query: str) -> int:
+    window = Window(START, START + HOUR, parse(query, START))
+    return sum(r.samples for r in store.transaction_stats(window))
+
+
+#: Query → which spans of the data set it selects (given the traces with error events).
+FILTERS: list[tuple[str, Callable[[Span, set[str]], bool]]] = [
+    ("tier:gold", lambda s, errs: s.tags["tier"] == "gold"),
+    ("!tier:gold", lambda s, errs: s.tags["tier"] != "gold"),
+    ("tags[tier]:GO*", lambda s, errs: s.tags["tier"] == "gold"),
+    ("load:>0.3", lambda s, errs: float(s.tags["load"]) > 0.3),
+    ("transaction.duration:>500ms", lambda s, errs: s.duration_ms > 500),
+    (
+        "transaction.duration:<=0.2s service:checkout",
+        lambda s, errs: s.duration_ms <= 200 and s.service == "checkout",
+    ),
+    ("project:payments", lambda s, errs: s.project_id == 2),
+    ("!project:check*", lambda s, errs: s.project_id == 2),
+    ("project_id:1", lambda s, errs: s.project_id == 1),
+    ("has:user.email", lambda s, errs: s.user.email is not None),
+    ("!has:user", lambda s, errs: s.user.email is None),
+    (
+        "browser.name:Chrome OR geo.country_code:BR",
+        lambda s, errs: s.client.browser == "Chrome" or s.client.country == "BR",
+    ),
+    ("!browser.name:Chrome", lambda s, errs: s.client.browser != "Chrome"),
+    ("status:internal_error", lambda s, errs: s.status == "internal_error"),
+    ("level:error", lambda s, errs: s.trace_id in errs),
+    ("!title:E", lambda s, errs: s.trace_id not in errs),
+    ("verify", lambda s, errs: s.transaction == "verifyToken"),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), FILTERS, ids=[q for q, _ in FILTERS])
+def test_filters_select_the_transactions(
+    data, query: str, expected: Callable[[Span, set[str]], bool]
+) -> None:
+    store, spans = data
+    errs = error_traces(spans)
+    assert samples_matching(store, query) == sum(1 for s in spans if expected(s, errs))
+
+
+def test_unknown_keys_are_refused_before_any_query(data) -> None:
+    store, _spans = data
+    store.validate_filter(parse("tier:gold", START))
+    with pytest.raises(QueryError, match='unknown key "teir"; did you mean "tier"'):
+        store.validate_filter(parse("teir:gold", START))
+    with pytest.raises(QueryError, match='unknown key "teir"'):
+        store.transaction_stats(Window(START, START + HOUR, parse("teir:gold", START)))

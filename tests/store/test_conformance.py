@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,8 @@ from glasspane.errors import Conflict
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.event import normalize_event
 from glasspane.normalize.transaction import normalize_transaction
-from glasspane.store import open_store
 from glasspane.store.api import Store
-
-BACKENDS = ["duckdb"]
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"{request.param}://{tmp_path / 'store.db'}", tmp_path)
-    yield opened
-    opened.close()
+from store.backends import open_backend
 
 
 def ctx(project_id: int = 1) -> IngestContext:
@@ -103,11 +93,13 @@ def test_outcomes_are_summed(store: Store) -> None:
     )
 
 
-def test_committed_writes_survive_reopening(store: Store, tmp_path: Path) -> None:
+def test_committed_writes_survive_reopening(
+    store: Store, backend: str, url: str, tmp_path: Path
+) -> None:
     payload = transaction()
     store.write(spans_of(payload)).result(timeout=10)
     store.close()
-    reopened = open_store(f"duckdb://{tmp_path / 'store.db'}", tmp_path)
+    reopened = open_backend(backend, tmp_path, url)
     try:
         assert len(reopened.trace_spans(payload["contexts"]["trace"]["trace_id"])) == 3
     finally:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,19 +13,10 @@ from glasspane.errors import QueryError
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.transaction import normalize_transaction
 from glasspane.query.search import parse
-from glasspane.store import open_store
 from glasspane.store.api import MetricBucket, MetricQuery, Store, Window
 
-BACKENDS = ["duckdb"]
 NOW = time.time()
 WINDOW = Window(NOW - 3600, NOW)
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"{request.param}://{tmp_path / 'store.db'}", tmp_path)
-    yield opened
-    opened.close()
 
 
 def log(ago: float, level: str, body: str, **extra: Any) -> LogRecord:
@@ -179,6 +168,31 @@ def test_buckets_and_groups(store: Store) -> None:
     assert [(b.group, b.sum) for b in by_service] == [("api", 9.0)]
     only_gold = series(store, "cases.created", window=filtered("tier:gold"))
     assert [(b.count, b.sum) for b in only_gold] == [(2, 3.0)]
+
+
+def test_project_names_filter_and_group(store: Store) -> None:
+    store.create_project("shop", "a" * 32, 300.0)
+    store.create_project("billing", "b" * 32, 300.0)
+    billing = value(60, "jobs", "counter", 4)
+    billing.project_id = 2
+    write(store, metrics=[value(50, "jobs", "counter", 1), billing])
+    grouped = series(store, "jobs", group_by="project")
+    assert [(b.group, b.sum) for b in grouped] == [("billing", 4.0), ("shop", 1.0)]
+    only = series(store, "jobs", window=filtered("project:bill*"))
+    assert [(b.group, b.sum) for b in only] == [(None, 4.0)]
+
+
+def test_attribute_values_that_are_not_text_compare_as_written(store: Store) -> None:
+    write(
+        store,
+        logs=[
+            log(30, "info", "third try", attributes={"attempt": 3, "retry": True}),
+            log(20, "info", "first try", attributes={"attempt": 1, "retry": False}),
+        ],
+    )
+    assert bodies(store.list_logs(filtered("attempt:3"), 10)) == ["third try"]
+    assert bodies(store.list_logs(filtered("attempt:>=1"), 10)) == ["first try", "third try"]
+    assert bodies(store.list_logs(filtered("retry:true"), 10)) == ["third try"]
 
 
 def test_metric_filters_refuse_free_text_and_unknown_keys(store: Store) -> None:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
+from typing import Any
 
 from envelopes import error_event
 from glasspane.domain import (
     Batch,
     CheckIn,
+    ClientInfo,
     Feedback,
+    Outcome,
     Profile,
     ReplayEvent,
     ReplayRecording,
@@ -22,23 +21,14 @@ from glasspane.domain import (
 )
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.event import normalize_event
-from glasspane.store import open_store
-from glasspane.store.api import Store, Window
+from glasspane.store.api import OutcomeCount, Store, Window
 
-BACKENDS = ["duckdb"]
 NOW = time.time()
 EVERYTHING = Window(0.0, NOW + 3600)
 REPLAY = "a" * 32
 
 
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"{request.param}://{tmp_path / 'store.db'}", tmp_path)
-    yield opened
-    opened.close()
-
-
-def _segment(segment_id: int, received_at: float, **extra: object) -> ReplayEvent:
+def _segment(segment_id: int, received_at: float, **extra: Any) -> ReplayEvent:
     return ReplayEvent(
         1,
         REPLAY,
@@ -47,9 +37,8 @@ def _segment(segment_id: int, received_at: float, **extra: object) -> ReplayEven
         NOW - 5,
         "session",
         received_at=received_at,
-        user=User(id="u1"),
-        **extra,
-    )  # type: ignore[arg-type]
+        **{"user": User(id="u1"), **extra},
+    )
 
 
 def test_replays_round_trip_and_resent_segments_read_once(store: Store) -> None:
@@ -74,6 +63,27 @@ def test_replays_round_trip_and_resent_segments_read_once(store: Store) -> None:
     assert (listed.replay_id, listed.segments, listed.started_at) == (REPLAY, 2, NOW - 5)
     assert store.list_replays(EVERYTHING, "c" * 32, None, 10)[0].replay_id == REPLAY
     assert store.list_replays(EVERYTHING, "d" * 32, None, 10) == []
+
+
+def test_a_listed_replay_merges_its_segments(store: Store) -> None:
+    first = _segment(0, NOW, urls=["/a"], environment="prod", client=ClientInfo("Firefox"))
+    later = _segment(
+        1, NOW, urls=["/b", "/a"], trace_ids=["b" * 32], error_ids=["c" * 32], user=User(id="u2")
+    )
+    store.write(Batch(replay_events=[later, first])).result(timeout=10)
+    [listed] = store.list_replays(Window(NOW - 60, NOW + 60), None, None, 10)
+    assert (listed.started_at, listed.finished_at, sorted(listed.urls)) == (
+        NOW - 5,
+        NOW + 1,
+        ["/a", "/b"],
+    )
+    assert (listed.trace_ids, listed.error_ids) == (["b" * 32], ["c" * 32])
+    assert (listed.user, listed.client.browser, listed.environment) == (
+        User(id="u1"),
+        "Firefox",
+        "prod",
+    )
+    assert store.list_replays(Window(NOW + 60, NOW + 120), None, None, 10) == []
 
 
 def test_issue_finds_replays_by_error_or_trace(store: Store) -> None:
@@ -102,6 +112,21 @@ def test_release_health_counts_sessions_once(store: Store) -> None:
     assert (health.sessions, health.healthy, health.errored, health.crashed) == (6, 4, 1, 1)
     assert (health.users, health.crashed_users, health.environments) == (2, 1, ["prod"])
     assert store.release_health(Window(0.0, 1.0)) == []
+
+
+def test_client_reports_sum_what_the_sdks_dropped_in_the_window(store: Store) -> None:
+    outcomes = [
+        Outcome(1, "error", "client:queue_overflow", 2, NOW - 10),
+        Outcome(1, "error", "client:queue_overflow", 3, NOW),
+        Outcome(1, "span", "client:sample_rate", 9, NOW - 5),
+        Outcome(1, "error", "invalid_json", 7, NOW),
+        Outcome(1, "error", "client:network_error", 1, NOW - 7200),
+    ]
+    store.write(Batch(outcomes=outcomes)).result(timeout=10)
+    assert store.client_reports(Window(NOW - 600, NOW + 1)) == [
+        OutcomeCount(1, "span", "sample_rate", 9, NOW - 5),
+        OutcomeCount(1, "error", "queue_overflow", 5, NOW),
+    ]
 
 
 def test_check_ins_include_the_last_one_before_the_window(store: Store) -> None:
@@ -143,8 +168,11 @@ def test_feedback_and_profiles_round_trip(store: Store) -> None:
     store.write(Batch(feedback=[feedback], profiles=[profile])).result(timeout=10)
     assert store.list_feedback(EVERYTHING, None, 10) == [feedback]
     assert store.list_feedback(EVERYTHING, "0" * 32, 10) == []
+    assert store.list_feedback(Window(0.0, 1.0), REPLAY, 10) == [feedback]
     assert store.get_profile("1" * 32) == profile
     [listed] = store.list_profiles(EVERYTHING, "2" * 32, None, 10)
     assert listed.payload == b"" and listed.samples == 5
+    assert [p.profile_id for p in store.list_profiles(EVERYTHING, None, "3" * 32, 10)] == ["1" * 32]
+    assert store.list_profiles(Window(0.0, 1.0), None, None, 10) == []
     assert store.get_profile("9" * 32) is None
     assert store.replay_segments("9" * 32) == [] and store.replay_recordings("9" * 32) == []

@@ -3,59 +3,91 @@
 Every operator (``:``, ``!``, ``*``, ``> >= < <=``, lists, ``has``, free text,
 ``AND``/``OR``/parentheses) and every key family (columns, JSON-derived keys,
 tags, times, durations, keys answered through the trace, issue keys) appears.
+Each case runs on every backend, in its own SQL dialect (one store open at a
+time: chDB opens one data directory per process).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import duckdb
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glasspane.errors import QueryError
 from glasspane.query.search import parse
-from glasspane.store.duckdb.store import DuckDBStore
-from glasspane.store.duckdb.where import check_keys, compile_errors, compile_spans
+from glasspane.store.api import Store
+from glasspane.store.where import (
+    CLICKHOUSE,
+    DUCKDB,
+    Dialect,
+    check_keys,
+    compile_errors,
+    compile_spans,
+)
+from store.backends import BACKENDS, drop, open_backend, store_url
 from store.search_data import ERRORS, NOW, SPANS, TRACES, event_id, load, span_id
-
-
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DuckDBStore, dict]]:
-    store = DuckDBStore(tmp_path_factory.mktemp("search") / "search.duckdb")
-    ids = load(store)
-    yield store, ids
-    store.close()
-
-
-@pytest.fixture
-def cursor(loaded: tuple[DuckDBStore, dict]) -> Iterator[duckdb.DuckDBPyConnection]:
-    cur = loaded[0]._db.cursor()
-    yield cur
-    cur.close()
-
 
 SPAN_NAMES = {span_id(s.name): s.name for s in SPANS}
 EVENT_NAMES = {event_id(e.name): e.name for e in ERRORS}
 
 
-def spans_matching(cur: duckdb.DuckDBPyConnection, query: str) -> set[str]:
-    tree = parse(query, NOW)
-    check_keys(cur, tree)
-    sql, params = compile_spans(tree)
-    rows = cur.execute(f"SELECT span_id FROM spans WHERE {sql}", params).fetchall()
-    return {SPAN_NAMES[r[0]] for r in rows}
+@dataclass
+class Loaded:
+    """The data set in one backend's store, and how to run SQL on it directly."""
+
+    store: Store
+    ids: dict[str, int]
+    dialect: Dialect
+
+    def execute(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        if self.dialect is DUCKDB:
+            with self.store._cursor() as cursor:
+                return list(cursor.execute(sql, params).fetchall())
+        return list(self.store._conn.execute(sql, params).fetchall())
+
+    def check_keys(self, tree: Any) -> None:
+        if self.dialect is DUCKDB:
+            with self.store._cursor() as cursor:
+                check_keys(cursor, tree)
+        else:
+            check_keys(self.store._conn, tree, CLICKHOUSE)
+
+    def spans(self, query: str) -> set[str]:
+        tree = parse(query, NOW)
+        self.check_keys(tree)
+        sql, params = compile_spans(tree, self.dialect)
+        rows = self.execute(f"SELECT span_id FROM spans WHERE {sql}", params)
+        return {SPAN_NAMES[r[0]] for r in rows}
+
+    def errors(self, query: str) -> set[str]:
+        tree = parse(query, NOW)
+        self.check_keys(tree)
+        sql, params = compile_errors(tree, self.dialect)
+        rows = self.execute(f"SELECT event_id FROM errors WHERE {sql}", params)
+        return {EVENT_NAMES[r[0]] for r in rows}
 
 
-def errors_matching(cur: duckdb.DuckDBPyConnection, query: str) -> set[str]:
-    tree = parse(query, NOW)
-    check_keys(cur, tree)
-    sql, params = compile_errors(tree)
-    rows = cur.execute(f"SELECT event_id FROM errors WHERE {sql}", params).fetchall()
-    return {EVENT_NAMES[r[0]] for r in rows}
+@pytest.fixture(scope="module", params=BACKENDS)
+def loaded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Loaded]:
+    """The data set in a store of one backend; pytest runs each backend's tests together."""
+    backend = str(request.param)
+    folder = tmp_path_factory.mktemp(f"search-{backend}")
+    url = store_url(backend, folder)
+    store = open_backend(backend, folder, url)
+    try:
+        yield Loaded(store, load(store), DUCKDB if backend == "duckdb" else CLICKHOUSE)
+    finally:
+        store.close()
+        if backend == "clickhouse":
+            drop(url)
 
 
 def iso(ago: float) -> str:
@@ -156,10 +188,8 @@ SPAN_CASES: list[tuple[str, set[str]]] = [
 
 
 @pytest.mark.parametrize(("query", "names"), SPAN_CASES, ids=[q or "all" for q, _ in SPAN_CASES])
-def test_span_query_selects_rows(
-    cursor: duckdb.DuckDBPyConnection, query: str, names: set[str]
-) -> None:
-    assert spans_matching(cursor, query) == names
+def test_span_query_selects_rows(loaded: Loaded, query: str, names: set[str]) -> None:
+    assert loaded.spans(query) == names
 
 
 ALL_ERRORS = {"e1", "e2", "e3", "e4"}
@@ -207,17 +237,15 @@ ERROR_CASES: list[tuple[str, set[str]]] = [
 
 
 @pytest.mark.parametrize(("query", "names"), ERROR_CASES, ids=[q or "all" for q, _ in ERROR_CASES])
-def test_error_query_selects_rows(
-    cursor: duckdb.DuckDBPyConnection, query: str, names: set[str]
-) -> None:
-    assert errors_matching(cursor, query) == names
+def test_error_query_selects_rows(loaded: Loaded, query: str, names: set[str]) -> None:
+    assert loaded.errors(query) == names
 
 
-def test_issue_id_key(cursor: duckdb.DuckDBPyConnection, loaded: tuple) -> None:
-    ids = loaded[1]
-    assert errors_matching(cursor, f"issue:{ids['A']}") == {"e1"}
-    assert errors_matching(cursor, f"issue:[{ids['A']},{ids['B']}]") == {"e1", "e2"}
-    assert spans_matching(cursor, f"issue:{ids['B']}") == {"s5"}
+def test_issue_id_key(loaded: Loaded) -> None:
+    ids = loaded.ids
+    assert loaded.errors(f"issue:{ids['A']}") == {"e1"}
+    assert loaded.errors(f"issue:[{ids['A']},{ids['B']}]") == {"e1", "e2"}
+    assert loaded.spans(f"issue:{ids['B']}") == {"s5"}
 
 
 BAD_KEYS = [
@@ -235,20 +263,28 @@ BAD_KEYS = [
 
 
 @pytest.mark.parametrize(("query", "message"), BAD_KEYS)
-def test_unknown_key_is_named_with_a_suggestion(
-    cursor: duckdb.DuckDBPyConnection, query: str, message: str
-) -> None:
+def test_unknown_key_is_named_with_a_suggestion(loaded: Loaded, query: str, message: str) -> None:
     with pytest.raises(QueryError) as caught:
-        spans_matching(cursor, query)
+        loaded.spans(query)
     assert str(caught.value) == message
 
 
-def test_no_user_text_reaches_the_sql() -> None:
+@pytest.mark.parametrize("dialect", [DUCKDB, CLICKHOUSE], ids=lambda d: d.name)
+def test_no_user_text_reaches_the_sql(dialect: Dialect) -> None:
     hostile = "x'; DROP TABLE spans; --"
-    tree = parse(f'transaction:"{hostile}" tags[{hostile}]:"{hostile}" "{hostile}"', NOW)
+    query = f'transaction:"{hostile}" tags[{hostile}]:"{hostile}" "{hostile}" project:"{hostile}"'
+    tree = parse(query, NOW)
     for compile_ in (compile_spans, compile_errors):
-        sql, params = compile_(tree)
+        sql, params = compile_(tree, dialect)
         assert "DROP" not in sql and hostile in params
+
+
+def test_hostile_values_run_as_plain_values(loaded: Loaded) -> None:
+    """Quotes, backslashes and ``?`` in values and tag names reach the database as values."""
+    hostile = r"x'; DROP TABLE spans; --\\ ?"
+    assert loaded.spans(f'transaction:"{hostile}" tags[it\'s?\\]:"{hostile}*"') == set()
+    assert loaded.errors(f'"{hostile}" OR project:"{hostile}" OR region:"{hostile}"') == set()
+    assert loaded.spans("") == ALL_SPANS
 
 
 FRAGMENTS = [
@@ -261,23 +297,19 @@ FRAGMENTS = [
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=20).map("".join))
-def test_any_parsed_query_runs_on_both_tables(loaded: tuple, text: str) -> None:
-    cur = loaded[0]._db.cursor()
+def test_any_parsed_query_runs_on_both_tables(loaded: Loaded, text: str) -> None:
     try:
-        try:
-            tree = parse(text, NOW)
-            check_keys(cur, tree)
-        except QueryError:
-            return
-        for compile_, table in ((compile_spans, "spans"), (compile_errors, "errors")):
-            sql, params = compile_(tree)
-            cur.execute(f"SELECT count(*) FROM {table} WHERE {sql}", params).fetchall()
-    finally:
-        cur.close()
+        tree = parse(text, NOW)
+        loaded.check_keys(tree)
+    except QueryError:
+        return
+    for compile_, table in ((compile_spans, "spans"), (compile_errors, "errors")):
+        sql, params = compile_(tree, loaded.dialect)
+        loaded.execute(f"SELECT count(*) FROM {table} WHERE {sql}", params)
 
 
-def test_store_checks_keys(loaded: tuple) -> None:
-    store: DuckDBStore = loaded[0]
+def test_store_checks_keys(loaded: Loaded) -> None:
+    store = loaded.store
     store.validate_filter(parse("region:eu transaction:x", NOW))
     with pytest.raises(QueryError, match='unknown key "regon"'):
         store.validate_filter(parse("regon:eu", NOW))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 import random
+import subprocess
 import sys
 import threading
 from collections import Counter
@@ -17,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # bench/ is not installed; import it from the checkout
 
-from bench import wrk_driver  # noqa: E402
+from bench import fill, ingest, query, wrk_driver  # noqa: E402
 from bench.rewrite import (  # noqa: E402
     EnvelopeFormatError,
     EnvelopeTemplate,
@@ -25,6 +28,9 @@ from bench.rewrite import (  # noqa: E402
     rewrite,
     serialize_envelope,
 )
+
+from glasspane.store import open_store  # noqa: E402
+from glasspane.store.clickhouse.store import issue_id  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "envelopes"
 NOW = 1_900_000_000.25
@@ -290,3 +296,72 @@ def test_wrk_done_line_parses() -> None:
     assert [t.sent for t in run.threads] == [2, 1]  # wrk does not send thread 0's first
     assert run.threads[0].statuses == {"200": 1, "429": 1}
     assert run.output == "Running 10s test"
+
+
+# -- DuckDB vs ClickHouse (bench/fill.py --store chdb, bench/query.py, bench/ingest.py) ------
+
+
+def test_chdb_fill_holds_the_duckdb_fills_rows_with_clickhouse_issue_ids(tmp_path: Path) -> None:
+    filled = fill.fill_chdb(tmp_path / "ch", 1000, seed=1, say=lambda _: None)
+    assert (filled.store, filled.spans, filled.segments) == ("chdb", 1000, 100)
+    assert filled.disk_bytes and filled.copy_seconds > 0
+    assert fill.read_marker(tmp_path / "ch") == filled.__class__(**{**vars(filled), "reused": True})
+    assert not (tmp_path / "ch" / fill.STAGING_DIR).exists()
+    store = open_store(fill.chdb_url(tmp_path / "ch"), tmp_path / "ch")
+    try:
+        conn = store._conn  # type: ignore[attr-defined]
+        counts = conn.execute(
+            "SELECT (SELECT count() FROM spans), (SELECT count() FROM segments), "
+            "(SELECT count() FROM errors)"
+        ).fetchone()
+        assert counts == (filled.spans, filled.segments, filled.errors)
+        issues = conn.execute("SELECT id, project_id, fingerprint FROM issues FINAL").fetchall()
+        assert len(issues) == len(fill.SERVICES) * fill.ISSUES_PER_SERVICE
+        assert all(ident == issue_id(project, fp) for ident, project, fp in issues)
+        orphans = conn.execute(
+            "SELECT count() FROM errors WHERE issue_id NOT IN (SELECT id FROM issues)"
+        ).fetchone()
+        assert orphans == (0,)
+        assert {p.name for p in store.list_projects()} >= {s for s, _, _ in fill.SERVICES}
+        (trace_id,) = conn.execute("SELECT any(trace_id) FROM spans").fetchone()
+        assert len(store.trace_spans(trace_id)) == fill.SPANS_PER_TRACE
+    finally:
+        store.close()
+
+
+def test_query_bench_runs_duckdb_first_and_refuses_unknown_stores() -> None:
+    assert query.parse_stores("chdb,duckdb") == ["duckdb", "chdb"]
+    assert query.parse_stores("chdb") == ["chdb"]
+    with pytest.raises(argparse.ArgumentTypeError, match="duckdb and chdb"):
+        query.parse_stores("clickhouse")
+    assert query.size_dir(Path("/b"), 10_000_000, "chdb") == Path("/b/spans-10M-chdb")
+    assert query.size_dir(Path("/b"), 1_000_000, "duckdb") == Path("/b/spans-1M")
+
+
+def test_query_timing_p95_interpolates() -> None:
+    timing = query.Timing(99.0, [float(n) for n in range(1, 21)])
+    assert timing.median == 10.5
+    assert timing.p95 == pytest.approx(19.05)
+    assert query.Timing(1.0, []).p95 != query.Timing(1.0, []).p95  # NaN when nothing ran
+
+
+def test_ingest_bench_workers_need_clickhouse() -> None:
+    assert ingest.parse_args(["--store", "clickhouse", "--workers", "1,2"]).workers == [1, 2]
+    with pytest.raises(SystemExit):
+        ingest.parse_args(["--workers", "2"])  # DuckDB: one process
+    with pytest.raises(SystemExit):
+        ingest.parse_args(["--store", "clickhouse", "--workers", "0"])
+
+
+def test_ingest_bench_counts_a_servers_worker_processes() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert child.pid in ingest.process_tree(os.getpid())
+        alone, tree = (
+            ingest.memory_mib(os.getpid(), "VmRSS"),
+            ingest.tree_memory_mib(os.getpid(), "VmRSS"),
+        )
+        assert alone is not None and tree is not None and tree > alone
+    finally:
+        child.kill()
+        child.wait()

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +57,10 @@ class RuleState:
         }
 
 
+#: The store lease naming the one process that evaluates alert rules.
+LEASE = "alerts"
+
+
 class AlertEngine:
     def __init__(
         self, store: Store, path: Path, interval: float, base_url: str, retry_delay: float = 1.0
@@ -71,6 +78,9 @@ class AlertEngine:
         self._notifier = Notifier({}, retry_delay)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: Who this process is to the alert lease, and whether it holds it.
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.leading = False
         self.reload()
 
     # -- rules -------------------------------------------------------------
@@ -112,9 +122,25 @@ class AlertEngine:
             try:
                 if self._changed():
                     self.reload()
-                self.evaluate()
+                if self._hold_lease():
+                    self.evaluate()
             except Exception:  # the engine must outlive any one bad evaluation
                 log.exception("alert evaluation failed")
+
+    def _hold_lease(self) -> bool:
+        """Whether this process evaluates the rules now (one process at a time does).
+
+        The lease outlives three intervals, so a holder that dies is replaced
+        within about three intervals. A process that takes the lease over
+        first reads the rule states its predecessor saved.
+        """
+        held = self.store.take_lease(LEASE, self.holder, self.interval * 3)
+        if held and not self.leading:
+            with self._lock:
+                self._states = {n: _restore(raw) for n, raw in self.store.alert_states().items()}
+            log.info("alert evaluation: this process (%s) took the lease", self.holder)
+        self.leading = held
+        return held
 
     def evaluate(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
@@ -238,6 +264,10 @@ class AlertEngine:
 
     # -- reading -------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
+        if not self.leading:  # another process evaluates: show what it saved
+            states = {n: _restore(raw) for n, raw in self.store.alert_states().items()}
+            with self._lock:
+                self._states = states
         with self._lock:
             rules = []
             for rule in self.rules.rules:
@@ -263,7 +293,18 @@ class AlertEngine:
                         "history": state.history,
                     }
                 )
-            return {"rules": rules, "error": self.file_error, "path": str(self.path)}
+            return {
+                "rules": rules,
+                "error": self.file_error,
+                "path": str(self.path),
+                # Several processes sharing a ClickHouse store: which one evaluates.
+                "evaluator": {
+                    "this_process": self.holder,
+                    "evaluating": self.leading,
+                    "lease_holder": self.store.lease_holder(LEASE)
+                    or (self.holder if self.leading else None),
+                },
+            }
 
 
 def _filter(rule: Rule, now: float) -> Filter | None:

@@ -45,6 +45,27 @@ def serve(**flags: Any) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+@cli.command("clickhouse-ddl")
+@click.option("--cluster", required=True, help="The cluster's name in remote_servers.")
+@click.option("--database", default="glasspane", show_default=True)
+@click.option("--retention", default="30d", show_default=True, help="Days kept (TTL).")
+def clickhouse_ddl(cluster: str, database: str, retention: str) -> None:
+    """Print the schema for a ClickHouse cluster (replicated, sharded tables).
+
+    Run it once: glasspane clickhouse-ddl --cluster prod | clickhouse-client
+    --multiquery; then start glasspane with --store clickhouse://.../DATABASE.
+    """
+    from glasspane.store.clickhouse.cluster import cluster_ddl
+    from glasspane.store.retention import parse_retention
+
+    try:
+        days = parse_retention(retention)
+    except GlasspaneError as exc:
+        raise click.ClickException(str(exc)) from None
+    for statement in cluster_ddl(cluster, database, days):
+        click.echo(statement.strip() + ";\n")
+
+
 @cli.group()
 def projects() -> None:
     """Create and list projects (each has its own DSN)."""

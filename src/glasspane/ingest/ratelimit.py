@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from glasspane.domain import Outcome
 from glasspane.errors import RateLimited
@@ -39,14 +39,14 @@ class TokenBucket:
         self.updated = now
         self.refused = 0  # requests refused since the last accepted one
 
-    def take(self, now: float) -> float:
-        """0.0 when a token was taken, else the seconds until one is available."""
+    def take(self, now: float, amount: float = 1.0) -> float:
+        """0.0 when ``amount`` tokens were taken, else the seconds until they are available."""
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+        if self.tokens >= amount:
+            self.tokens -= amount
             return 0.0
-        return (1.0 - self.tokens) / self.rate
+        return (amount - self.tokens) / self.rate
 
 
 class KeyRateLimiter:
@@ -102,12 +102,25 @@ class KeyRateLimiter:
             del self._buckets[key]
 
 
-def rate_limit_headers(retry_after: int) -> dict[str, str]:
-    """The answer headers that make the SDKs back off for ``retry_after`` seconds."""
+def rate_limit_headers(
+    retry_after: int, categories: Mapping[str, int] | None = None
+) -> dict[str, str]:
+    """The 429 headers that make the SDKs back off for ``retry_after`` seconds.
+
+    Every category is held back, or with ``categories`` (category → seconds)
+    just those, each for its own time.
+    """
     return {
         "Retry-After": str(retry_after),
-        "X-Sentry-Rate-Limits": f"{retry_after}::key:rate_limited",
+        "X-Sentry-Rate-Limits": limits_header(categories or {}, retry_after),
     }
+
+
+def limits_header(categories: Mapping[str, int], retry_after: int = 0) -> str:
+    """``X-Sentry-Rate-Limits``: ``<seconds>:<categories>:key:rate_limited``, one per limit."""
+    if not categories:
+        return f"{retry_after}::key:rate_limited"
+    return ", ".join(f"{seconds}:{c}:key:rate_limited" for c, seconds in sorted(categories.items()))
 
 
 def refused_outcomes(project_id: int, refused: int, now: float) -> list[Outcome]:

@@ -2,12 +2,16 @@
 
 A 200 is sent only after the writer has committed the data. Problems with
 single items are reported (and counted) without losing the items beside them;
-only when nothing usable was left does the request get a 400.
+only when nothing usable was left does the request get a 400. Items over their
+category's quota are dropped the same way (``quotas``): the answer names the
+exhausted categories in ``X-Sentry-Rate-Limits``, and is a 429 only when
+nothing was left.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from typing import Any
@@ -18,11 +22,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from glasspane.domain import Batch
+from glasspane.domain import Batch, Outcome
 from glasspane.errors import ItemError, ProtocolError
 from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
-from glasspane.ingest.ratelimit import refused_outcomes
+from glasspane.ingest.quotas import Admission, CategoryQuotas
+from glasspane.ingest.ratelimit import limits_header, refused_outcomes
 from glasspane.instance import Instance
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.envelope import normalize_envelope, normalize_item
@@ -78,16 +83,32 @@ def _limit(request: Request, key: str) -> int:
     return refused
 
 
+def _admit(request: Request, key: str, items: list[Item]) -> Admission:
+    """The items within the key's per-category quotas (:class:`RateLimited` when none are)."""
+    quotas: CategoryQuotas = request.app.state.quotas
+    return quotas.admit(key, items)
+
+
+def _dropped(request: Request, key: str, project_id: int, now: float) -> list[Outcome]:
+    quotas: CategoryQuotas = request.app.state.quotas
+    return quotas.dropped_outcomes(key, project_id, now)
+
+
 async def _commit(request: Request, batch: Batch) -> None:
     if len(batch):
         await asyncio.wrap_future(_instance(request).store.write(batch))
 
 
-def _answer(event_id: str | None, problems: list[str]) -> Response:
+def _answer(
+    event_id: str | None, problems: list[str], exhausted: dict[str, int] | None = None
+) -> Response:
     body: dict[str, Any] = {"id": event_id or uuid.uuid4().hex}
     if problems:
         body["errors"] = problems
-    return Response(orjson.dumps(body), media_type="application/json")
+    response = Response(orjson.dumps(body), media_type="application/json")
+    if exhausted:  # a 200 that still holds back the categories over quota
+        response.headers["X-Sentry-Rate-Limits"] = limits_header(exhausted)
+    return response
 
 
 async def envelope(request: Request) -> Response:
@@ -108,6 +129,8 @@ async def envelope(request: Request) -> Response:
     project = authenticate(instance, project_id, header_key)
     if not key:
         refused = _limit(request, project.public_key)
+    admission = _admit(request, project.public_key, parsed.items)
+    parsed = dataclasses.replace(parsed, items=admission.kept)
     ctx = _context(request, project.id, project.name, parsed.headers)
     policy: Policy = request.app.state.policy
     if len(body) > INLINE_PARSE_LIMIT:
@@ -115,10 +138,12 @@ async def envelope(request: Request) -> Response:
     else:
         batch, problems = _normalize(parsed, ctx, policy)
     batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
+    batch.outcomes.extend(_dropped(request, project.public_key, project.id, ctx.received_at))
     await _commit(request, batch)
     if problems and len(batch) == len(batch.outcomes):  # nothing usable was left
         raise ProtocolError("; ".join(problems))
-    return _answer(ctx.envelope_event_id or _first_event_id(batch), problems)
+    event_id = ctx.envelope_event_id or _first_event_id(batch)
+    return _answer(event_id, problems, admission.exhausted)
 
 
 def _first_event_id(batch: Batch) -> str | None:
@@ -136,12 +161,14 @@ async def store(request: Request) -> Response:
     body = await _decoded_body(request, instance)
     ctx = _context(request, project.id, project.name, {})
     item = Item(1, "event", {}, body)
+    _admit(request, project.public_key, [item])
     try:
         batch = normalize_item(item, ctx)
     except ItemError as exc:
         raise ProtocolError(str(exc).replace('Envelope item 1 ("event")', "Event body")) from None
     sanitize_batch(batch, request.app.state.policy)
     batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
+    batch.outcomes.extend(_dropped(request, project.public_key, project.id, ctx.received_at))
     await _commit(request, batch)
     return _answer(_first_event_id(batch), [])
 

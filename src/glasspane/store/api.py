@@ -137,6 +137,20 @@ class Store(Protocol):
         ...
 
     # -- issues (aggregates computed from the error rows) -----------------
+    def take_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Hold the named lease for ``seconds`` if it is free, expired or already
+        ``holder``'s; whether ``holder`` holds it now. Several processes sharing
+        one store use it to agree on who runs a singleton job (alert evaluation)."""
+        ...
+
+    def enforce_retention(self) -> None:
+        """Drop data older than the retention now (the store also does it by itself)."""
+        ...
+
+    def lease_holder(self, name: str) -> str | None:
+        """Who holds the named lease now (``None``: nobody, or a single-process store)."""
+        ...
+
     def validate_filter(self, tree: Any) -> None:
         """:class:`QueryError` naming a key that is neither a search key nor a tag seen
         in the data (``tree`` is a ``glasspane.query.filters.Filter`` or ``None``)."""

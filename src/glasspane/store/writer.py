@@ -7,8 +7,14 @@ Under load, hundreds of envelopes share one commit; when idle, a lone envelope
 is committed at once (no timer to wait for).
 
 If a group fails, it is retried entry by entry, so one bad entry fails only
-its own request. The queue is bounded; a full queue raises :class:`StoreError`
-at once rather than growing memory without limit.
+its own request; a :class:`DiskFull` fails the whole group at once, since no
+entry would fare better alone. The queue is bounded; a full queue raises
+:class:`StoreError` at once rather than growing memory without limit.
+
+A backend recovers from faults through two optional hooks: ``prepare`` runs
+before every transaction and returns the connection to use (the DuckDB store
+reopens an invalidated database there, so a full disk heals by itself), and
+``explain`` turns a raw database error into the error to answer with.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from glasspane.domain import Batch
-from glasspane.errors import GlasspaneError, StoreError
+from glasspane.errors import DiskFull, GlasspaneError, StoreError
 
 log = logging.getLogger(__name__)
 C = TypeVar("C")
@@ -52,8 +58,12 @@ class GroupCommitWriter(Generic[C]):
         transaction: tuple[Callable[[C], object], Callable[[C], object], Callable[[C], object]],
         max_group: int = 2000,
         max_queue: int = 20000,
+        prepare: Callable[[C], C] = lambda conn: conn,
+        explain: Callable[[Exception], Exception] = lambda exc: exc,
     ) -> None:
         self._conn = conn
+        self._prepare = prepare
+        self._explain = explain
         self._write_batches = write_batches
         self._begin, self._commit, self._rollback = transaction
         self._max_group = max_group
@@ -103,9 +113,11 @@ class GroupCommitWriter(Generic[C]):
     def _commit_group(self, group: list[_Entry]) -> None:
         try:
             results = self._transaction(group)
-        except Exception:
-            if len(group) == 1:
-                self._fail(group[0], *self._last_error)
+        except Exception as exc:
+            error = self._explain(exc)
+            if len(group) == 1 or isinstance(error, DiskFull):
+                for entry in group:
+                    self._fail(entry, error)
                 return
             for entry in group:
                 self._commit_group([entry])
@@ -113,9 +125,8 @@ class GroupCommitWriter(Generic[C]):
         for entry, result in zip(group, results, strict=True):
             entry.future.set_result(result)
 
-    _last_error: tuple[BaseException, bool] = (StoreError("unknown"), False)
-
     def _transaction(self, group: list[_Entry]) -> list[Any]:
+        self._conn = self._prepare(self._conn)
         batches = [e.work for e in group if isinstance(e.work, Batch)]
         results: list[Any] = []
         self._begin(self._conn)
@@ -125,8 +136,7 @@ class GroupCommitWriter(Generic[C]):
             for entry in group:
                 results.append(None if isinstance(entry.work, Batch) else entry.work(self._conn))
             self._commit(self._conn)
-        except BaseException as exc:
-            self._last_error = (exc, isinstance(exc, GlasspaneError))
+        except BaseException:
             try:
                 self._rollback(self._conn)
             except Exception:  # the original error is the one worth reporting
@@ -135,8 +145,8 @@ class GroupCommitWriter(Generic[C]):
         return results
 
     @staticmethod
-    def _fail(entry: _Entry, exc: BaseException, expected: bool) -> None:
-        if expected:
+    def _fail(entry: _Entry, exc: Exception) -> None:
+        if isinstance(exc, GlasspaneError):
             entry.future.set_exception(exc)
             return
         log.error("write failed", exc_info=exc)

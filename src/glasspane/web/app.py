@@ -16,6 +16,7 @@ from glasspane import __version__
 from glasspane.errors import GlasspaneError, LimitExceeded, RateLimited, StoreError
 from glasspane.ingest.cors import IngestCORS, is_ingest_path
 from glasspane.ingest.otlp import ROUTES as OTLP_ROUTES
+from glasspane.ingest.quotas import CategoryQuotas, parse_quotas
 from glasspane.ingest.ratelimit import KeyRateLimiter, rate_limit_headers
 from glasspane.ingest.routes import ROUTES as INGEST_ROUTES
 from glasspane.instance import Instance
@@ -53,7 +54,7 @@ async def _glasspane_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, StoreError):
         headers["Retry-After"] = RETRY_AFTER_SECONDS
     if isinstance(exc, RateLimited):
-        headers.update(rate_limit_headers(exc.retry_after))
+        headers.update(rate_limit_headers(exc.retry_after, exc.categories))
     if exc.status_code >= 400 and is_ingest_path(request.url.path):
         headers["X-Sentry-Error"] = str(exc)[:200].encode("ascii", "replace").decode()
     if exc.status_code == 401:
@@ -112,6 +113,7 @@ def create_ingest_app(instance: Instance) -> ASGIApp:
     app.state.rate_limiter = KeyRateLimiter(
         float(instance.config.rate_limit), int(instance.config.rate_limit_burst)
     )
+    app.state.quotas = CategoryQuotas(parse_quotas(str(instance.config.rate_limit_categories)))
     return IngestCORS(app)
 
 

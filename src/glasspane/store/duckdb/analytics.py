@@ -1,8 +1,8 @@
 """Performance analytics over the ``spans`` table: SQL for the DuckDB store.
 
-Segments (``is_segment``) are the transactions. Counts are weighted by 1 /
-sample rate; percentiles, rates and Apdex are per sample (DESIGN.md). Exact
-percentiles: ``quantile_cont`` interpolates linearly between order statistics.
+The definitions both backends share (failure, Apdex, sorts) and the row
+conversions are in :mod:`glasspane.store.analytics`. Exact percentiles:
+``quantile_cont`` interpolates linearly between order statistics.
 """
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ from typing import Any
 
 import duckdb
 
-from glasspane.domain import NON_FAILING_STATUSES
+from glasspane.store.analytics import (
+    APDEX,
+    FAILED,
+    series_rows,
+    trace_order,
+    transaction_stats_rows,
+)
 from glasspane.store.api import (
     DurationSample,
     ImpactStats,
@@ -22,20 +28,14 @@ from glasspane.store.api import (
     Window,
     WindowTotals,
 )
-from glasspane.store.duckdb.where import check_keys, compile_errors, compile_spans
+from glasspane.store.issues import IDENTITY, USER_DISPLAY
+from glasspane.store.where import check_keys, compile_errors, compile_spans
 
 Cursor = duckdb.DuckDBPyConnection
 
-_OK = ", ".join(f"'{s}'" for s in sorted(NON_FAILING_STATUSES))
-FAILED = f"(status NOT IN ({_OK}))"
 #: p50 and p95 in one aggregate: each quantile_cont keeps its own copy of the
 #: durations, so asking for both at once halves the work of the largest step.
 QUANTILES = "quantile_cont(duration_ms, [0.5, 0.95])"
-APDEX = (
-    "(count(*) FILTER (WHERE duration_ms <= apdex_t)"
-    " + count(*) FILTER (WHERE duration_ms > apdex_t AND duration_ms <= 4 * apdex_t) / 2.0)"
-    " / count(*)"
-)
 
 
 def _segments(cur: Cursor, window: Window) -> tuple[str, list[Any]]:
@@ -61,10 +61,7 @@ def transaction_stats(cur: Cursor, window: Window) -> list[TransactionStats]:
             FROM {segments} GROUP BY "transaction", service""",
         params,
     ).fetchall()
-    return [
-        TransactionStats(name, service, project, samples, count, p50, p95, failure, apdex)
-        for name, service, project, samples, count, (p50, p95), failure, apdex in rows
-    ]
+    return transaction_stats_rows(rows)
 
 
 def service_stats(cur: Cursor, window: Window) -> list[ServiceStats]:
@@ -83,13 +80,6 @@ def service_stats(cur: Cursor, window: Window) -> list[ServiceStats]:
     return [ServiceStats(*row) for row in rows]
 
 
-TRACE_SORTS = {
-    "timestamp": "start_ts",
-    "duration": "duration_ms",
-    "duration_ms": "duration_ms",
-}
-
-
 def trace_summaries(
     cur: Cursor, window: Window, status: str | None, sort: str, limit: int
 ) -> list[TraceSummary]:
@@ -99,9 +89,7 @@ def trace_summaries(
     duration and status are the whole trace's.
     """
     segments, params = _segments(cur, window)
-    descending = sort.startswith("-")
-    direction = "DESC" if descending else "ASC"
-    order = TRACE_SORTS[sort.lstrip("-")]
+    order, direction = trace_order(sort)
     status_sql = "" if status is None else "WHERE trace_status = ?"
     # Newest (or oldest) first without a status filter, the answer is among the
     # traces whose matching transactions start first: assemble only those, not
@@ -117,8 +105,7 @@ def trace_summaries(
                 SELECT trace_id, min(start_ts) AS first_start,
                        arg_min("transaction", start_ts) AS tx,
                        arg_min(service, start_ts) AS service,
-                       arg_min(coalesce(user_email, user_username, user_id, user_ip),
-                               start_ts) AS who
+                       arg_min({USER_DISPLAY}, start_ts) AS who
                 FROM {segments} GROUP BY trace_id),
             m AS ({candidates}),
             whole AS (
@@ -151,10 +138,7 @@ def transaction_series(cur: Cursor, window: Window, interval: float) -> list[Ser
             FROM {segments} GROUP BY bucket ORDER BY bucket""",
         [window.start, window.start, interval, interval, *params],
     ).fetchall()
-    return [
-        SeriesPoint(bucket, samples, count, p50, p95, failure)
-        for bucket, samples, count, (p50, p95), failure in rows
-    ]
+    return series_rows(rows)
 
 
 def duration_samples(cur: Cursor, window: Window, per_transaction: int) -> list[DurationSample]:
@@ -170,9 +154,6 @@ def duration_samples(cur: Cursor, window: Window, per_transaction: int) -> list[
         [*params, per_transaction],
     ).fetchall()
     return [DurationSample(*row) for row in rows]
-
-
-IDENTITY = "coalesce(user_id, user_email, user_ip, user_username)"
 
 
 def impact(cur: Cursor, window: Window) -> ImpactStats:

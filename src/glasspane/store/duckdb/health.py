@@ -8,7 +8,7 @@ import duckdb
 
 from glasspane.domain import CheckIn, Feedback, Profile
 from glasspane.store.api import OutcomeCount, ReleaseHealth, Window
-from glasspane.store.duckdb.sdk_rows import (
+from glasspane.store.sdk_rows import (
     CHECK_INS,
     FEEDBACK,
     PROFILES,
@@ -16,6 +16,7 @@ from glasspane.store.duckdb.sdk_rows import (
     columns,
     feedback_from_row,
     profile_from_row,
+    release_health_from_row,
 )
 
 Conn = duckdb.DuckDBPyConnection
@@ -63,7 +64,7 @@ def release_health(conn: Conn, window: Window) -> list[ReleaseHealth]:
         FROM outcomes GROUP BY project_id, release ORDER BY max(last) DESC"""
     )
     result = conn.execute(sql, {"start": window.start, "end": window.end}).fetchall()
-    return [ReleaseHealth(r[0], r[1], list(r[2] or []), *r[3:]) for r in result]
+    return [release_health_from_row(r) for r in result]
 
 
 def check_ins(conn: Conn, window: Window) -> list[CheckIn]:

@@ -14,22 +14,19 @@ from typing import Any
 import duckdb
 import orjson
 
-from glasspane.errors import ProtocolError
 from glasspane.store.api import IssueEvent, IssueSummary, RelatedIssue, Window
-from glasspane.store.duckdb.where import check_keys, compile_errors
+from glasspane.store.issues import (
+    IDENTITY,
+    USER_DISPLAY,
+    check_status,
+    fill_series,
+    idle,
+    sort_clause,
+    summary,
+)
+from glasspane.store.where import check_keys, compile_errors
 
 Cursor = duckdb.DuckDBPyConnection
-
-#: One identity per event: user id, else email, else IP, else username.
-IDENTITY = "coalesce(user_id, user_email, user_ip, user_username)"
-STATUSES = ("unresolved", "resolved", "ignored")
-SORTS = {
-    "last_seen": "w.last_seen",
-    "first_seen": "w.first_seen",
-    "count": "m.n",
-    "users": "m.users",
-}
-DEFAULT_SORT = "-last_seen"
 
 _SUMMARY = """
     WITH m AS (
@@ -48,16 +45,6 @@ _SUMMARY = """
 """
 
 
-def sort_clause(sort: str) -> str:
-    """``[-]last_seen|first_seen|count|users`` as ``ORDER BY`` terms; 400 for anything else."""
-    column = SORTS.get(sort.lstrip("-"))
-    if column is None or sort.count("-") > 1:
-        choices = ", ".join(SORTS)
-        raise ProtocolError(f"sort {sort!r} is not one of {choices} (prefix - for descending)")
-    direction = "DESC" if sort.startswith("-") else "ASC"
-    return f"{column} {direction}, i.id DESC"
-
-
 def list_issues(
     cur: Cursor, window: Window, sort: str, limit: int, buckets: int
 ) -> list[IssueSummary]:
@@ -68,7 +55,7 @@ def list_issues(
     rows = cur.execute(
         f"{sql} ORDER BY {sort_clause(sort)} LIMIT ?", [window.start, window.end, *params, limit]
     ).fetchall()
-    issues = [_summary(row) for row in rows]
+    issues = [summary(row) for row in rows]
     _add_series(cur, issues, window, buckets)
     return issues
 
@@ -83,7 +70,7 @@ def get_issue(cur: Cursor, issue_id: int, window: Window, buckets: int) -> Issue
         row = _idle_issue(cur, issue_id)
         if row is None:
             return None
-    issue = _summary(row)
+    issue = summary(row)
     _add_series(cur, [issue], window, buckets)
     return issue
 
@@ -94,11 +81,7 @@ def _idle_issue(cur: Cursor, issue_id: int) -> tuple[Any, ...] | None:
     row = cur.execute(sql, [float("-inf"), float("inf"), issue_id]).fetchone()
     if row is None:
         return None
-    return (*row[:8], 0, 0, *row[10:])
-
-
-def _summary(row: tuple[Any, ...]) -> IssueSummary:
-    return IssueSummary(*row[:14])
+    return idle(row)
 
 
 def _add_series(cur: Cursor, issues: list[IssueSummary], window: Window, buckets: int) -> None:
@@ -114,11 +97,7 @@ def _add_series(cur: Cursor, issues: list[IssueSummary], window: Window, buckets
             GROUP BY ALL""",
         [window.start, width, buckets, [i.id for i in issues], window.start, window.end, *params],
     ).fetchall()
-    by_id = {i.id: i for i in issues}
-    for issue in issues:
-        issue.series = [0] * buckets
-    for issue_id, bucket, count in rows:
-        by_id[issue_id].series[bucket] = int(count)
+    fill_series(issues, rows, buckets)
 
 
 def event_payload(cur: Cursor, issue_id: int, event_id: str | None) -> dict[str, Any] | None:
@@ -144,8 +123,7 @@ def issue_events(cur: Cursor, issue_id: int, limit: int, offset: int) -> list[Is
     """The issue's events, newest first, ``limit`` from ``offset``."""
     rows = cur.execute(
         f"""SELECT event_id, "timestamp", trace_id, span_id, "transaction", service,
-                   environment, release, level, value, {IDENTITY},
-                   coalesce(user_email, user_username, user_id, user_ip)
+                   environment, release, level, value, {IDENTITY}, {USER_DISPLAY}
             FROM errors WHERE issue_id = ?
             ORDER BY "timestamp" DESC, received_at DESC, event_id LIMIT ? OFFSET ?""",
         [issue_id, limit, offset],
@@ -170,11 +148,6 @@ def related_issues(cur: Cursor, issue_id: int, limit: int) -> list[RelatedIssue]
 
 
 # -- writes (on the writer's connection, inside its transaction) ----------------------
-
-
-def check_status(status: str) -> None:
-    if status not in STATUSES:
-        raise ProtocolError(f"status {status!r} is not one of {', '.join(STATUSES)}")
 
 
 def set_status(conn: Cursor, issue_id: int, status: str, now: float) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 
 from glasspane.domain import LogRecord
+from glasspane.store import attribute_where, rows
 from glasspane.store.api import Window
-from glasspane.store.duckdb import attribute_where, rows
 
 Cursor = duckdb.DuckDBPyConnection
 _COLUMNS = ", ".join(f'"{c}"' for c in rows.LOG_COLUMNS)
@@ -21,9 +21,7 @@ def trace_logs(cur: Cursor, trace_id: str, limit: int) -> list[LogRecord]:
 
 
 def list_logs(cur: Cursor, window: Window, limit: int) -> list[LogRecord]:
-    table = attribute_where.LOGS
-    attribute_where.check_keys(cur, table, attribute_where.filter_keys(window.filter))
-    condition, params = attribute_where.compile_filter(table, window.filter)
+    condition, params = attribute_where.checked_filter(cur, attribute_where.LOGS, window.filter)
     found = cur.execute(
         f"""SELECT {_COLUMNS} FROM logs
             WHERE "timestamp" >= ? AND "timestamp" < ? AND {condition}

@@ -6,7 +6,8 @@ by its increase over the series' previous point (``lag`` over the series:
 project, service, sorted attributes and start time), so its earlier points
 are read too; a point that repeats the total (exported again, nothing
 happened) is not counted. Histogram points are few and folded in Python
-(:mod:`glasspane.store.histograms`).
+(:mod:`glasspane.store.histograms`), then merged with the values
+(:mod:`glasspane.store.metric_buckets`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
-import orjson
 
+from glasspane.store import attribute_where, metric_buckets
 from glasspane.store.api import MetricBucket, MetricInfo, MetricQuery, Window
-from glasspane.store.duckdb import attribute_where
-from glasspane.store.histograms import Folded, HistogramRow, fold
 
 Cursor = duckdb.DuckDBPyConnection
 _SERIES = "project_id, service, attributes, start_ts"
@@ -35,7 +34,7 @@ def describe(cur: Cursor, name: str) -> MetricInfo | None:
 
 
 def list_metrics(cur: Cursor, window: Window) -> list[MetricInfo]:
-    condition, params = _filter(cur, window, None)
+    condition, params = attribute_where.checked_filter(cur, attribute_where.METRICS, window.filter)
     found = cur.execute(
         f"""SELECT name, arg_max(type, "timestamp"), arg_max(unit, "timestamp"), count(*),
                    max("timestamp")
@@ -46,36 +45,32 @@ def list_metrics(cur: Cursor, window: Window) -> list[MetricInfo]:
     return [MetricInfo(*row) for row in found]
 
 
-def _filter(cur: Cursor, window: Window, group_by: str | None) -> tuple[str, list[Any]]:
-    table = attribute_where.METRICS
-    keys = attribute_where.filter_keys(window.filter)
-    attribute_where.check_keys(cur, table, keys + ([group_by] if group_by else []))
-    return attribute_where.compile_filter(table, window.filter)
-
-
 def series(cur: Cursor, query: MetricQuery) -> list[MetricBucket]:
     w = query.window
-    condition, params = _filter(cur, w, query.group_by)
-    group, group_params = (
-        attribute_where.group_expression(attribute_where.METRICS, query.group_by)
-        if query.group_by
-        else ("NULL", [])
+    table = attribute_where.METRICS
+    condition, params = attribute_where.checked_filter(
+        cur, table, w.filter, also=[query.group_by] if query.group_by else []
     )
-    values = _value_buckets(cur, query, condition, params, group, group_params)
-    histograms = _histogram_buckets(cur, query, condition, params, group, group_params)
-    return _merge(query, values, histograms)
+    group, group_params = (
+        attribute_where.group_expression(table, query.group_by) if query.group_by else ("NULL", [])
+    )
+    return metric_buckets.series(
+        query,
+        _value_rows(cur, query, condition, params, group, group_params),
+        _histogram_rows(cur, query, condition, params, group, group_params),
+    )
 
 
-def _value_buckets(
+def _value_rows(
     cur: Cursor,
     query: MetricQuery,
     condition: str,
     params: list[Any],
     group: str,
     group_params: list[Any],
-) -> dict[tuple[int, str | None], MetricBucket]:
+) -> list[tuple[Any, ...]]:
     w = query.window
-    found = cur.execute(
+    return cur.execute(
         f"""WITH cumulative AS (
                 SELECT "timestamp" AS ts, grp,
                        CASE WHEN prev IS NULL OR value < prev THEN value
@@ -111,21 +106,18 @@ def _value_buckets(
             query.interval,
         ],
     ).fetchall()
-    return {
-        (row[0], row[1]): MetricBucket(w.start + row[0] * query.interval, *row[1:]) for row in found
-    }
 
 
-def _histogram_buckets(
+def _histogram_rows(
     cur: Cursor,
     query: MetricQuery,
     condition: str,
     params: list[Any],
     group: str,
     group_params: list[Any],
-) -> dict[tuple[int, str | None], Folded]:
+) -> list[tuple[Any, ...]]:
     w = query.window
-    found = cur.execute(
+    return cur.execute(
         f"""SELECT "timestamp", {group}, {_SERIES}, count, sum, min, max,
                    bucket_bounds, bucket_counts, temporality = 'cumulative'
             FROM metrics
@@ -134,52 +126,3 @@ def _histogram_buckets(
             ORDER BY 1""",
         [*group_params, query.name, w.end, w.start, *params],
     ).fetchall()
-    rows = [
-        HistogramRow(
-            timestamp=r[0],
-            group=r[1],
-            series=(r[2], r[3], r[4], r[5]),
-            count=int(r[6]),
-            total=float(r[7]),
-            min=r[8],
-            max=r[9],
-            bounds=tuple(orjson.loads(r[10])),
-            counts=tuple(orjson.loads(r[11])),
-            cumulative=bool(r[12]),
-        )
-        for r in found
-    ]
-    return fold(rows, w.start, w.end, query.interval)
-
-
-def _merge(
-    query: MetricQuery,
-    values: dict[tuple[int, str | None], MetricBucket],
-    histograms: dict[tuple[int, str | None], Folded],
-) -> list[MetricBucket]:
-    out = dict(values)
-    for key, folded in histograms.items():
-        bucket = out.get(key)
-        if bucket is None:
-            out[key] = MetricBucket(
-                query.window.start + key[0] * query.interval,
-                key[1],
-                folded.count,
-                folded.total,
-                folded.min,
-                folded.max,
-                folded.quantile(0.5),
-                folded.quantile(0.95),
-            )
-            continue
-        bucket.count += folded.count
-        bucket.sum += folded.total
-        bucket.min = _extreme(min, bucket.min, folded.min)
-        bucket.max = _extreme(max, bucket.max, folded.max)
-        bucket.p50 = bucket.p95 = None  # exact values and buckets do not combine
-    return sorted(out.values(), key=lambda b: (b.timestamp, b.group is None, b.group or ""))
-
-
-def _extreme(pick: Any, a: float | None, b: float | None) -> float | None:
-    present = [x for x in (a, b) if x is not None]
-    return pick(present) if present else None

@@ -6,15 +6,16 @@ from typing import Any
 
 import duckdb
 
-from glasspane.domain import ClientInfo, ReplayEvent, ReplayRecording, User
+from glasspane.domain import ReplayEvent, ReplayRecording
+from glasspane.store import rows
 from glasspane.store.api import ReplaySummary, TraceError, Window
-from glasspane.store.duckdb import rows
-from glasspane.store.duckdb.sdk_rows import (
+from glasspane.store.sdk_rows import (
     REPLAY_RECORDINGS,
     REPLAY_SEGMENTS,
     columns,
     replay_event_from_row,
     replay_recording_from_row,
+    replay_summary_from_row,
 )
 
 Conn = duckdb.DuckDBPyConnection
@@ -81,25 +82,7 @@ def list_replays(
             arg_min(release, segment_id), arg_min(replay_type, segment_id)
         FROM replay_segments WHERE replay_id IN ({matching})
         GROUP BY replay_id ORDER BY max("timestamp") DESC LIMIT ?"""
-    return [_summary(r) for r in conn.execute(sql, [*params, limit]).fetchall()]
-
-
-def _summary(r: tuple[Any, ...]) -> ReplaySummary:
-    return ReplaySummary(
-        replay_id=r[0],
-        project_id=r[1],
-        started_at=r[2],
-        finished_at=r[3],
-        segments=r[4],
-        trace_ids=sorted(r[5] or []),
-        error_ids=sorted(r[6] or []),
-        urls=list(r[7] or []),
-        user=User(r[8], r[9], r[10], r[11]),
-        client=ClientInfo(r[12], r[13], r[14]),
-        environment=r[15],
-        release=r[16],
-        replay_type=r[17],
-    )
+    return [replay_summary_from_row(r) for r in conn.execute(sql, [*params, limit]).fetchall()]
 
 
 def errors_by_id(conn: Conn, event_ids: list[str]) -> list[TraceError]:

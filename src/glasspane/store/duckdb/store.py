@@ -3,14 +3,21 @@
 DuckDB allows one process per file; within it, the writer thread holds its own
 connection and every read opens a cursor of its own, so reads never wait for
 commits (DuckDB's MVCC gives them a consistent snapshot).
+
+A full disk fails writes with :class:`DiskFull` and leaves the committed data
+alone; when DuckDB invalidates the instance (see ``faults``), the writer thread
+opens the file again before its next transaction, and a failing read asks it
+to, so the store heals by itself once space returns.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +26,7 @@ import orjson
 
 from glasspane.domain import Batch, LogRecord, Project, Span
 from glasspane.errors import ConfigError, Conflict, StoreError
+from glasspane.store import rows, sdk_rows, where
 from glasspane.store.api import (
     DurationSample,
     ImpactStats,
@@ -37,13 +45,16 @@ from glasspane.store.api import (
     Window,
     WindowTotals,
 )
-from glasspane.store.duckdb import analytics, issues, logs, metrics, rows, sdk_rows, where
+from glasspane.store.duckdb import analytics, faults, issues, logs, metrics
+from glasspane.store.duckdb.retention import RetentionSweep
 from glasspane.store.duckdb.schema import migrate
 from glasspane.store.duckdb.sdk_store import SdkItemReads
+from glasspane.store.retention import DEFAULT_RETENTION_DAYS
 from glasspane.store.writer import GroupCommitWriter
 
 Conn = duckdb.DuckDBPyConnection
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def _connect(path: Path) -> Conn:
@@ -59,7 +70,9 @@ def _connect(path: Path) -> Conn:
 
 
 class DuckDBStore(SdkItemReads):
-    def __init__(self, path: Path, max_group: int = 2000) -> None:
+    def __init__(
+        self, path: Path, max_group: int = 2000, retention_days: int = DEFAULT_RETENTION_DAYS
+    ) -> None:
         self.path = path
         self._db = _connect(path)
         try:
@@ -69,14 +82,19 @@ class DuckDBStore(SdkItemReads):
             raise ConfigError(f"{path} is not a glasspane database: {exc}") from None
         self._issue_ids: dict[tuple[int, str], int] = {}
         self._next_issue_id = 1
-        self._load_issue_ids()
+        self._uncommitted_issues: list[tuple[int, str]] = []  # keys added by this transaction
+        self._invalidated = False  # set on any thread, cleared by the writer's reopen
+        self._load_issue_ids(self._db)
         self._writer: GroupCommitWriter[Conn] = GroupCommitWriter(
             self._db.cursor(),
             self._write_batches,
-            (lambda c: c.begin(), lambda c: c.commit(), lambda c: c.rollback()),
+            (self._begin, self._commit, self._rollback),
             max_group=max_group,
+            prepare=self._reopen_if_invalidated,
+            explain=self._explain,
         )
         self._local = threading.local()
+        self._retention = RetentionSweep(self._writer, retention_days)
 
     # -- writing ---------------------------------------------------------
     def write(self, batch: Batch) -> Future[None]:
@@ -129,8 +147,9 @@ class DuckDBStore(SdkItemReads):
         result: Project | None = self._writer.submit(task).result()
         return result
 
-    def _load_issue_ids(self) -> None:
-        for issue_id, project_id, fingerprint in self._db.execute(
+    def _load_issue_ids(self, conn: Conn) -> None:
+        self._issue_ids.clear()
+        for issue_id, project_id, fingerprint in conn.execute(
             "SELECT id, project_id, fingerprint FROM issues"
         ).fetchall():
             self._issue_ids[(project_id, fingerprint)] = issue_id
@@ -151,26 +170,21 @@ class DuckDBStore(SdkItemReads):
                 issue_id = self._issue_id(event.project_id, event.fingerprint, new_issues, now)
                 errors.append(rows.error_row(event, issue_id))
                 touched.add(issue_id)
-        try:
-            self._insert(conn, "spans", rows.SPAN_COLUMNS, spans)
-            segments = [row for row in spans if row[rows.IS_SEGMENT]]
-            self._insert(conn, "segments", rows.SPAN_COLUMNS, segments)
-            self._insert(conn, "errors", rows.ERROR_COLUMNS, errors)
-            self._insert(conn, "outcomes", rows.OUTCOME_COLUMNS, outcomes)
-            self._insert(conn, "logs", rows.LOG_COLUMNS, log_rows)
-            self._insert(conn, "metrics", rows.METRIC_COLUMNS, metric_rows)
-            sdk_rows.insert(conn, batches)
-            if new_issues:
-                conn.executemany(
-                    "INSERT INTO issues (id, project_id, fingerprint, created_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    new_issues,
-                )
-            issues.reopen_resolved(conn, touched - {new[0] for new in new_issues}, now)
-        except BaseException:
-            for _, project_id, fingerprint, _ in new_issues:
-                self._issue_ids.pop((project_id, fingerprint), None)
-            raise
+        # A failure from here on rolls back, and _rollback forgets the new issue ids.
+        self._insert(conn, "spans", rows.SPAN_COLUMNS, spans)
+        segments = [row for row in spans if row[rows.IS_SEGMENT]]
+        self._insert(conn, "segments", rows.SPAN_COLUMNS, segments)
+        self._insert(conn, "errors", rows.ERROR_COLUMNS, errors)
+        self._insert(conn, "outcomes", rows.OUTCOME_COLUMNS, outcomes)
+        self._insert(conn, "logs", rows.LOG_COLUMNS, log_rows)
+        self._insert(conn, "metrics", rows.METRIC_COLUMNS, metric_rows)
+        sdk_rows.insert(conn, batches)
+        if new_issues:
+            conn.executemany(
+                "INSERT INTO issues (id, project_id, fingerprint, created_at) VALUES (?, ?, ?, ?)",
+                new_issues,
+            )
+        issues.reopen_resolved(conn, touched - {new[0] for new in new_issues}, now)
 
     def _issue_id(
         self, project_id: int, fingerprint: str, new: list[tuple[Any, ...]], now: float
@@ -179,6 +193,7 @@ class DuckDBStore(SdkItemReads):
         if key not in self._issue_ids:
             self._issue_ids[key] = self._next_issue_id
             self._next_issue_id += 1
+            self._uncommitted_issues.append(key)
             new.append((self._issue_ids[key], project_id, fingerprint, now))
         return self._issue_ids[key]
 
@@ -194,15 +209,72 @@ class DuckDBStore(SdkItemReads):
         finally:
             conn.unregister("incoming")
 
-    # -- reading ---------------------------------------------------------
-    def _read(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        cursor = self._db.cursor()
+    # -- transactions and faults (writer thread) ---------------------------
+    def _begin(self, conn: Conn) -> None:
+        self._uncommitted_issues.clear()
+        conn.begin()
+
+    def _commit(self, conn: Conn) -> None:
         try:
-            return cursor.execute(sql, params or []).fetchall()
+            conn.commit()
         except duckdb.Error as exc:
-            raise StoreError(f"The database could not answer: {exc}") from None
+            self._invalidated = self._invalidated or faults.invalidates(exc)
+            if not faults.committed_anyway(exc):
+                raise
+            log.warning("committed, but DuckDB must reopen the database: %s", exc)
+
+    def _rollback(self, conn: Conn) -> None:
+        for key in self._uncommitted_issues:
+            self._issue_ids.pop(key, None)
+        if self._invalidated:  # nothing to roll back on an instance DuckDB gave up
+            return
+        with suppress(duckdb.TransactionException):  # after a failed COMMIT: rolled back
+            conn.rollback()
+
+    def _explain(self, exc: Exception) -> Exception:
+        return faults.disk_full(exc, self.path.parent) or exc
+
+    def _reopen_if_invalidated(self, conn: Conn) -> Conn:
+        """The writer's connection, on a freshly opened database if the old one was invalidated.
+
+        Every connection of the old instance is closed first (closing ``_db``
+        closes its cursors), or DuckDB would hand back the invalidated instance.
+        """
+        if not self._invalidated:
+            return conn
+        self._db.close()
+        self._db = duckdb.connect(str(self.path))  # replays the WAL; raises while it cannot
+        self._invalidated = False
+        cursor = self._db.cursor()
+        self._load_issue_ids(cursor)
+        log.warning("reopened %s after DuckDB invalidated it", self.path)
+        return cursor
+
+    # -- reading ---------------------------------------------------------
+    @contextmanager
+    def _cursor(self) -> Iterator[Conn]:
+        """A cursor of its own for one read; database errors become :class:`StoreError`."""
+        try:
+            cursor = self._db.cursor()
+        except duckdb.Error as exc:  # closed: the writer is reopening it, or could not yet
+            raise self._read_failed(exc) from None
+        try:
+            yield cursor
+        except duckdb.Error as exc:
+            raise self._read_failed(exc) from None
         finally:
             cursor.close()
+
+    def _read_failed(self, exc: duckdb.Error) -> StoreError:
+        if faults.invalidates(exc) or isinstance(exc, duckdb.ConnectionException):
+            self._invalidated = self._invalidated or faults.invalidates(exc)
+            if self._invalidated:  # an empty write task makes the writer thread reopen it
+                self._writer.submit(lambda conn: None)
+        return StoreError(f"The database could not answer: {exc}")
+
+    def _read(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        with self._cursor() as cursor:
+            return cursor.execute(sql, params or []).fetchall()
 
     def list_projects(self) -> list[Project]:
         return [
@@ -244,13 +316,8 @@ class DuckDBStore(SdkItemReads):
 
     # -- analytics -------------------------------------------------------
     def _analytics(self, query: Callable[..., T], *args: Any) -> T:
-        cursor = self._db.cursor()
-        try:
+        with self._cursor() as cursor:
             return query(cursor, *args)
-        except duckdb.Error as exc:
-            raise StoreError(f"The database could not answer: {exc}") from None
-        finally:
-            cursor.close()
 
     def transaction_stats(self, window: Window) -> list[TransactionStats]:
         return self._analytics(analytics.transaction_stats, window)
@@ -288,7 +355,18 @@ class DuckDBStore(SdkItemReads):
 
         self._writer.submit(task).result()
 
+    def take_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Always granted: a DuckDB file is open in one process only."""
+        return True
+
+    def lease_holder(self, name: str) -> str | None:
+        return None
+
+    def enforce_retention(self) -> None:
+        self._retention.run_once()
+
     def close(self) -> None:
+        self._retention.stop()
         self._writer.close()
         self._db.close()
 

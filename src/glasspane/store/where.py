@@ -1,4 +1,5 @@
-"""Filter tree → a parameterised DuckDB ``WHERE`` clause. No user text is ever
+"""Filter tree → a parameterised ``WHERE`` clause, for DuckDB or ClickHouse
+(the :class:`Dialect` holds their few differences). No user text is ever
 spliced into SQL: values always travel as parameters, and keys are looked up in
 fixed tables of column expressions (anything else is a tag, read from the
 row's JSON ``tags`` with the key as a JSON-pointer parameter).
@@ -17,97 +18,155 @@ it and the closest known key. ``tags[name]`` always means the tag, unchecked.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import duckdb
 
 from glasspane.errors import ProtocolError, QueryError
 from glasspane.query.filters import And, Cmp, Filter, Not, Or, Text
 
-_REQUEST_METHOD = (
-    "coalesce(json_extract_string(request, '$.method'), "
-    "json_extract_string(data, '$.\"http.request.method\"'), "
-    "json_extract_string(data, '$.\"http.method\"'))"
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs between the SQL of the backends, for filters."""
+
+    name: str
+    #: ``json(column, key, ...)``: the value at that key path as text, NULL if absent.
+    json: Callable[..., str]
+    #: A tag (or attribute) read from a JSON column, its key as the one parameter.
+    json_param: Callable[[str], str]
+    #: The parameter that :attr:`json_param` takes for a key.
+    json_key: Callable[[str], str]
+    try_double: str
+    to_text: str
+    #: The issues table as a query reads it (ClickHouse: the latest row of each).
+    issues: str
+    #: Whether ``project:name`` can be a correlated subquery.
+    correlated: bool
+    #: A backslash as an SQL string literal (ClickHouse reads ``\`` in a literal as an escape).
+    backslash: str = "'\\'"
+
+
+def _duckdb_json(column: str, *keys: str) -> str:
+    path = "$" + "".join('."' + k + '"' if "." in k else "." + k for k in keys)
+    return f"json_extract_string({column}, '{path}')"
+
+
+def _clickhouse_json(column: str, *keys: str) -> str:
+    args = "".join(f", '{k}'" for k in keys)
+    return f"JSONExtract({column}{args}, 'Nullable(String)')"
+
+
+def _json_pointer(key: str) -> str:
+    """RFC 6901: any tag name, including ``/``, ``~``, quotes and dots, addressed exactly."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+DUCKDB = Dialect(
+    "duckdb",
+    _duckdb_json,
+    lambda column: f"json_extract_string({column}, ?)",
+    _json_pointer,
+    "TRY_CAST({} AS DOUBLE)",
+    "CAST({} AS VARCHAR)",
+    "issues",
+    True,
 )
-_STATUS_CODE = (
-    "coalesce(json_extract_string(tags, '$.\"http.status_code\"'), "
-    "json_extract_string(data, '$.\"http.response.status_code\"'), "
-    "json_extract_string(data, '$.\"http.status_code\"'))"
+CLICKHOUSE = Dialect(
+    "clickhouse",
+    _clickhouse_json,
+    lambda column: f"JSONExtract({column}, ?, 'Nullable(String)')",
+    lambda key: key,
+    "toFloat64OrNull({})",
+    "toString({})",
+    "issues FINAL",
+    False,
+    "'\\\\'",
 )
+
+
 #: The project's name (a service may be named otherwise, by OpenTelemetry's service.name).
 _PROJECT_NAME = "(SELECT name FROM projects WHERE projects.id = project_id)"
 #: How a person is shown: email, else username, else id, else IP.
 _USER_DISPLAY = "coalesce(user_email, user_username, user_id, user_ip)"
 
-#: Search keys → SQL expressions over the ``spans`` table.
-SPAN_COLUMNS: dict[str, str] = {
-    "transaction": '"transaction"',
-    "service": "service",
-    "project": _PROJECT_NAME,
-    "project_id": "project_id",
-    "environment": "environment",
-    "release": "release",
-    "platform": "platform",
-    "user": _USER_DISPLAY,
-    "user.id": "user_id",
-    "user.email": "user_email",
-    "user.username": "user_username",
-    "user.ip": "user_ip",
-    "trace": "trace_id",
-    "trace_id": "trace_id",
-    "span.id": "span_id",
-    "span.op": "op",
-    "span.description": "description",
-    "span.status": "status",
-    "transaction.op": "op",
-    "transaction.status": "status",
-    "status": "status",
-    "transaction.duration": "duration_ms",
-    "span.duration": "duration_ms",
-    "duration": "duration_ms",
-    "timestamp": "start_ts",
-    "http.method": _REQUEST_METHOD,
-    "http.status_code": _STATUS_CODE,
-    "browser.name": "browser_name",
-    "os.name": "os_name",
-    "geo.country_code": "country_code",
-}
 
-#: Search keys → SQL expressions over the ``errors`` table.
-ERROR_COLUMNS: dict[str, str] = {
-    "transaction": '"transaction"',
-    "service": "service",
-    "project": _PROJECT_NAME,
-    "project_id": "project_id",
-    "environment": "environment",
-    "release": "release",
-    "platform": "platform",
-    "user": _USER_DISPLAY,
-    "user.id": "user_id",
-    "user.email": "user_email",
-    "user.username": "user_username",
-    "user.ip": "user_ip",
-    "trace": "trace_id",
-    "trace_id": "trace_id",
-    "span.id": "span_id",
-    "event.id": "event_id",
-    "level": "level",
-    "error.type": "type",
-    "error.value": "value",
-    "message": "message",
-    "title": "title",
-    "culprit": "culprit",
-    "issue": "issue_id",
-    "issue.id": "issue_id",
-    "timestamp": '"timestamp"',
-    "http.method": "json_extract_string(payload, '$.request.method')",
-    "http.status_code": "json_extract_string(tags, '$.\"http.status_code\"')",
-    "browser.name": "browser_name",
-    "os.name": "os_name",
-    "geo.country_code": "country_code",
-}
+def _span_columns(d: Dialect) -> dict[str, str]:
+    """Search keys → SQL expressions over the ``spans`` table."""
+    return {
+        "transaction": '"transaction"',
+        "service": "service",
+        "project": _PROJECT_NAME,
+        "project_id": "project_id",
+        "environment": "environment",
+        "release": "release",
+        "platform": "platform",
+        "user": _USER_DISPLAY,
+        "user.id": "user_id",
+        "user.email": "user_email",
+        "user.username": "user_username",
+        "user.ip": "user_ip",
+        "trace": "trace_id",
+        "trace_id": "trace_id",
+        "span.id": "span_id",
+        "span.op": "op",
+        "span.description": "description",
+        "span.status": "status",
+        "transaction.op": "op",
+        "transaction.status": "status",
+        "status": "status",
+        "transaction.duration": "duration_ms",
+        "span.duration": "duration_ms",
+        "duration": "duration_ms",
+        "timestamp": "start_ts",
+        "http.method": f"coalesce({d.json('request', 'method')}, "
+        f"{d.json('data', 'http.request.method')}, {d.json('data', 'http.method')})",
+        "http.status_code": f"coalesce({d.json('tags', 'http.status_code')}, "
+        f"{d.json('data', 'http.response.status_code')}, {d.json('data', 'http.status_code')})",
+        "browser.name": "browser_name",
+        "os.name": "os_name",
+        "geo.country_code": "country_code",
+    }
+
+
+def _error_columns(d: Dialect) -> dict[str, str]:
+    """Search keys → SQL expressions over the ``errors`` table."""
+    return {
+        "transaction": '"transaction"',
+        "service": "service",
+        "project": _PROJECT_NAME,
+        "project_id": "project_id",
+        "environment": "environment",
+        "release": "release",
+        "platform": "platform",
+        "user": _USER_DISPLAY,
+        "user.id": "user_id",
+        "user.email": "user_email",
+        "user.username": "user_username",
+        "user.ip": "user_ip",
+        "trace": "trace_id",
+        "trace_id": "trace_id",
+        "span.id": "span_id",
+        "event.id": "event_id",
+        "level": "level",
+        "error.type": "type",
+        "error.value": "value",
+        "message": "message",
+        "title": "title",
+        "culprit": "culprit",
+        "issue": "issue_id",
+        "issue.id": "issue_id",
+        "timestamp": '"timestamp"',
+        "http.method": d.json("payload", "request", "method"),
+        "http.status_code": d.json("tags", "http.status_code"),
+        "browser.name": "browser_name",
+        "os.name": "os_name",
+        "geo.country_code": "country_code",
+    }
+
+
+SPAN_COLUMNS = _span_columns(DUCKDB)
+ERROR_COLUMNS = _error_columns(DUCKDB)
 
 #: Keys of ``errors`` computed per issue rather than per row.
 ISSUE_KEYS = frozenset({"is", "first_seen", "last_seen"})
@@ -139,7 +198,15 @@ class _Table:
 
 SPANS = _Table("spans", SPAN_COLUMNS, ('"transaction"', "description"))
 ERRORS = _Table("errors", ERROR_COLUMNS, ("title", "message", '"transaction"'), ISSUE_KEYS)
-_OTHER = {"spans": ERRORS, "errors": SPANS}
+CH_SPANS = _Table("spans", _span_columns(CLICKHOUSE), SPANS.text)
+CH_ERRORS = _Table("errors", _error_columns(CLICKHOUSE), ERRORS.text, ISSUE_KEYS)
+_TABLES = {DUCKDB.name: (SPANS, ERRORS), CLICKHOUSE.name: (CH_SPANS, CH_ERRORS)}
+
+
+def _other(table: _Table, dialect: Dialect) -> _Table:
+    spans, errors = _TABLES[dialect.name]
+    return errors if table.name == "spans" else spans
+
 
 #: Every key the search language knows (tags aside).
 KNOWN_KEYS = frozenset(SPAN_COLUMNS) | frozenset(ERROR_COLUMNS) | ISSUE_KEYS
@@ -152,8 +219,9 @@ def _knows(table: _Table, key: str) -> bool:
 class Compiler:
     """Compiles one tree over one table; collects parameters in order."""
 
-    def __init__(self, table: _Table) -> None:
+    def __init__(self, table: _Table, dialect: Dialect = DUCKDB) -> None:
         self.table = table
+        self.dialect = dialect
         self.params: list[Any] = []
 
     def compile(self, tree: Filter | None) -> str:
@@ -170,23 +238,29 @@ class Compiler:
         if isinstance(node, Text):
             pattern = "%" + _like_pattern(node.value) + "%"
             self.params.extend([pattern] * len(self.table.text))
-            return "(" + " OR ".join(f"{c} ILIKE ? ESCAPE '\\'" for c in self.table.text) + ")"
+            escape = self.dialect.backslash
+            return "(" + " OR ".join(f"{c} ILIKE ? ESCAPE {escape}" for c in self.table.text) + ")"
         return self._cmp(node)
 
     def _cmp(self, cmp: Cmp) -> str:
         table = self.table
         if cmp.key in table.special:
             return self._issue_cmp(cmp)
-        if cmp.key not in table.columns and _knows(_OTHER[table.name], cmp.key):
+        if cmp.key not in table.columns and _knows(_other(table, self.dialect), cmp.key):
             return self._linked(cmp)
+        if cmp.key == "project" and not self.dialect.correlated:
+            names = Compiler(_Table("projects", {"project": "name"}, ()), self.dialect)
+            condition = names._compare("name", cmp)
+            self.params.extend(names.params)
+            return f"(project_id IN (SELECT id FROM projects FINAL WHERE {condition}))"
         return self._compare(self._expr(cmp.key), cmp)
 
     def _expr(self, key: str) -> str:
         if key in self.table.columns:
             return self.table.columns[key]
         tag = key[5:-1] if key.startswith("tags[") and key.endswith("]") else key
-        self.params.append(_json_pointer(tag))
-        return "json_extract_string(tags, ?)"
+        self.params.append(self.dialect.json_key(tag))
+        return self.dialect.json_param("tags")
 
     def _compare(self, expr: str, cmp: Cmp) -> str:
         numeric = cmp.key in _NUMERIC
@@ -207,8 +281,8 @@ class Compiler:
         if cmp.op in ("=", "!=") and isinstance(cmp.value, str) and "*" in cmp.value:
             self.params.append(_like_pattern(cmp.value))
             negate = "NOT " if cmp.op == "!=" else ""
-            text = f"CAST({expr} AS VARCHAR)" if numeric else expr
-            return f"({text} {negate}ILIKE ? ESCAPE '\\')"
+            text = self.dialect.to_text.format(expr) if numeric else expr
+            return f"({text} {negate}ILIKE ? ESCAPE {self.dialect.backslash})"
         if cmp.op not in ("=", "!=", ">", ">=", "<", "<="):
             raise ProtocolError(f"Operator {cmp.op!r} is not supported for {cmp.key}")
         value = _number(cmp.key, cmp.value) if numeric else cmp.value
@@ -216,16 +290,16 @@ class Compiler:
             if cmp.op in ("=", "!="):
                 self.params.append(str(cmp.value))
                 return f"({expr} {cmp.op} ?)"
-            expr = f"TRY_CAST({expr} AS DOUBLE)"  # tags are strings; compare them as numbers
+            expr = self.dialect.try_double.format(expr)  # tags are strings; compare as numbers
         self.params.append(value)
         return f"({expr} {cmp.op} ?)"
 
     def _linked(self, cmp: Cmp) -> str:
         """A key of the other table, through the trace id."""
-        other = _OTHER[self.table.name]
-        inner = Compiler(other)
+        other = _other(self.table, self.dialect)
+        inner = Compiler(other, self.dialect)
         condition = inner._cmp(cmp)
-        if other is SPANS and cmp.key in _SEGMENT_KEYS:
+        if other.name == "spans" and cmp.key in _SEGMENT_KEYS:
             condition = f"is_segment AND {condition}"
         self.params.extend(inner.params)
         return f"(trace_id IN (SELECT trace_id FROM {other.name} WHERE {condition}))"
@@ -241,7 +315,8 @@ class Compiler:
                 else:
                     self.params.append(value)
                     conditions.append("status = ?")
-            return f"(issue_id IN (SELECT id FROM issues WHERE {' OR '.join(conditions)}))"
+            issues = self.dialect.issues
+            return f"(issue_id IN (SELECT id FROM {issues} WHERE {' OR '.join(conditions)}))"
         aggregate = 'min("timestamp")' if cmp.key == "first_seen" else 'max("timestamp")'
         having = self._compare(aggregate, cmp)
         return f"(issue_id IN (SELECT issue_id FROM errors GROUP BY issue_id HAVING {having}))"
@@ -264,26 +339,21 @@ def _number(key: str, value: Any) -> int | float:
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
-def _json_pointer(key: str) -> str:
-    """RFC 6901: any tag name, including ``/``, ``~``, quotes and dots, addressed exactly."""
-    return "/" + key.replace("~", "~0").replace("/", "~1")
-
-
 def _like_pattern(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%")
 
 
-def compile_spans(tree: Filter | None) -> tuple[str, list[Any]]:
+def compile_spans(tree: Filter | None, dialect: Dialect = DUCKDB) -> tuple[str, list[Any]]:
     """``(sql, params)`` over the ``spans`` table; ``TRUE`` for no filter."""
-    compiler = Compiler(SPANS)
+    compiler = Compiler(_TABLES[dialect.name][0], dialect)
     sql = compiler.compile(tree)
     return sql, compiler.params
 
 
-def compile_errors(tree: Filter | None) -> tuple[str, list[Any]]:
+def compile_errors(tree: Filter | None, dialect: Dialect = DUCKDB) -> tuple[str, list[Any]]:
     """``(sql, params)`` over the ``errors`` table; ``TRUE`` for no filter."""
-    compiler = Compiler(ERRORS)
+    compiler = Compiler(_TABLES[dialect.name][1], dialect)
     sql = compiler.compile(tree)
     return sql, compiler.params
 
@@ -310,31 +380,50 @@ def unknown_keys(tree: Filter | None) -> list[str]:
     return seen
 
 
-def _tag_seen(cur: duckdb.DuckDBPyConnection, key: str) -> bool:
-    pointer = _json_pointer(key)
-    row = cur.execute(
-        "SELECT EXISTS (SELECT 1 FROM spans WHERE json_exists(tags, ?)) "
-        "OR EXISTS (SELECT 1 FROM errors WHERE json_exists(tags, ?))",
-        [pointer, pointer],
-    ).fetchone()
+def _tag_seen(cur: Any, key: str, dialect: Dialect) -> bool:
+    if dialect.name == "clickhouse":
+        sql = (
+            "SELECT (SELECT count() FROM (SELECT 1 FROM spans WHERE JSONHas(tags, ?) LIMIT 1)) "
+            "+ (SELECT count() FROM (SELECT 1 FROM errors WHERE JSONHas(tags, ?) LIMIT 1))"
+        )
+        row = cur.execute(sql, [key, key]).fetchone()
+    else:
+        pointer = _json_pointer(key)
+        row = cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM spans WHERE json_exists(tags, ?)) "
+            "OR EXISTS (SELECT 1 FROM errors WHERE json_exists(tags, ?))",
+            [pointer, pointer],
+        ).fetchone()
     return bool(row and row[0])
 
 
-def tag_keys(cur: duckdb.DuckDBPyConnection) -> set[str]:
+def tag_keys(cur: Any, dialect: Dialect = DUCKDB) -> set[str]:
     """Every tag name in the data (a full scan: only for suggestions on a mistake)."""
-    rows = cur.execute(
-        "SELECT DISTINCT unnest(json_keys(tags)) FROM spans WHERE tags IS NOT NULL "
-        "UNION SELECT DISTINCT unnest(json_keys(tags)) FROM errors WHERE tags IS NOT NULL"
-    ).fetchall()
-    return {str(row[0]) for row in rows}
+    if dialect.name == "clickhouse":
+        # JSONExtractKeys takes no Nullable (an array cannot be NULL).
+        keys = "arrayJoin(JSONExtractKeys(assumeNotNull(tags)))"
+        sql = (
+            f"SELECT DISTINCT {keys} FROM spans WHERE tags IS NOT NULL "
+            f"UNION DISTINCT SELECT DISTINCT {keys} FROM errors WHERE tags IS NOT NULL"
+        )
+    else:
+        sql = (
+            "SELECT DISTINCT unnest(json_keys(tags)) FROM spans WHERE tags IS NOT NULL "
+            "UNION SELECT DISTINCT unnest(json_keys(tags)) FROM errors WHERE tags IS NOT NULL"
+        )
+    return {str(row[0]) for row in cur.execute(sql).fetchall()}
 
 
-def check_keys(cur: duckdb.DuckDBPyConnection, tree: Filter | None) -> None:
-    """:class:`QueryError` for the first key that is neither known nor a tag seen in the data."""
+def check_keys(cur: Any, tree: Filter | None, dialect: Dialect = DUCKDB) -> None:
+    """:class:`QueryError` for the first key that is neither known nor a tag seen in the data.
+
+    ``cur`` is a DuckDB cursor or a ClickHouse connection: anything whose
+    ``execute(sql, params)`` returns rows through ``fetchone``/``fetchall``.
+    """
     for key in unknown_keys(tree):
-        if _tag_seen(cur, key):
+        if _tag_seen(cur, key, dialect):
             continue
-        raise QueryError(unknown_key_message(key, KNOWN_KEYS | tag_keys(cur)))
+        raise QueryError(unknown_key_message(key, KNOWN_KEYS | tag_keys(cur, dialect)))
 
 
 def unknown_key_message(key: str, candidates: set[str] | frozenset[str]) -> str:

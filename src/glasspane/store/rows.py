@@ -1,4 +1,4 @@
-"""Domain objects ↔ this backend's rows (private to the DuckDB store).
+"""Domain objects ↔ table rows, shared by the backends (same columns in each).
 
 Writes go through Arrow tables: one columnar insert per group commit is far
 cheaper in DuckDB than row-by-row inserts.

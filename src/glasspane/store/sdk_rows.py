@@ -6,7 +6,7 @@ written with one columnar insert per group commit like the span tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -24,6 +24,7 @@ from glasspane.domain import (
     SessionUpdate,
     User,
 )
+from glasspane.store.api import ReleaseHealth, ReplaySummary
 
 Conn = Any  # duckdb.DuckDBPyConnection
 S, F, INT, B = pa.string(), pa.float64(), pa.int32(), pa.int64()
@@ -303,13 +304,18 @@ def _table(schema: pa.Schema, rows: Iterable[tuple[Any, ...]]) -> pa.Table:
     )
 
 
-def insert(conn: Conn, batches: Sequence[Batch]) -> None:
-    """Insert every replay, session, check-in, feedback and profile of the batches."""
+def tables(batches: Sequence[Batch]) -> Iterator[tuple[str, pa.Table]]:
+    """``(table name, Arrow rows)`` for every SDK-item table the batches have rows for."""
     for attribute, (table, schema, to_row) in TABLES.items():
         rows = [to_row(item) for batch in batches for item in getattr(batch, attribute)]
-        if not rows:
-            continue
-        conn.register("incoming_sdk_items", _table(schema, rows))
+        if rows:
+            yield table, _table(schema, rows)
+
+
+def insert(conn: Conn, batches: Sequence[Batch]) -> None:
+    """Insert every replay, session, check-in, feedback and profile of the batches (DuckDB)."""
+    for table, arrow in tables(batches):
+        conn.register("incoming_sdk_items", arrow)
         try:
             conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_sdk_items")
         finally:
@@ -363,3 +369,28 @@ def feedback_from_row(row: Sequence[Any]) -> Feedback:
 def profile_from_row(row: Sequence[Any]) -> Profile:
     r = dict(zip(PROFILES.names, row, strict=True))
     return Profile(**{**r, "payload": bytes(r["payload"] or b"")})
+
+
+def replay_summary_from_row(r: Sequence[Any]) -> ReplaySummary:
+    """A replay list row: id, project, start, end, segment count, trace/error/url
+    lists, then the first segment's user, client, environment, release and type."""
+    return ReplaySummary(
+        replay_id=r[0],
+        project_id=r[1],
+        started_at=r[2],
+        finished_at=r[3],
+        segments=r[4],
+        trace_ids=sorted(r[5] or []),
+        error_ids=sorted(r[6] or []),
+        urls=list(r[7] or []),
+        user=User(r[8], r[9], r[10], r[11]),
+        client=ClientInfo(r[12], r[13], r[14]),
+        environment=r[15],
+        release=r[16],
+        replay_type=r[17],
+    )
+
+
+def release_health_from_row(r: Sequence[Any]) -> ReleaseHealth:
+    """A release health row: project, release, environments, then the counts and times."""
+    return ReleaseHealth(r[0], r[1], list(r[2] or []), *r[3:])

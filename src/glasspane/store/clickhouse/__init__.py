@@ -1,0 +1,1 @@
+"""The ClickHouse store: a ClickHouse server, or chDB in-process."""

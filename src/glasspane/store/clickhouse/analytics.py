@@ -1,0 +1,268 @@
+"""Performance analytics (transactions, services, traces, series, samples,
+impact, totals) and filter validation, in ClickHouse SQL.
+
+A mixin of :class:`~glasspane.store.clickhouse.store.ClickHouseStore`. The
+same answers as the DuckDB store (:mod:`glasspane.store.duckdb.analytics`);
+the definitions and row conversions both share are in
+:mod:`glasspane.store.analytics`. Where the SQL differs, and why:
+
+- A window is a ``start_ts`` range of ``segments``, which is ordered by
+  (project, start time); a whole trace is read from ``spans``, ordered by trace
+  id, through ``trace_id IN (...)`` so its primary key picks the ranges.
+- "Has an error event" is an ``IN`` subquery, not a ``LEFT JOIN``: ClickHouse
+  fills a non-matching row with defaults (``''``), not NULL, unless
+  ``join_use_nulls`` is set.
+- Percentiles are ``quantilesExactInclusive``, which interpolates like
+  DuckDB's ``quantile_cont``. Over no rows ClickHouse's aggregates give
+  ``nan`` where DuckDB's give NULL: the ``-OrNull`` forms restore NULL.
+- CTEs are inlined, not materialised: a subquery used twice runs twice (the
+  window's segments are read twice by the trace and error-rate queries).
+- A write group that failed half-way and was retried may have stored a row
+  twice (see the store's docstring). These aggregates count rows as they are:
+  removing duplicates would hold every span id of the window in memory, for
+  a case that only follows a failed insert.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glasspane.store.analytics import (
+    APDEX,
+    FAILED,
+    series_rows,
+    trace_order,
+    transaction_stats_rows,
+)
+from glasspane.store.api import (
+    DurationSample,
+    ImpactStats,
+    SeriesPoint,
+    ServiceStats,
+    TraceSummary,
+    TransactionStats,
+    Window,
+    WindowTotals,
+)
+from glasspane.store.clickhouse.connection import Connection
+from glasspane.store.issues import IDENTITY, USER_DISPLAY
+from glasspane.store.where import CLICKHOUSE, check_keys, compile_errors, compile_spans
+
+#: p50 and p95 in one aggregate, which sorts one copy of the durations.
+QUANTILES = "quantilesExactInclusive(0.5, 0.95)(duration_ms)"
+FAILURE_RATE = f"avg(if({FAILED}, 1.0, 0.0))"
+
+
+def _matching(window: Window) -> tuple[str, list[Any]]:
+    """The window's transactions that match its filter, as a subquery (keys unchecked)."""
+    where, params = compile_spans(window.filter, CLICKHOUSE)
+    sql = f"(SELECT * FROM segments WHERE start_ts >= ? AND start_ts < ? AND {where})"
+    return sql, [window.start, window.end, *params]
+
+
+def _segments(conn: Connection, window: Window) -> tuple[str, list[Any]]:
+    """:func:`_matching` with each transaction's project's Apdex T as ``apdex_t``.
+
+    Raises :class:`QueryError` (400) for a key that is neither known nor a tag.
+    """
+    check_keys(conn, window.filter, CLICKHOUSE)
+    matching, params = _matching(window)
+    sql = (
+        f"(SELECT s.*, p.apdex_threshold_ms AS apdex_t FROM {matching} AS s "
+        "INNER JOIN (SELECT id, apdex_threshold_ms FROM projects FINAL) AS p "
+        "ON p.id = s.project_id)"
+    )
+    return sql, params
+
+
+def _erring(window: Window) -> tuple[str, list[Any]]:
+    """``(project_id, trace_id)`` of the window's traces that have an error event."""
+    matching, params = _matching(window)
+    sql = (
+        "(SELECT project_id, trace_id FROM errors "
+        f"WHERE trace_id IN (SELECT trace_id FROM {matching}))"
+    )
+    return sql, params
+
+
+def transaction_stats(conn: Connection, window: Window) -> list[TransactionStats]:
+    segments, params = _segments(conn, window)
+    rows = conn.execute(
+        f"""SELECT "transaction", service, min(project_id), count(), sum(1.0 / sample_rate),
+                   {QUANTILES}, {FAILURE_RATE}, {APDEX}
+            FROM {segments} GROUP BY "transaction", service""",
+        params,
+    ).fetchall()
+    return transaction_stats_rows(rows)
+
+
+def service_stats(conn: Connection, window: Window) -> list[ServiceStats]:
+    segments, params = _segments(conn, window)
+    erring, erring_params = _erring(window)
+    rows = conn.execute(
+        f"""SELECT service, count(), sum(1.0 / sample_rate), {APDEX},
+                   avg(if({FAILED} OR (project_id, trace_id) IN {erring}, 1.0, 0.0)),
+                   quantileExactInclusive(0.95)(duration_ms)
+            FROM {segments} GROUP BY service""",
+        [*erring_params, *params],
+    ).fetchall()
+    return [ServiceStats(*row) for row in rows]
+
+
+def trace_summaries(
+    conn: Connection, window: Window, status: str | None, sort: str, limit: int
+) -> list[TraceSummary]:
+    """One row per trace with a matching transaction in the window.
+
+    Each row is described by the trace's earliest matching transaction; its
+    duration and status are the whole trace's. ``argMin`` skips NULL values,
+    as DuckDB's ``arg_min`` does: ``who`` is the earliest transaction's user
+    that has one.
+    """
+    segments, params = _segments(conn, window)
+    order, direction = trace_order(sort)
+    # Newest (or oldest) first without a status filter, the answer is among the
+    # traces whose matching transactions start first: assemble only those, not
+    # every trace of the window (the whole-trace scan is the expensive part).
+    shortcut = status is None and order == "start_ts"
+    candidates = f"""
+        SELECT trace_id, min(start_ts) AS first_start,
+               argMin("transaction", start_ts) AS tx, argMin(service, start_ts) AS service,
+               argMin({USER_DISPLAY}, start_ts) AS who
+        FROM {segments} GROUP BY trace_id
+        {f"ORDER BY first_start {direction}, trace_id LIMIT ?" if shortcut else ""}"""
+    m_params = [*params, *([limit * 4 + 50] if shortcut else [])]
+    status_sql = "" if status is None else "WHERE trace_status = ?"
+    rows = conn.execute(
+        f"""WITH m AS ({candidates}),
+            whole AS (
+                SELECT trace_id, min(start_ts) AS trace_start,
+                       (max(end_ts) - trace_start) * 1000.0 AS trace_ms,
+                       max({FAILED}) AS failed
+                FROM spans WHERE trace_id IN (SELECT trace_id FROM m) GROUP BY trace_id)
+            SELECT * FROM (
+                SELECT m.trace_id AS trace_id, m.tx, m.service,
+                       whole.trace_ms AS duration_ms,
+                       if(whole.failed OR m.trace_id IN (
+                              SELECT trace_id FROM errors
+                              WHERE trace_id IN (SELECT trace_id FROM m)),
+                          'error', 'ok') AS trace_status,
+                       m.who, whole.trace_start AS start_ts
+                FROM m INNER JOIN whole ON whole.trace_id = m.trace_id)
+            {status_sql}
+            ORDER BY {order} {direction}, trace_id LIMIT ?""",
+        [*m_params, *([status] if status else []), limit],
+    ).fetchall()
+    return [TraceSummary(*row) for row in rows]
+
+
+def transaction_series(conn: Connection, window: Window, interval: float) -> list[SeriesPoint]:
+    """Per bucket of ``interval`` seconds from the window's start; empty buckets omitted."""
+    segments, params = _segments(conn, window)
+    rows = conn.execute(
+        f"""SELECT ? + floor((start_ts - ?) / ?) * ? AS bucket, count(),
+                   sum(1.0 / sample_rate), {QUANTILES}, {FAILURE_RATE}
+            FROM {segments} GROUP BY bucket ORDER BY bucket""",
+        [window.start, window.start, interval, interval, *params],
+    ).fetchall()
+    return series_rows(rows)
+
+
+def duration_samples(
+    conn: Connection, window: Window, per_transaction: int
+) -> list[DurationSample]:
+    """Each transaction's samples (at most ``per_transaction``, evenly thinned).
+
+    The sample is the transactions with the lowest hashes of their span ids,
+    as on DuckDB, but the hash functions differ: the two backends keep
+    different (equally spread) samples of a transaction with more.
+    """
+    segments, params = _segments(conn, window)
+    rows = conn.execute(
+        f"""SELECT "transaction", service, start_ts, duration_ms, CAST({FAILED} AS Bool)
+            FROM (SELECT * FROM {segments}
+                  ORDER BY "transaction", service, cityHash64(span_id)
+                  LIMIT ? BY "transaction", service)
+            ORDER BY "transaction", service, start_ts""",
+        [*params, per_transaction],
+    ).fetchall()
+    return [DurationSample(*row) for row in rows]
+
+
+def impact(conn: Connection, window: Window) -> ImpactStats:
+    """Users and transactions among failing transactions and error events."""
+    segments, params = _segments(conn, window)
+    errors_where, error_params = compile_errors(window.filter, CLICKHOUSE)
+    affected = f"""
+        SELECT {IDENTITY} AS who, browser_name, os_name, country_code, 1 AS is_tx
+        FROM {segments} WHERE {FAILED}
+        UNION ALL
+        SELECT {IDENTITY}, browser_name, os_name, country_code, 0
+        FROM errors WHERE "timestamp" >= ? AND "timestamp" < ? AND {errors_where}"""
+    base = [*params, window.start, window.end, *error_params]
+    users, transactions = conn.execute(
+        f"SELECT count(DISTINCT who), sum(is_tx) FROM ({affected})", base
+    ).fetchone() or (0, 0)
+
+    def by(column: str) -> dict[str, int]:
+        rows = conn.execute(
+            f"""SELECT {column}, count(DISTINCT who) FROM ({affected})
+                WHERE {column} IS NOT NULL AND who IS NOT NULL
+                GROUP BY {column} ORDER BY 2 DESC, 1""",
+            base,
+        ).fetchall()
+        return {str(key): int(n) for key, n in rows}
+
+    return ImpactStats(
+        int(users), int(transactions), by("country_code"), by("browser_name"), by("os_name")
+    )
+
+
+def window_totals(conn: Connection, window: Window) -> WindowTotals:
+    """Every matching transaction of the window taken together (for alert rules)."""
+    segments, params = _segments(conn, window)
+    erring, erring_params = _erring(window)
+    row = conn.execute(
+        f"""SELECT count(), sum(1.0 / sample_rate),
+                   quantilesExactInclusiveOrNull(0.5, 0.95)(duration_ms),
+                   avgOrNull(if({FAILED}, 1.0, 0.0)),
+                   avgOrNull(if({FAILED} OR (project_id, trace_id) IN {erring}, 1.0, 0.0))
+            FROM {segments}""",
+        [*erring_params, *params],
+    ).fetchone()
+    assert row is not None
+    samples, count, quantiles, failure, error = row
+    p50, p95 = quantiles or (None, None)  # [] over no rows
+    return WindowTotals(samples, count, p50, p95, failure, error)
+
+
+class AnalyticsReads:
+    """The analytics reads of :class:`~glasspane.store.api.Store`."""
+
+    _conn: Connection
+
+    def transaction_stats(self, window: Window) -> list[TransactionStats]:
+        return transaction_stats(self._conn, window)
+
+    def service_stats(self, window: Window) -> list[ServiceStats]:
+        return service_stats(self._conn, window)
+
+    def trace_summaries(
+        self, window: Window, status: str | None, sort: str, limit: int
+    ) -> list[TraceSummary]:
+        return trace_summaries(self._conn, window, status, sort, limit)
+
+    def transaction_series(self, window: Window, interval: float) -> list[SeriesPoint]:
+        return transaction_series(self._conn, window, interval)
+
+    def duration_samples(self, window: Window, per_transaction: int) -> list[DurationSample]:
+        return duration_samples(self._conn, window, per_transaction)
+
+    def impact(self, window: Window) -> ImpactStats:
+        return impact(self._conn, window)
+
+    def window_totals(self, window: Window) -> WindowTotals:
+        return window_totals(self._conn, window)
+
+    def validate_filter(self, tree: Any) -> None:
+        check_keys(self._conn, tree, CLICKHOUSE)

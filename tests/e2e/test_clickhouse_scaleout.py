@@ -1,0 +1,168 @@
+"""Scale-out on ClickHouse: two glasspane instances (one of them with two worker
+processes) share one ClickHouse database. Writes through any process land and
+read back through any other; exactly one process evaluates alert rules, and
+another takes over when it is killed.
+
+ClickHouse runs as the real engine behind a small HTTP front
+(``tests/chdb_server.py``), or a real server when
+``GLASSPANE_TEST_CLICKHOUSE_URL`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from serverproc import RunningServer, free_port
+
+pytestmark = pytest.mark.e2e
+
+TESTS = Path(__file__).resolve().parents[1]
+
+SENDER = textwrap.dedent(
+    """
+    import json, sys, time, sentry_sdk
+    sentry_sdk.init(dsn=sys.argv[1], traces_sample_rate=1.0, release="shop@1.0")
+    traces = []
+    for n in range(int(sys.argv[2])):
+        with sentry_sdk.start_transaction(name=sys.argv[3], op="http.server") as tx:
+            with sentry_sdk.start_span(op="db.query", description="SELECT 1"):
+                time.sleep(0.002)
+            traces.append(tx.trace_id)
+    sentry_sdk.flush(10)
+    print(json.dumps(traces))
+    """
+)
+
+RULES = """
+alerts:
+  - name: "Checkout slow"
+    conditions:
+      - transaction: checkout
+      - p95: "> 1ms"
+      - window: 10 minutes
+"""
+
+
+@pytest.fixture(scope="module")
+def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A ClickHouse URL with a fresh database."""
+    database = f"scaleout_{uuid.uuid4().hex[:8]}"
+    real = os.environ.get("GLASSPANE_TEST_CLICKHOUSE_URL", "").rstrip("/")
+    if real:
+        yield f"{real}/{database}"
+        return
+    port = free_port()
+    folder = tmp_path_factory.mktemp("clickhouse")
+    process = subprocess.Popen(
+        [sys.executable, str(TESTS / "chdb_server.py"), "--port", str(port), "--path", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield f"clickhouse://default:@127.0.0.1:{port}/{database}"
+    finally:
+        process.kill()
+        process.wait()
+
+
+def send(dsn: str, count: int, name: str) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", SENDER, dsn, str(count), name],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return list(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def dsn_for(server: RunningServer, project: dict[str, object]) -> str:
+    host = server.url.removeprefix("http://")
+    return f"http://{project['public_key']}@{host}/{project['id']}"
+
+
+def evaluator(server: RunningServer) -> dict[str, object]:
+    answer = server.api("GET", "/api/v1/alerts")
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json()["evaluator"])
+
+
+def test_instances_share_one_clickhouse(clickhouse: str, tmp_path: Path) -> None:
+    store = ("--store", clickhouse, "--alert-interval", "1")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "alerts.yaml").write_text(RULES)
+    (tmp_path / "b" / "alerts.yaml").write_text(RULES)
+    first = RunningServer(tmp_path / "a", None, *store, "--workers", "2").start()
+    second = RunningServer(tmp_path / "b", None, *store).start()
+    try:
+        # One project, seen by both instances (created through the second).
+        project = second.project("shop")
+        assert any(
+            p["name"] == "shop" for p in first.api("GET", "/api/v1/projects").json()["projects"]
+        )
+        sent = send(dsn_for(first, project), 20, "checkout")
+        sent += send(dsn_for(second, project), 20, "checkout")
+        sent += send(dsn_for(first, project), 10, "search")
+
+        # Every trace reads back complete through either instance.
+        for trace_id in sent[::7]:
+            trace = first.wait_for_trace(trace_id, lambda t: len(t["spans"]) == 2)
+            assert {s["op"] for s in trace["spans"]} == {"http.server", "db.query"}
+            assert second.api("GET", f"/api/v1/traces/{trace_id}").status_code == 200
+        table = second.api("GET", "/api/v1/transactions", params={"period": "1h"}).json()
+        counts = {row["transaction"]: row["count"] for row in table["transactions"]}
+        assert counts == {"checkout": 40, "search": 10}
+
+        # Exactly one process evaluates the rules; every process names the same one.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            seen = [evaluator(s) for s in (first, second, first, first, second)]
+            holders = {e["lease_holder"] for e in seen}
+            if len(holders) == 1 and None not in holders:
+                break
+            time.sleep(0.5)
+        assert len(holders) == 1 and None not in holders, seen
+        holder = str(holders.pop())
+        evaluating = {e["this_process"] for e in seen if e["evaluating"]}
+        assert evaluating <= {holder}
+        rules = second.api("GET", "/api/v1/alerts").json()["rules"]
+        assert rules[0]["state"] == "firing"  # p95 of ~2 ms > 1 ms, seen by the non-holder too
+
+        # Kill the holder's process: another takes the lease over.
+        pid = int(holder.split(":")[1])
+        os.kill(pid, signal.SIGKILL)
+        survivor = second if second.process and pid != second.process.pid else first
+        deadline = time.monotonic() + 30
+        new_holder = None
+        while time.monotonic() < deadline:
+            try:
+                new_holder = evaluator(survivor)["lease_holder"]
+            except (httpx.HTTPError, AssertionError):
+                new_holder = None
+            if new_holder and new_holder != holder:
+                break
+            time.sleep(0.5)
+        assert new_holder and new_holder != holder
+    finally:
+        first.stop()
+        second.stop()
