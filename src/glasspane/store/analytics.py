@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from glasspane.domain import NON_FAILING_STATUSES
-from glasspane.store.api import SeriesPoint, TransactionStats
+from glasspane.store.api import ImpactStats, SeriesPoint, TransactionStats, Window
+from glasspane.store.issues import IDENTITY
 
 _OK = ", ".join(f"'{s}'" for s in sorted(NON_FAILING_STATUSES))
 #: A transaction failed: its status is none of the non-failing ones.
@@ -52,3 +53,38 @@ def series_rows(rows: Iterable[tuple[Any, ...]]) -> list[SeriesPoint]:
         SeriesPoint(bucket, samples, count, p50, p95, failure)
         for bucket, samples, count, (p50, p95), failure in rows
     ]
+
+
+def impact_of(
+    cur: Any,
+    segments: str,
+    params: list[Any],
+    errors_where: str,
+    error_params: list[Any],
+    window: Window,
+) -> ImpactStats:
+    """Users and transactions among the failing ``segments`` and the matching error
+    events of the window (the SQL is the same in both dialects)."""
+    affected = f"""
+        SELECT {IDENTITY} AS who, browser_name, os_name, country_code, 1 AS is_tx
+        FROM {segments} WHERE {FAILED}
+        UNION ALL
+        SELECT {IDENTITY}, browser_name, os_name, country_code, 0
+        FROM errors WHERE "timestamp" >= ? AND "timestamp" < ? AND {errors_where}"""
+    base = [*params, window.start, window.end, *error_params]
+    users, transactions = cur.execute(
+        f"SELECT count(DISTINCT who), coalesce(sum(is_tx), 0) FROM ({affected})", base
+    ).fetchone() or (0, 0)
+
+    def by(column: str) -> dict[str, int]:
+        rows = cur.execute(
+            f"""SELECT {column}, count(DISTINCT who) FROM ({affected})
+                WHERE {column} IS NOT NULL AND who IS NOT NULL
+                GROUP BY {column} ORDER BY 2 DESC, 1""",
+            base,
+        ).fetchall()
+        return {str(key): int(n) for key, n in rows}
+
+    return ImpactStats(
+        int(users), int(transactions), by("country_code"), by("browser_name"), by("os_name")
+    )

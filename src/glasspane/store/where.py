@@ -91,24 +91,33 @@ _PROJECT_NAME = "(SELECT name FROM projects WHERE projects.id = project_id)"
 _USER_DISPLAY = "coalesce(user_email, user_username, user_id, user_ip)"
 
 
+#: Keys both row kinds have, in the same columns.
+_SHARED: dict[str, str] = {
+    "transaction": '"transaction"',
+    "service": "service",
+    "project": _PROJECT_NAME,
+    "project_id": "project_id",
+    "environment": "environment",
+    "release": "release",
+    "platform": "platform",
+    "user": _USER_DISPLAY,
+    "user.id": "user_id",
+    "user.email": "user_email",
+    "user.username": "user_username",
+    "user.ip": "user_ip",
+    "trace": "trace_id",
+    "trace_id": "trace_id",
+    "span.id": "span_id",
+    "browser.name": "browser_name",
+    "os.name": "os_name",
+    "geo.country_code": "country_code",
+}
+
+
 def _span_columns(d: Dialect) -> dict[str, str]:
     """Search keys → SQL expressions over the ``spans`` table."""
     return {
-        "transaction": '"transaction"',
-        "service": "service",
-        "project": _PROJECT_NAME,
-        "project_id": "project_id",
-        "environment": "environment",
-        "release": "release",
-        "platform": "platform",
-        "user": _USER_DISPLAY,
-        "user.id": "user_id",
-        "user.email": "user_email",
-        "user.username": "user_username",
-        "user.ip": "user_ip",
-        "trace": "trace_id",
-        "trace_id": "trace_id",
-        "span.id": "span_id",
+        **_SHARED,
         "span.op": "op",
         "span.description": "description",
         "span.status": "status",
@@ -123,30 +132,13 @@ def _span_columns(d: Dialect) -> dict[str, str]:
         f"{d.json('data', 'http.request.method')}, {d.json('data', 'http.method')})",
         "http.status_code": f"coalesce({d.json('tags', 'http.status_code')}, "
         f"{d.json('data', 'http.response.status_code')}, {d.json('data', 'http.status_code')})",
-        "browser.name": "browser_name",
-        "os.name": "os_name",
-        "geo.country_code": "country_code",
     }
 
 
 def _error_columns(d: Dialect) -> dict[str, str]:
     """Search keys → SQL expressions over the ``errors`` table."""
     return {
-        "transaction": '"transaction"',
-        "service": "service",
-        "project": _PROJECT_NAME,
-        "project_id": "project_id",
-        "environment": "environment",
-        "release": "release",
-        "platform": "platform",
-        "user": _USER_DISPLAY,
-        "user.id": "user_id",
-        "user.email": "user_email",
-        "user.username": "user_username",
-        "user.ip": "user_ip",
-        "trace": "trace_id",
-        "trace_id": "trace_id",
-        "span.id": "span_id",
+        **_SHARED,
         "event.id": "event_id",
         "level": "level",
         "error.type": "type",
@@ -159,9 +151,6 @@ def _error_columns(d: Dialect) -> dict[str, str]:
         "timestamp": '"timestamp"',
         "http.method": d.json("payload", "request", "method"),
         "http.status_code": d.json("tags", "http.status_code"),
-        "browser.name": "browser_name",
-        "os.name": "os_name",
-        "geo.country_code": "country_code",
     }
 
 

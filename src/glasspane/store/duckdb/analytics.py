@@ -14,6 +14,7 @@ import duckdb
 from glasspane.store.analytics import (
     APDEX,
     FAILED,
+    impact_of,
     series_rows,
     trace_order,
     transaction_stats_rows,
@@ -28,7 +29,7 @@ from glasspane.store.api import (
     Window,
     WindowTotals,
 )
-from glasspane.store.issues import IDENTITY, USER_DISPLAY
+from glasspane.store.issues import USER_DISPLAY
 from glasspane.store.where import check_keys, compile_errors, compile_spans
 
 Cursor = duckdb.DuckDBPyConnection
@@ -160,29 +161,7 @@ def impact(cur: Cursor, window: Window) -> ImpactStats:
     """Users and transactions among failing transactions and error events."""
     segments, params = _segments(cur, window)
     errors_where, error_params = compile_errors(window.filter)
-    affected = f"""
-        SELECT {IDENTITY} AS who, browser_name, os_name, country_code, 1 AS is_tx
-        FROM {segments} WHERE {FAILED}
-        UNION ALL
-        SELECT {IDENTITY}, browser_name, os_name, country_code, 0
-        FROM errors WHERE "timestamp" >= ? AND "timestamp" < ? AND {errors_where}"""
-    base = [*params, window.start, window.end, *error_params]
-    users, transactions = cur.execute(
-        f"SELECT count(DISTINCT who), coalesce(sum(is_tx), 0) FROM ({affected})", base
-    ).fetchone() or (0, 0)
-
-    def by(column: str) -> dict[str, int]:
-        rows = cur.execute(
-            f"""SELECT {column}, count(DISTINCT who) FROM ({affected})
-                WHERE {column} IS NOT NULL AND who IS NOT NULL
-                GROUP BY {column} ORDER BY 2 DESC, 1""",
-            base,
-        ).fetchall()
-        return {str(key): int(n) for key, n in rows}
-
-    return ImpactStats(
-        int(users), int(transactions), by("country_code"), by("browser_name"), by("os_name")
-    )
+    return impact_of(cur, segments, params, errors_where, error_params, window)
 
 
 def window_totals(cur: Cursor, window: Window) -> WindowTotals:
