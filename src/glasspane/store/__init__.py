@@ -13,7 +13,7 @@ def open_store(url: str, data_dir: Path, retention_days: int = DEFAULT_RETENTION
     """The store a ``--store`` URL names; empty means DuckDB in the data directory.
 
     ``duckdb:///path/file.duckdb``, ``chdb:///path/dir`` (ClickHouse's engine in
-    this process) or ``clickhouse://user:password@host:8123/database`` (a
+    this process; ``chdb://`` alone: ``clickhouse/`` in the data directory) or ``clickhouse://user:password@host:8123/database`` (a
     ClickHouse server; ``clickhouses://`` for TLS).
     """
     if not url:
@@ -22,12 +22,14 @@ def open_store(url: str, data_dir: Path, retention_days: int = DEFAULT_RETENTION
     if scheme == "duckdb" and sep:
         from glasspane.store.duckdb.store import DuckDBStore
 
-        return DuckDBStore(Path(rest), retention_days=retention_days)
+        path = Path(rest) if rest else data_dir / "glasspane.duckdb"
+        return DuckDBStore(path, retention_days=retention_days)
     if scheme == "chdb" and sep:
         from glasspane.store.clickhouse.connection import ChdbConnection
         from glasspane.store.clickhouse.store import ClickHouseStore
 
-        return ClickHouseStore(ChdbConnection(Path(rest)), retention_days)  # type: ignore[return-value]
+        folder = Path(rest) if rest else data_dir / "clickhouse"
+        return ClickHouseStore(ChdbConnection(folder), retention_days)  # type: ignore[return-value]
     if scheme in ("clickhouse", "clickhouses", "http", "https") and sep:
         from glasspane.store.clickhouse.connection import HttpConnection
         from glasspane.store.clickhouse.store import ClickHouseStore
