@@ -12,9 +12,10 @@ from glasspane.store.retention import DEFAULT_RETENTION_DAYS
 def open_store(url: str, data_dir: Path, retention_days: int = DEFAULT_RETENTION_DAYS) -> Store:
     """The store a ``--store`` URL names; empty means DuckDB in the data directory.
 
-    ``duckdb:///path/file.duckdb``, ``chdb:///path/dir`` (ClickHouse's engine in
-    this process; ``chdb://`` alone: ``clickhouse/`` in the data directory) or ``clickhouse://user:password@host:8123/database`` (a
-    ClickHouse server; ``clickhouses://`` for TLS).
+    ``duckdb:///path/file.duckdb``; ``chdb:///path/dir`` (ClickHouse's engine in
+    this process; ``chdb://`` alone: ``clickhouse/`` in the data directory); or
+    ``clickhouse://user:password@host:8123/database`` (a ClickHouse server;
+    ``clickhouses://`` for TLS).
     """
     if not url:
         url = f"duckdb://{(data_dir / 'glasspane.duckdb').resolve()}"
