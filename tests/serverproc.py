@@ -8,11 +8,29 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+#: The stores the shared end-to-end server runs on: every test that uses it runs
+#: once per store (GLASSPANE_TEST_STORES=duckdb runs DuckDB only).
+STORES = os.environ.get("GLASSPANE_TEST_STORES", "duckdb,chdb").split(",")
+#: A real ClickHouse server, when one is configured, is one more store.
+CLICKHOUSE_URL = os.environ.get("GLASSPANE_TEST_CLICKHOUSE_URL", "").rstrip("/")
+if CLICKHOUSE_URL and "clickhouse" not in STORES:
+    STORES.append("clickhouse")
+
+
+def store_flags(store: str, folder: Path) -> tuple[str, ...]:
+    """``--store`` for a server of ``store`` with its data under ``folder``."""
+    if store == "duckdb":
+        return ()
+    if store == "chdb":
+        return ("--store", f"chdb://{folder / 'chdb'}")
+    return ("--store", f"{CLICKHOUSE_URL}/glasspane_e2e_{uuid.uuid4().hex[:8]}")
 
 
 def free_port() -> int:

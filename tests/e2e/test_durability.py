@@ -13,13 +13,15 @@ import httpx
 import pytest
 
 from envelopes import envelope_bytes, error_event, transaction
-from serverproc import RunningServer
+from serverproc import STORES, RunningServer, store_flags
 
 pytestmark = pytest.mark.e2e
 
 
-def test_acknowledged_events_survive_kill_9(tmp_path: Path) -> None:
-    running = RunningServer(tmp_path / "data").start()
+@pytest.mark.parametrize("store", STORES)
+def test_acknowledged_events_survive_kill_9(store: str, tmp_path: Path) -> None:
+    flags = store_flags(store, tmp_path)
+    running = RunningServer(tmp_path / "data", None, *flags).start()
     project = running.project("default")
     url = f"{running.url}/api/{project['id']}/envelope/"
     auth = {"X-Sentry-Auth": f"Sentry sentry_key={project['public_key']}"}
@@ -37,7 +39,7 @@ def test_acknowledged_events_survive_kill_9(tmp_path: Path) -> None:
     acknowledged = [payload for payload, status in results if status == 200]
     assert len(acknowledged) == len(payloads)
 
-    restarted = RunningServer(tmp_path / "data").start()
+    restarted = RunningServer(tmp_path / "data", None, *flags).start()
     try:
         missing = []
         for payload in acknowledged:
@@ -78,11 +80,13 @@ def _missing(server: RunningServer, acknowledged: list[dict[str, Any]]) -> list[
     return missing
 
 
+@pytest.mark.parametrize("store", STORES)
 def test_kill_9_in_the_middle_of_sustained_load_loses_nothing_acknowledged(
-    tmp_path: Path,
+    store: str, tmp_path: Path
 ) -> None:
     """8 senders for 5 s; SIGKILL at 2.5 s while requests are in flight; restart; all found."""
-    running = RunningServer(tmp_path / "data").start()
+    flags = store_flags(store, tmp_path)
+    running = RunningServer(tmp_path / "data", None, *flags).start()
     project = running.project("default")
     url = f"{running.url}/api/{project['id']}/envelope/"
     auth = {"X-Sentry-Auth": f"Sentry sentry_key={project['public_key']}"}
@@ -121,7 +125,7 @@ def test_kill_9_in_the_middle_of_sustained_load_loses_nothing_acknowledged(
     assert before_kill >= 20, f"too little load before the kill: {before_kill} acknowledged"
     assert cut_off, "the kill interrupted nothing: it did not happen under load"
 
-    restarted = RunningServer(tmp_path / "data").start()
+    restarted = RunningServer(tmp_path / "data", None, *flags).start()
     try:
         assert _missing(restarted, acknowledged) == []
     finally:
