@@ -9,12 +9,15 @@ from fastapi.testclient import TestClient
 from glasspane.instance import Instance
 from glasspane.settings import resolve
 from glasspane.web.app import create_app
+from serverproc import STORES, store_flags
 
 
 class App:
     """The app in-process on a fresh data directory, with helpers for its projects."""
 
     def __init__(self, data_dir: Path, **settings: object) -> None:
+        # Test payloads are stamped from 1970 on: keep them (retention has its own tests).
+        settings = {"retention": "25000d", **settings}
         self.instance = Instance(resolve({"data_dir": str(data_dir), **settings}, environ={}))
         self.client = TestClient(create_app(self.instance))
         self.token = self.instance.admin_token
@@ -39,9 +42,11 @@ class App:
         return list(self.client.get("/api/v1/outcomes", headers=self.admin()).json()["outcomes"])
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[App]:
-    running = App(tmp_path / "data")
+@pytest.fixture(params=STORES)
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
+    """The app on each store (DuckDB, chDB, and a real ClickHouse when configured)."""
+    flags = store_flags(request.param, tmp_path)
+    running = App(tmp_path / "data", **({"store": flags[1]} if flags else {}))
     with running.client:
         yield running
     running.instance.close()

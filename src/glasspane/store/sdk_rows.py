@@ -394,3 +394,21 @@ def replay_summary_from_row(r: Sequence[Any]) -> ReplaySummary:
 def release_health_from_row(r: Sequence[Any]) -> ReleaseHealth:
     """A release health row: project, release, environments, then the counts and times."""
     return ReleaseHealth(r[0], r[1], list(r[2] or []), *r[3:])
+
+
+def profile_filter(
+    window: Any, transaction_id: str | None, trace_id: str | None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause listing profiles: by transaction or trace id, else by time."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if transaction_id is not None:
+        clauses.append("transaction_id = ?")
+        params.append(transaction_id)
+    if trace_id is not None:
+        clauses.append("trace_id = ?")
+        params.append(trace_id)
+    if not clauses:
+        clauses.append('"timestamp" >= ? AND "timestamp" < ?')
+        params += [window.start, window.end]
+    return " AND ".join(clauses), params

@@ -34,6 +34,7 @@ from glasspane.store.sdk_rows import (
     check_in_from_row,
     columns,
     feedback_from_row,
+    profile_filter,
     profile_from_row,
     release_health_from_row,
     replay_event_from_row,
@@ -220,21 +221,8 @@ class SdkItemReads:
     def list_profiles(
         self, window: Window, transaction_id: str | None, trace_id: str | None, limit: int
     ) -> list[Profile]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if transaction_id is not None:
-            clauses.append("transaction_id = ?")
-            params.append(transaction_id)
-        if trace_id is not None:
-            clauses.append("trace_id = ?")
-            params.append(trace_id)
-        if not clauses:
-            clauses.append('"timestamp" >= ? AND "timestamp" < ?')
-            params += [window.start, window.end]
+        condition, params = profile_filter(window, transaction_id, trace_id)
         # Listed without payloads: an empty one in its place (decoded to b"").
         cols = ", ".join("'' AS payload" if n == "payload" else f'"{n}"' for n in PROFILES.names)
-        sql = (
-            f"SELECT {cols} FROM profiles WHERE {' AND '.join(clauses)} "
-            'ORDER BY "timestamp" DESC LIMIT ?'
-        )
+        sql = f'SELECT {cols} FROM profiles WHERE {condition} ORDER BY "timestamp" DESC LIMIT ?'
         return [profile_from_row(_decoded(PROFILES, r)) for r in self._fetch(sql, [*params, limit])]

@@ -15,6 +15,7 @@ from glasspane.store.sdk_rows import (
     check_in_from_row,
     columns,
     feedback_from_row,
+    profile_filter,
     profile_from_row,
     release_health_from_row,
 )
@@ -113,21 +114,8 @@ def get_profile(conn: Conn, profile_id: str) -> Profile | None:
 def list_profiles(
     conn: Conn, window: Window, transaction_id: str | None, trace_id: str | None, limit: int
 ) -> list[Profile]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if transaction_id is not None:
-        clauses.append("transaction_id = ?")
-        params.append(transaction_id)
-    if trace_id is not None:
-        clauses.append("trace_id = ?")
-        params.append(trace_id)
-    if not clauses:
-        clauses.append('"timestamp" >= ? AND "timestamp" < ?')
-        params += [window.start, window.end]
+    condition, params = profile_filter(window, transaction_id, trace_id)
     names = [n if n != "payload" else "''::BLOB AS payload" for n in PROFILES.names]
     cols = ", ".join(n if n.endswith("payload") else f'"{n}"' for n in names)
-    sql = (
-        f"SELECT {cols} FROM profiles WHERE {' AND '.join(clauses)} "
-        'ORDER BY "timestamp" DESC LIMIT ?'
-    )
+    sql = f'SELECT {cols} FROM profiles WHERE {condition} ORDER BY "timestamp" DESC LIMIT ?'
     return [profile_from_row(r) for r in conn.execute(sql, [*params, limit]).fetchall()]
