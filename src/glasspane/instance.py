@@ -78,10 +78,10 @@ class Instance:
 
     def _fresh(self, missed: bool = False) -> None:
         """Re-read projects that other processes sharing the store may have changed:
-        every few seconds, and on an unknown key (at most once a second, so
+        every few seconds, and on an unknown key (at most four times a second, so
         random keys cannot turn into a query each)."""
         age = time.monotonic() - self._loaded_at
-        if age > PROJECTS_MAX_AGE or (missed and age > 1.0):
+        if age > PROJECTS_MAX_AGE or (missed and age > 0.25):
             self._reload_projects()
 
     # -- projects --------------------------------------------------------

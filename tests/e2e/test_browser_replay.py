@@ -27,21 +27,11 @@ import pytest
 
 from e2e.services import Service
 from serverproc import RunningServer, free_port
+from ui.browser import CHROMIUM
 
 pytestmark = [pytest.mark.e2e, pytest.mark.node]
 
 BROWSER_DIR = Path(__file__).resolve().parent.parent / "browser"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _npm_ci() -> None:
@@ -99,35 +89,30 @@ def backend(server: RunningServer) -> Iterator[Service]:
 
 
 @pytest.fixture(scope="module")
-def session(server: RunningServer, page_url: str, backend: Service) -> dict[str, Any]:
+def session(server: RunningServer, page_url: str, backend: Service, browser: Any) -> dict[str, Any]:
     """Drive the page once as a user would; what the page knew at the end."""
-    from playwright.sync_api import sync_playwright
-
     dsn = server.project("browser-app")["dsn"]
     url = f"{page_url}?{urlencode({'dsn': dsn, 'backend': backend.url})}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            page.wait_for_function("window.__glasspane && window.__glasspane.replayId()")
-            page.click("#case-name")
-            page.keyboard.type("arbitration-case-142", delay=20)
-            page.click("#upload")
-            page.wait_for_function(
-                "document.getElementById('status').textContent.includes('timeout')"
-            )
-            page.wait_for_timeout(300)  # the thrown error is reported from a timer
-            page.evaluate("window.__glasspane.feedback('The upload spins forever')")
-            replay_id = page.evaluate("window.__glasspane.replayId()")
-            _flush_until_stored(server, page, replay_id)
-            page.evaluate("window.__glasspane.flush()")
-            known = {
-                "replay_id": replay_id,
-                "backend_trace": page.evaluate("window.__backendTrace"),
-            }
-        finally:
-            browser.close()
+    context = browser.new_context()  # a fresh profile: no state from other tests
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_function("window.__glasspane && window.__glasspane.replayId()")
+        page.click("#case-name")
+        page.keyboard.type("arbitration-case-142", delay=20)
+        page.click("#upload")
+        page.wait_for_function("document.getElementById('status').textContent.includes('timeout')")
+        page.wait_for_timeout(300)  # the thrown error is reported from a timer
+        page.evaluate("window.__glasspane.feedback('The upload spins forever')")
+        replay_id = page.evaluate("window.__glasspane.replayId()")
+        _flush_until_stored(server, page, replay_id)
+        page.evaluate("window.__glasspane.flush()")
+        known = {
+            "replay_id": replay_id,
+            "backend_trace": page.evaluate("window.__backendTrace"),
+        }
+    finally:
+        context.close()
     httpx.get(backend.url + "/flush", timeout=15)
     return known
 
