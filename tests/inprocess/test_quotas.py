@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
-from envelopes import envelope_bytes, error_event, transaction
+from envelopes import envelope_bytes, error_event, new_span_id, new_trace_id, transaction
 from glasspane.errors import ConfigError
 from glasspane.instance import Instance
 from glasspane.settings import resolve
 from glasspane.web.app import create_app
 from inprocess.conftest import App
+from inprocess.test_logs_metrics_api import otlp_json_logs
 
 
 @pytest.fixture
@@ -92,3 +94,27 @@ def test_an_unknown_category_stops_the_start_with_a_clear_message(tmp_path: Path
             create_app(instance)
     finally:
         instance.close()
+
+
+def test_an_otlp_export_over_its_category_quota_is_refused_whole(tmp_path: Path) -> None:
+    app = App(tmp_path / "data", rate_limit_categories="log=2/60")
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {app.default.public_key}",
+    }
+    with app.client:
+        traces = [new_trace_id() for _ in range(3)]
+        answers = [
+            app.client.post(
+                "/v1/logs", content=orjson.dumps(otlp_json_logs(t, new_span_id())), headers=headers
+            )
+            for t in traces
+        ]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert int(answers[2].headers["Retry-After"]) > 20
+        assert "log_item 2 per 60 s" in answers[2].json()["detail"]
+        assert len(app.trace(traces[1])["logs"]) == 1
+        # The refused log is counted with the key's next accepted write.
+        assert _post(app, transaction()).status_code == 200
+        assert _rate_limited(app, "log_item") == 1
+    app.instance.close()

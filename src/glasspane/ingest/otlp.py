@@ -22,6 +22,7 @@ from glasspane.domain import Batch, Project
 from glasspane.errors import AuthError, NotFound
 from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
+from glasspane.ingest.quotas import CategoryQuotas
 from glasspane.ingest.ratelimit import refused_outcomes
 from glasspane.instance import Instance
 from glasspane.normalize.context import IngestContext
@@ -89,15 +90,29 @@ async def receive(request: Request) -> Response:
         client_ip=request.client.host if request.client else None,
     )
     batch = await run_in_threadpool(_normalize, signal, message, ctx, request.app.state.policy)
+    # An export is one message: over its category's quota it is refused whole (429).
+    quotas: CategoryQuotas = request.app.state.quotas
+    quotas.admit_count(project.public_key, QUOTA_CATEGORY[signal], _quantity(signal, batch))
     rejected = sum(o.quantity for o in batch.outcomes)
     reasons = sorted({f"{o.category} ({o.reason})" for o in batch.outcomes})
     # earlier refused requests are counted, but are not this request's rejections
     batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
+    batch.outcomes.extend(quotas.dropped_outcomes(project.public_key, project.id, ctx.received_at))
     if len(batch):
         await asyncio.wrap_future(instance.store.write(batch))
     note = f"glasspane does not store {', '.join(reasons)}" if rejected else ""
     payload, media_type = otlp.encode_response(signal, content_type, rejected, note)
     return Response(payload, media_type=media_type)
+
+
+#: The data category each OTLP signal counts against (``rate_limit_categories``).
+QUOTA_CATEGORY = {"traces": "span", "logs": "log_item", "metrics": "trace_metric"}
+
+
+def _quantity(signal: str, batch: Batch) -> int:
+    if signal == "traces":
+        return len(batch.spans)
+    return len(batch.logs) if signal == "logs" else len(batch.metrics)
 
 
 ROUTES = [

@@ -120,6 +120,23 @@ class CategoryQuotas:
             raise self._refusal(key, admission.exhausted)
         return admission
 
+    def admit_count(self, key: str, category: str, quantity: int) -> None:
+        """Take ``quantity`` items of ``category`` from the key's quota, all or none.
+
+        For requests that cannot be split item by item (an OTLP export is one
+        message): :class:`RateLimited` when the quota lacks room; the refused
+        items are counted as dropped.
+        """
+        if quantity < 1 or category not in self.quotas:
+            return
+        with self._lock:
+            wait = self._take(key, category, quantity, self._clock())
+            if not wait:
+                return
+            dropped = self._dropped[key]
+            dropped[category] = dropped.get(category, 0) + quantity
+        raise self._refusal(key, {category: max(1, math.ceil(wait))})
+
     def _take(self, key: str, category: str, quantity: int, now: float) -> float:
         quota = self.quotas.get(category)
         if quota is None:
