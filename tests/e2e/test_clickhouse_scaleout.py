@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from envelopes import envelope_bytes, transaction
 from serverproc import RunningServer, free_port
 
 pytestmark = pytest.mark.e2e
@@ -55,6 +56,39 @@ alerts:
 """
 
 
+class StandIn:
+    """``tests/chdb_server.py`` in a subprocess: ClickHouse's engine behind HTTP."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> StandIn:
+        command = [sys.executable, str(TESTS / "chdb_server.py"), "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            [*command, "--path", str(self.folder)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/ping", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("the ClickHouse stand-in did not start")
+
+    def url(self, database: str) -> str:
+        return f"clickhouse://default:@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.kill()
+            self.process.wait()
+
+
 @pytest.fixture(scope="module")
 def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A ClickHouse URL with a fresh database."""
@@ -63,25 +97,11 @@ def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if real:
         yield f"{real}/{database}"
         return
-    port = free_port()
-    folder = tmp_path_factory.mktemp("clickhouse")
-    process = subprocess.Popen(
-        [sys.executable, str(TESTS / "chdb_server.py"), "--port", str(port), "--path", str(folder)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    stand_in = StandIn(tmp_path_factory.mktemp("clickhouse")).start()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        yield f"clickhouse://default:@127.0.0.1:{port}/{database}"
+        yield stand_in.url(database)
     finally:
-        process.kill()
-        process.wait()
+        stand_in.stop()
 
 
 def send(dsn: str, count: int, name: str) -> list[str]:
@@ -172,3 +192,36 @@ def test_instances_share_one_clickhouse(clickhouse: str, tmp_path: Path) -> None
     finally:
         first.stop()
         second.stop()
+
+
+def test_clickhouse_outage_answers_503_and_ingest_resumes(tmp_path: Path) -> None:
+    """ClickHouse goes away: ingest says 503 at once (the SDK keeps the event to
+    retry), reads say 503, nothing hangs; it comes back: ingest resumes and what
+    was stored before is all there."""
+    stand_in = StandIn(tmp_path / "clickhouse").start()
+    server = RunningServer(tmp_path / "data", None, "--store", stand_in.url("outage")).start()
+    try:
+        project = server.project("default")
+        url = f"{server.url}/api/{project['id']}/envelope/"
+        auth = {"X-Sentry-Auth": f"Sentry sentry_key={project['public_key']}"}
+        before = transaction()
+        assert httpx.post(url, content=envelope_bytes(before), headers=auth).status_code == 200
+
+        stand_in.stop()
+        started = time.monotonic()
+        during = httpx.post(url, content=envelope_bytes(transaction()), headers=auth, timeout=30)
+        assert during.status_code == 503, during.text
+        assert "ClickHouse" in during.json()["detail"]
+        assert time.monotonic() - started < 10
+        assert server.api("GET", "/api/v1/transactions").status_code == 503
+        assert httpx.get(server.url + "/healthz").status_code == 200
+
+        stand_in.start()  # same port, same data
+        after = transaction()
+        assert httpx.post(url, content=envelope_bytes(after), headers=auth).status_code == 200
+        for payload in (before, after):
+            trace = server.wait_for_trace(payload["contexts"]["trace"]["trace_id"])
+            assert len(trace["spans"]) == 3
+    finally:
+        server.stop()
+        stand_in.stop()

@@ -159,38 +159,38 @@ class ChdbConnection:
             self._session.close()
 
 
+#: Seconds to connect to the server, and to wait for an answer (the analytics
+#: over a long window are the slowest queries).
+CONNECT_TIMEOUT = 5
+QUERY_TIMEOUT = 120
+
+
 class HttpConnection:
     """A ClickHouse server through ``clickhouse-connect`` (HTTP, port 8123 by default)."""
 
     def __init__(self, url: str) -> None:
         import clickhouse_connect
-        from clickhouse_connect.driver.exceptions import ClickHouseError
 
-        self._errors: type[Exception] = ClickHouseError
         parts = urllib.parse.urlsplit(url)
         query = dict(urllib.parse.parse_qsl(parts.query))
         self.database = parts.path.strip("/") or "glasspane"
         secure = parts.scheme in ("clickhouses", "https") or query.get("secure") == "true"
+        options: dict[str, Any] = {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or (8443 if secure else 8123),
+            "username": urllib.parse.unquote(parts.username or "default"),
+            "password": urllib.parse.unquote(parts.password or ""),
+            "secure": secure,
+            # Thread-safe without a server session; a dead server fails fast.
+            "autogenerate_session_id": False,
+            "connect_timeout": CONNECT_TIMEOUT,
+            "send_receive_timeout": QUERY_TIMEOUT,
+        }
         try:
-            admin = clickhouse_connect.get_client(
-                host=parts.hostname or "127.0.0.1",
-                port=parts.port or (8443 if secure else 8123),
-                username=urllib.parse.unquote(parts.username or "default"),
-                password=urllib.parse.unquote(parts.password or ""),
-                secure=secure,
-                autogenerate_session_id=False,
-            )
+            admin = clickhouse_connect.get_client(**options)
             admin.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
             admin.close()
-            self._client = clickhouse_connect.get_client(
-                host=parts.hostname or "127.0.0.1",
-                port=parts.port or (8443 if secure else 8123),
-                username=urllib.parse.unquote(parts.username or "default"),
-                password=urllib.parse.unquote(parts.password or ""),
-                database=self.database,
-                secure=secure,
-                autogenerate_session_id=False,
-            )
+            self._client = clickhouse_connect.get_client(database=self.database, **options)
         except Exception as exc:
             raise ConfigError(f"Cannot reach ClickHouse at {_redacted(url)}: {exc}") from None
 
