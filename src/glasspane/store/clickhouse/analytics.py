@@ -85,10 +85,7 @@ TRACE_KEY = "cityHash64(project_id, trace_id)"
 def _erring(window: Window) -> tuple[str, list[Any]]:
     """:data:`TRACE_KEY` of the window's traces that have an error event."""
     matching, params = _matching(window)
-    sql = (
-        f"(SELECT {TRACE_KEY} FROM errors "
-        f"WHERE trace_id IN (SELECT trace_id FROM {matching}))"
-    )
+    sql = f"(SELECT {TRACE_KEY} FROM errors WHERE trace_id IN (SELECT trace_id FROM {matching}))"
     return sql, params
 
 
