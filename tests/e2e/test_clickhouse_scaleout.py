@@ -214,9 +214,11 @@ def test_clickhouse_outage_answers_503_and_ingest_resumes(tmp_path: Path) -> Non
         assert "ClickHouse" in during.json()["detail"]
         assert time.monotonic() - started < 10
         assert server.api("GET", "/api/v1/transactions").status_code == 503
-        assert httpx.get(server.url + "/healthz").status_code == 200
+        assert httpx.get(server.url + "/healthz").status_code == 200  # alive
+        assert httpx.get(server.url + "/readyz").status_code == 503  # not ready
 
         stand_in.start()  # same port, same data
+        assert httpx.get(server.url + "/readyz").json()["status"] == "ready"
         after = transaction()
         assert httpx.post(url, content=envelope_bytes(after), headers=auth).status_code == 200
         for payload in (before, after):

@@ -145,6 +145,13 @@ def create_api_app(instance: Instance) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
+        """Liveness: the process answers (the store may still be unreachable)."""
         return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> dict[str, str]:
+        """Readiness, for a load balancer: the store answers too (else 503)."""
+        instance.store.list_projects()
+        return {"status": "ready", "version": __version__}
 
     return app
