@@ -59,7 +59,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "src"))
 from bench import fill  # noqa: E402
-from bench.ingest import bearer, cpu_seconds, memory_mib, serve  # noqa: E402
+from bench.ingest import bearer, cpu_seconds, memory_mib, percentile, serve  # noqa: E402
 
 MAX_REPEAT = 100
 MAX_LOOKUPS = 500
@@ -101,17 +101,6 @@ class Timing:
     @property
     def p95(self) -> float:
         return percentile(self.times_ms, 95)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Linear interpolation between order statistics (as numpy's default); NaN for none."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * pct / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 @dataclass

@@ -99,6 +99,12 @@ IS_SEGMENT = SPAN_COLUMNS.index("is_segment")
 
 OUTCOME_COLUMNS: tuple[str, ...] = ("project_id", "category", "reason", "quantity", "timestamp")
 
+#: Outcomes summed per project, category and reason (SQL both backends accept).
+OUTCOME_TOTALS = (
+    'SELECT project_id, category, reason, CAST(sum(quantity) AS BIGINT), max("timestamp") '
+    "FROM outcomes GROUP BY project_id, category, reason ORDER BY project_id, category, reason"
+)
+
 LOG_COLUMNS: tuple[str, ...] = (
     "project_id",
     "timestamp",

@@ -277,14 +277,7 @@ class ClickHouseStore(AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads):
         ]
 
     def outcomes(self) -> list[OutcomeCount]:
-        return [
-            OutcomeCount(*row)
-            for row in self._read(
-                'SELECT project_id, category, reason, sum(quantity), max("timestamp") '
-                "FROM outcomes GROUP BY project_id, category, reason "
-                "ORDER BY project_id, category, reason"
-            )
-        ]
+        return [OutcomeCount(*row) for row in self._read(rows.OUTCOME_TOTALS)]
 
     # -- alert state and the alert lease ----------------------------------
     def alert_states(self) -> dict[str, dict[str, Any]]:

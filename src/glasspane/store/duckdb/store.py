@@ -306,13 +306,7 @@ class DuckDBStore(SdkItemReads):
         ]
 
     def outcomes(self) -> list[OutcomeCount]:
-        return [
-            OutcomeCount(*row)
-            for row in self._read(
-                'SELECT project_id, category, reason, sum(quantity)::BIGINT, max("timestamp") '
-                "FROM outcomes GROUP BY ALL ORDER BY project_id, category, reason"
-            )
-        ]
+        return [OutcomeCount(*row) for row in self._read(rows.OUTCOME_TOTALS)]
 
     # -- analytics -------------------------------------------------------
     def _analytics(self, query: Callable[..., T], *args: Any) -> T:
