@@ -15,6 +15,7 @@ exact values and histogram buckets do not combine.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -23,6 +24,30 @@ from glasspane.store.api import MetricBucket, MetricQuery
 from glasspane.store.histograms import Folded, HistogramRow, fold
 
 Key = tuple[int, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricWhere:
+    """A metric query's filter and group expression, with their parameters, and
+    the parameters of the two queries every backend writes around them (the
+    same placeholders in the same order in each dialect)."""
+
+    condition: str
+    params: list[Any]
+    group: str
+    group_params: list[Any]
+
+    def value_params(self, query: MetricQuery) -> list[Any]:
+        """Single values: cumulative points up to the window's end (their increments),
+        the other points within the window, then the bucket origin and width."""
+        w = query.window
+        before = [*self.group_params, query.name, w.end, *self.params, w.start]
+        within = [*self.group_params, query.name, w.start, w.end, *self.params]
+        return [*before, *within, w.start, query.interval]
+
+    def histogram_params(self, query: MetricQuery) -> list[Any]:
+        w = query.window
+        return [*self.group_params, query.name, w.end, w.start, *self.params]
 
 
 def series(

@@ -14,7 +14,6 @@ cannot be told from a second, identical record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from glasspane.domain import LogRecord
@@ -29,16 +28,6 @@ _SERIES = "project_id, service, attributes, start_ts"
 #: A metric's latest type and unit (``argMax`` skips NULL units, as DuckDB's ``arg_max``).
 _METRIC_INFO = """SELECT name, argMax(type, "timestamp"), argMax(unit, "timestamp"), count(),
                          max("timestamp") FROM metrics"""
-
-
-@dataclass(frozen=True, slots=True)
-class _Where:
-    """A metric query's filter and group expression, with their parameters."""
-
-    condition: str
-    params: list[Any]
-    group: str
-    group_params: list[Any]
 
 
 class LogMetricReads:
@@ -94,17 +83,18 @@ class LogMetricReads:
             if query.group_by
             else ("NULL", [])
         )
-        where = _Where(condition, params, group, group_params)
+        where = metric_buckets.MetricWhere(condition, params, group, group_params)
         return metric_buckets.series(
             query, self._value_rows(query, where), self._histogram_rows(query, where)
         )
 
-    def _value_rows(self, query: MetricQuery, where: _Where) -> list[tuple[Any, ...]]:
+    def _value_rows(
+        self, query: MetricQuery, where: metric_buckets.MetricWhere
+    ) -> list[tuple[Any, ...]]:
         """Single values per bucket and group. ``lagInFrame`` is ``lag``: the frame
         (by default every row up to this one) holds the previous point; NULL before
         the first, as ``value`` is Nullable. ``quantileExactInclusive`` interpolates
         like DuckDB's ``quantile_cont``."""
-        w = query.window
         return self._conn.execute(
             f"""WITH cumulative AS (
                     SELECT ts, grp, if(prev IS NULL OR value < prev, value, value - prev) AS v
@@ -125,26 +115,14 @@ class LogMetricReads:
                 SELECT toInt64(floor((ts - ?) / ?)) AS bucket, grp, count(), sum(v), min(v),
                        max(v), quantileExactInclusive(0.5)(v), quantileExactInclusive(0.95)(v)
                 FROM points GROUP BY bucket, grp""",
-            [
-                *where.group_params,
-                query.name,
-                w.end,
-                *where.params,
-                w.start,
-                *where.group_params,
-                query.name,
-                w.start,
-                w.end,
-                *where.params,
-                w.start,
-                query.interval,
-            ],
+            where.value_params(query),
         ).fetchall()
 
-    def _histogram_rows(self, query: MetricQuery, where: _Where) -> list[tuple[Any, ...]]:
+    def _histogram_rows(
+        self, query: MetricQuery, where: metric_buckets.MetricWhere
+    ) -> list[tuple[Any, ...]]:
         """Histogram points in time order, cumulative ones from before the window too
         (the baseline of their first increment)."""
-        w = query.window
         return self._conn.execute(
             f"""SELECT "timestamp", {where.group}, {_SERIES}, "count", "sum", "min", "max",
                        bucket_bounds, bucket_counts, temporality = 'cumulative'
@@ -153,5 +131,5 @@ class LogMetricReads:
                   AND ("timestamp" >= ? OR temporality = 'cumulative') AND {where.condition}
                 ORDER BY "timestamp"
             """,
-            [*where.group_params, query.name, w.end, w.start, *where.params],
+            where.histogram_params(query),
         ).fetchall()

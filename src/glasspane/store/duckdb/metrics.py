@@ -54,75 +54,49 @@ def series(cur: Cursor, query: MetricQuery) -> list[MetricBucket]:
     group, group_params = (
         attribute_where.group_expression(table, query.group_by) if query.group_by else ("NULL", [])
     )
+    where = metric_buckets.MetricWhere(condition, params, group, group_params)
     return metric_buckets.series(
-        query,
-        _value_rows(cur, query, condition, params, group, group_params),
-        _histogram_rows(cur, query, condition, params, group, group_params),
+        query, _value_rows(cur, query, where), _histogram_rows(cur, query, where)
     )
 
 
 def _value_rows(
-    cur: Cursor,
-    query: MetricQuery,
-    condition: str,
-    params: list[Any],
-    group: str,
-    group_params: list[Any],
+    cur: Cursor, query: MetricQuery, where: metric_buckets.MetricWhere
 ) -> list[tuple[Any, ...]]:
-    w = query.window
     return cur.execute(
         f"""WITH cumulative AS (
                 SELECT "timestamp" AS ts, grp,
                        CASE WHEN prev IS NULL OR value < prev THEN value
                             ELSE value - prev END AS v
-                FROM (SELECT "timestamp", {group} AS grp, value,
+                FROM (SELECT "timestamp", {where.group} AS grp, value,
                              lag(value) OVER (PARTITION BY {_SERIES}
                                               ORDER BY "timestamp") AS prev
                       FROM metrics
                       WHERE name = ? AND bucket_counts IS NULL AND temporality = 'cumulative'
-                        AND "timestamp" < ? AND {condition})
+                        AND "timestamp" < ? AND {where.condition})
                 WHERE "timestamp" >= ? AND value IS DISTINCT FROM prev),
             points AS (
-                SELECT "timestamp" AS ts, {group} AS grp, value AS v FROM metrics
+                SELECT "timestamp" AS ts, {where.group} AS grp, value AS v FROM metrics
                 WHERE name = ? AND bucket_counts IS NULL
                   AND temporality IS DISTINCT FROM 'cumulative'
-                  AND "timestamp" >= ? AND "timestamp" < ? AND {condition}
+                  AND "timestamp" >= ? AND "timestamp" < ? AND {where.condition}
                 UNION ALL SELECT * FROM cumulative)
             SELECT floor((ts - ?) / ?)::BIGINT AS bucket, grp, count(*), sum(v), min(v),
                    max(v), quantile_cont(v, 0.5), quantile_cont(v, 0.95)
             FROM points GROUP BY bucket, grp""",
-        [
-            *group_params,
-            query.name,
-            w.end,
-            *params,
-            w.start,
-            *group_params,
-            query.name,
-            w.start,
-            w.end,
-            *params,
-            w.start,
-            query.interval,
-        ],
+        where.value_params(query),
     ).fetchall()
 
 
 def _histogram_rows(
-    cur: Cursor,
-    query: MetricQuery,
-    condition: str,
-    params: list[Any],
-    group: str,
-    group_params: list[Any],
+    cur: Cursor, query: MetricQuery, where: metric_buckets.MetricWhere
 ) -> list[tuple[Any, ...]]:
-    w = query.window
     return cur.execute(
-        f"""SELECT "timestamp", {group}, {_SERIES}, count, sum, min, max,
+        f"""SELECT "timestamp", {where.group}, {_SERIES}, count, sum, min, max,
                    bucket_bounds, bucket_counts, temporality = 'cumulative'
             FROM metrics
             WHERE name = ? AND bucket_counts IS NOT NULL AND "timestamp" < ?
-              AND ("timestamp" >= ? OR temporality = 'cumulative') AND {condition}
+              AND ("timestamp" >= ? OR temporality = 'cumulative') AND {where.condition}
             ORDER BY 1""",
-        [*group_params, query.name, w.end, w.start, *params],
+        where.histogram_params(query),
     ).fetchall()
