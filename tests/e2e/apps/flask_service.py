@@ -76,15 +76,7 @@ def process():
     return jsonify(ok=True)
 
 
-@app.get("/flush")
-def flush():
-    sentry_sdk.flush(timeout=10)
-    return jsonify(flushed=True)
-
-
 if __name__ == "__main__":
-    from werkzeug.serving import make_server
+    from serving import serve
 
-    server = make_server("127.0.0.1", int(os.environ["PORT"]), app, threaded=True)
-    print("listening", flush=True)
-    server.serve_forever()
+    serve(app)

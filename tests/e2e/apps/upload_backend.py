@@ -47,15 +47,7 @@ def upload() -> Response | tuple[Response, int]:
     return jsonify(ok=True, trace_id=trace_id)
 
 
-@app.get("/flush")
-def flush() -> Response:
-    sentry_sdk.flush(timeout=10)
-    return jsonify(flushed=True)
-
-
 if __name__ == "__main__":
-    from werkzeug.serving import make_server
+    from serving import serve
 
-    server = make_server("127.0.0.1", int(os.environ["PORT"]), app, threaded=True)
-    print("listening", flush=True)
-    server.serve_forever()
+    serve(app)
