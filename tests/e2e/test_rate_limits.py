@@ -23,6 +23,27 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]
     running.stop()
 
 
+def _tally_lost(client: sentry_sdk.Client) -> list[tuple[str, str]]:
+    """(category, reason) of each event the SDK itself drops, as it records them.
+
+    The SDK still records them as usual; flush() sends (and empties) its client
+    report at once, so the test keeps its own tally.
+    """
+    transport = client.transport
+    assert transport is not None
+    lost: list[tuple[str, str]] = []
+    record = transport.record_lost_event
+
+    def recording(reason: str, data_category: str | None = None, **kwargs: object) -> None:
+        item = kwargs.get("item")
+        category = data_category or (item.data_category if item is not None else "?")  # type: ignore[attr-defined]
+        lost.append((str(category), reason))
+        record(reason, data_category, **kwargs)  # type: ignore[arg-type]
+
+    transport.record_lost_event = recording  # type: ignore[method-assign]
+    return lost
+
+
 def _issue_count(server: RunningServer, project: str) -> int:
     issues = server.api("GET", "/api/v1/issues", params={"period": "1h"}).json()["issues"]
     return sum(i["count"] for i in issues if i["project"] == project)
@@ -31,24 +52,12 @@ def _issue_count(server: RunningServer, project: str) -> int:
 def test_sdk_stops_sending_for_retry_after_then_resumes(limited: RunningServer) -> None:
     project = limited.create_project("noisy")
     client = sentry_sdk.Client(project["dsn"], send_client_reports=True)
-    transport = client.transport
-    assert transport is not None
-    lost: list[tuple[str, str]] = []
-    record = transport.record_lost_event
-
-    def recording(reason: str, data_category: str | None = None, **kwargs: object) -> None:
-        # flush() sends (and empties) the client report at once; keep our own tally
-        item = kwargs.get("item")
-        category = data_category or (item.data_category if item is not None else "?")  # type: ignore[attr-defined]
-        lost.append((str(category), reason))
-        record(reason, data_category, **kwargs)  # type: ignore[arg-type]
-
-    transport.record_lost_event = recording  # type: ignore[method-assign]
+    lost = _tally_lost(client)
     try:
         for i in range(6):  # one at a time: 2 accepted, the 3rd answered 429, the rest held back
             client.capture_event({"message": f"noisy {i}", "level": "error"})
             client.flush(timeout=10)
-        limited_until = transport._disabled_until.get(None)  # type: ignore[attr-defined]
+        limited_until = client.transport._disabled_until.get(None)  # type: ignore[attr-defined]
         assert limited_until is not None, "the SDK did not read X-Sentry-Rate-Limits"
         assert lost.count(("error", "ratelimit_backoff")) >= 3
         assert _issue_count(limited, "noisy") == 2  # nothing else reached the server
@@ -92,23 +101,12 @@ def test_sdk_stops_sending_errors_over_quota_but_keeps_sending_transactions(
     error_quota: RunningServer,
 ) -> None:
     client = sentry_sdk.Client(error_quota.project("default")["dsn"], send_client_reports=False)
-    transport = client.transport
-    assert transport is not None
-    lost: list[tuple[str, str]] = []
-    record = transport.record_lost_event
-
-    def recording(reason: str, data_category: str | None = None, **kwargs: object) -> None:
-        item = kwargs.get("item")
-        category = data_category or (item.data_category if item is not None else "?")  # type: ignore[attr-defined]
-        lost.append((str(category), reason))
-        record(reason, data_category, **kwargs)  # type: ignore[arg-type]
-
-    transport.record_lost_event = recording  # type: ignore[method-assign]
+    lost = _tally_lost(client)
     try:
         for i in range(4):  # 2 within the quota, the 3rd answered 429, the 4th held back
             client.capture_event({"message": f"quota {i}", "level": "error"})
             client.flush(timeout=10)
-        disabled = transport._disabled_until  # type: ignore[attr-defined]
+        disabled = client.transport._disabled_until  # type: ignore[attr-defined]
         assert set(disabled) == {"error"}, f"the SDK should hold back errors only: {disabled}"
         assert ("error", "ratelimit_backoff") in lost
 
