@@ -11,6 +11,7 @@ No user text is spliced into SQL unescaped.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import urllib.parse
 from collections.abc import Sequence
@@ -60,7 +61,10 @@ def literal(value: Any) -> str:
         if math.isnan(value):
             return "nan"
         if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
+            # ClickHouse cannot prune day partitions against an infinite bound
+            # (it converts the bound to a DateTime and fails): the largest double
+            # compares the same against every stored value.
+            return repr(math.copysign(sys.float_info.max, value))
         return repr(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(literal(v) for v in value) + "]"

@@ -14,7 +14,7 @@ aggregates come from the event rows), with what ClickHouse needs otherwise:
 
 from __future__ import annotations
 
-import sys
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -54,15 +54,6 @@ _SUMMARY = """
     FROM m JOIN w USING (issue_id) JOIN issues AS i FINAL ON i.id = m.issue_id
 """
 
-#: ClickHouse fails pruning the day partitions against an infinite time bound
-#: (it converts the bound with ``toDateTime``): the largest double bounds the same rows.
-_FAR = sys.float_info.max
-
-
-def _bounds(window: Window) -> tuple[float, float]:
-    """The window's start and end, finite."""
-    return max(window.start, -_FAR), min(window.end, _FAR)
-
 
 class IssueReads:
     _conn: Connection
@@ -78,7 +69,7 @@ class IssueReads:
         where, params = compile_errors(window.filter, CLICKHOUSE)
         sql = _SUMMARY.format(identity=IDENTITY, where=where, only="")
         rows = self._conn.execute(
-            f"{sql} ORDER BY {order} LIMIT ?", [*_bounds(window), *params, limit]
+            f"{sql} ORDER BY {order} LIMIT ?", [window.start, window.end, *params, limit]
         ).fetchall()
         issues = [summary(row) for row in rows]
         self._add_series(issues, window, buckets)
@@ -89,7 +80,7 @@ class IssueReads:
         check_keys(self._conn, window.filter, CLICKHOUSE)
         where, params = compile_errors(window.filter, CLICKHOUSE)
         sql = _SUMMARY.format(identity=IDENTITY, where=where, only="AND issue_id = ?")
-        row = self._conn.execute(sql, [*_bounds(window), *params, issue_id]).fetchone()
+        row = self._conn.execute(sql, [window.start, window.end, *params, issue_id]).fetchone()
         if row is None:
             row = self._idle_issue(issue_id)
             if row is None:
@@ -101,7 +92,7 @@ class IssueReads:
     def _idle_issue(self, issue_id: int) -> tuple[Any, ...] | None:
         """An issue without events in the window: all-time facts, zero counts."""
         sql = _SUMMARY.format(identity=IDENTITY, where="TRUE", only="AND issue_id = ?")
-        row = self._conn.execute(sql, [-_FAR, _FAR, issue_id]).fetchone()
+        row = self._conn.execute(sql, [-math.inf, math.inf, issue_id]).fetchone()
         return None if row is None else idle(row)
 
     def _add_series(self, issues: list[IssueSummary], window: Window, buckets: int) -> None:
@@ -119,7 +110,15 @@ class IssueReads:
                 FROM errors WHERE issue_id IN ?
                   AND "timestamp" >= ? AND "timestamp" < ? AND {where}
                 GROUP BY issue_id, bucket""",
-            [window.start, width, buckets, [i.id for i in issues], *_bounds(window), *params],
+            [
+                window.start,
+                width,
+                buckets,
+                [i.id for i in issues],
+                window.start,
+                window.end,
+                *params,
+            ],
         ).fetchall()
         fill_series(issues, rows, buckets)
 
