@@ -404,6 +404,9 @@ class Batch:
     check_ins: list[CheckIn] = field(default_factory=list)
     feedback: list[Feedback] = field(default_factory=list)
     profiles: list[Profile] = field(default_factory=list)
+    #: Ingest journal positions (segment file name → offset, or -1 to forget the
+    #: segment) that this batch brings the store to; committed with its rows.
+    checkpoint: dict[str, int] = field(default_factory=dict)
 
     def extend(self, other: Batch) -> None:
         self.spans.extend(other.spans)
@@ -413,6 +416,7 @@ class Batch:
         self.metrics.extend(other.metrics)
         for name in SDK_ITEM_LISTS:
             getattr(self, name).extend(getattr(other, name))
+        self.checkpoint.update(other.checkpoint)
 
     def __len__(self) -> int:
         return (

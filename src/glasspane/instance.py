@@ -10,10 +10,12 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 from glasspane.alerts.engine import AlertEngine
-from glasspane.domain import Project
+from glasspane.domain import Batch, Project
 from glasspane.errors import ConfigError, Conflict, NotFound, ProtocolError
 from glasspane.protocol.auth import make_dsn
 from glasspane.settings import Config
@@ -58,6 +60,8 @@ class Instance:
         self._by_key: dict[str, Project] = {}
         self._by_id: dict[int, Project] = {}
         self._loaded_at = 0.0
+        #: Called with the projects whenever they were read anew (ingest workers' copy).
+        self.on_projects_changed: Callable[[list[Project]], None] | None = None
         self._reload_projects()
         if DEFAULT_PROJECT not in {p.name for p in self._by_id.values()}:
             self.create_project(DEFAULT_PROJECT)
@@ -75,6 +79,8 @@ class Instance:
             self._by_id = {p.id: p for p in projects}
             self._by_key = {p.public_key: p for p in projects}
             self._loaded_at = time.monotonic()
+        if self.on_projects_changed is not None:
+            self.on_projects_changed(projects)
 
     def _fresh(self, missed: bool = False) -> None:
         """Re-read projects that other processes sharing the store may have changed:
@@ -135,6 +141,10 @@ class Instance:
         self._fresh()
         with self._lock:
             return self._by_id.get(project_id)
+
+    def write(self, batch: Batch) -> Future[None]:
+        """Ingest in this process writes straight to the store."""
+        return self.store.write(batch)
 
     def dsn(self, project: Project) -> str:
         return make_dsn(self.config.base_url, project.public_key, project.id)

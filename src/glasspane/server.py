@@ -19,7 +19,7 @@ from typing import Any
 import click
 import uvicorn
 
-from glasspane import __version__
+from glasspane import __version__, embedded
 from glasspane.errors import ConfigError
 from glasspane.instance import DEFAULT_PROJECT, TOKEN_FILE, Instance
 from glasspane.settings import Config, resolve
@@ -32,13 +32,18 @@ SHARED_STORES = ("clickhouse://", "clickhouses://", "http://", "https://")
 def run(flags: dict[str, Any]) -> None:
     config = resolve(flags)
     workers = int(config.workers)
-    if workers > 1 and not config.store.startswith(SHARED_STORES):
+    shared = config.store.startswith(SHARED_STORES)
+    if workers > 1 and not shared:
         raise ConfigError(
             f"--workers {workers} needs a ClickHouse server store (--store clickhouse://...): "
-            "DuckDB and chDB open their files in one process only"
+            "DuckDB and chDB open their files in one process only; ingest runs on every "
+            "core anyway (--ingest-workers)"
         )
     if workers > 1:
         _run_workers(config, workers)
+        return
+    if not shared:
+        embedded.run(config, _banner)
         return
     instance = Instance(config)
     try:
@@ -50,9 +55,11 @@ def run(flags: dict[str, Any]) -> None:
         instance.close()
 
 
-def _banner(config: Config, instance: Instance, workers: int = 1) -> None:
+def _banner(config: Config, instance: Instance, workers: int = 1, ingest: int = 0) -> None:
     default = next(p for p in instance.projects() if p.name == DEFAULT_PROJECT)
     processes = f" ({workers} worker processes)" if workers > 1 else ""
+    if ingest:
+        processes = f" (ingest on {ingest} worker processes)"
     click.echo(f"glasspane {__version__} listening on {config.host}:{config.port}{processes}")
     click.echo(f"  Dashboard:    {config.base_url}/?token={instance.admin_token}")
     click.echo(f"  Admin token:  {instance.admin_token}  (also in {config.data_path / TOKEN_FILE})")

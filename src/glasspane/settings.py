@@ -62,6 +62,13 @@ SETTINGS: tuple[Setting, ...] = (
         1,
         "Server processes sharing the port (more than 1 needs a clickhouse:// store).",
     ),
+    Setting(
+        "ingest_workers",
+        int,
+        0,
+        "Ingest worker processes sharing the port on an embedded store (DuckDB, chDB); "
+        "0: one per CPU core.",
+    ),
     Setting("public_url", str, "", "Base URL written into DSNs (default: http://HOST:PORT)."),
     Setting("alerts", str, "", "Alert rules file (default: alerts.yaml in the data directory)."),
     Setting("alert_interval", float, 30.0, "Seconds between alert evaluations.", "s"),

@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from glasspane.domain import Project
 from glasspane.errors import AuthError, ForbiddenError
-from glasspane.instance import Instance
+from glasspane.ingest.target import IngestTarget
 from glasspane.protocol.auth import key_from_dsn, parse_auth_header
 
 
@@ -27,7 +27,7 @@ def request_key(request: Request, envelope_headers: dict[str, Any] | None = None
     return key_from_dsn(dsn) if isinstance(dsn, str) else None
 
 
-def authenticate(instance: Instance, path_project_id: str, key: str | None) -> Project:
+def authenticate(instance: IngestTarget, path_project_id: str, key: str | None) -> Project:
     """The project the key belongs to, which must be the one in the URL."""
     if not key:
         raise AuthError(

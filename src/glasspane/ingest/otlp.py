@@ -24,7 +24,7 @@ from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
 from glasspane.ingest.quotas import CategoryQuotas
 from glasspane.ingest.ratelimit import refused_outcomes
-from glasspane.instance import Instance
+from glasspane.ingest.target import IngestTarget
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.otlp_logs import normalize_logs
 from glasspane.normalize.otlp_metrics import normalize_metrics
@@ -48,7 +48,7 @@ def _key(request: Request) -> str | None:
     return request_key(request)
 
 
-def _project(request: Request, instance: Instance) -> Project:
+def _project(request: Request, instance: IngestTarget) -> Project:
     key = _key(request)
     path_id = request.path_params.get("project_id")
     if path_id is not None:
@@ -68,7 +68,7 @@ def _normalize(signal: str, message: Any, ctx: IngestContext, policy: Policy) ->
 
 
 async def receive(request: Request) -> Response:
-    instance: Instance = request.app.state.instance
+    instance: IngestTarget = request.app.state.instance
     signal = request.path_params["signal"]
     if signal not in SIGNALS:
         raise NotFound(f"OTLP signal {signal!r} is unknown; use traces, logs or metrics")
@@ -99,7 +99,7 @@ async def receive(request: Request) -> Response:
     batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
     batch.outcomes.extend(quotas.dropped_outcomes(project.public_key, project.id, ctx.received_at))
     if len(batch):
-        await asyncio.wrap_future(instance.store.write(batch))
+        await asyncio.wrap_future(instance.write(batch))
     note = f"glasspane does not store {', '.join(reasons)}" if rejected else ""
     payload, media_type = otlp.encode_response(signal, content_type, rejected, note)
     return Response(payload, media_type=media_type)

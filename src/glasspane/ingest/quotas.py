@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from glasspane.domain import Outcome
 from glasspane.errors import ConfigError, RateLimited
-from glasspane.ingest.ratelimit import TokenBucket
+from glasspane.ingest.buckets import Buckets, LocalBuckets
 from glasspane.normalize.envelope import CATEGORIES
 from glasspane.protocol.envelope import Item
 
@@ -92,11 +92,14 @@ class CategoryQuotas:
     """A token bucket per DSN key and quota'd category; no quotas means no checks."""
 
     def __init__(
-        self, quotas: Mapping[str, Quota], clock: Callable[[], float] = time.monotonic
+        self,
+        quotas: Mapping[str, Quota],
+        clock: Callable[[], float] = time.monotonic,
+        buckets: Buckets | None = None,
     ) -> None:
         self.quotas = dict(quotas)
         self._clock = clock
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._buckets = buckets or LocalBuckets()
         self._dropped: dict[str, dict[str, int]] = defaultdict(dict)  # key → category → items
         self._lock = threading.Lock()
 
@@ -141,12 +144,10 @@ class CategoryQuotas:
         quota = self.quotas.get(category)
         if quota is None:
             return 0.0
-        bucket = self._buckets.get((key, category))
-        if bucket is None:
-            rate = quota.limit / quota.window
-            bucket = self._buckets[(key, category)] = TokenBucket(rate, quota.limit, now)
+        rate = quota.limit / quota.window
         # an item holding more than a whole quota could never pass; it takes all there is
-        return bucket.take(now, min(quantity, bucket.burst))
+        amount = min(quantity, quota.limit)
+        return self._buckets.take(f"quota:{key}:{category}", rate, quota.limit, amount, now)
 
     def _refusal(self, key: str, exhausted: dict[str, int]) -> RateLimited:
         quotas = ", ".join(

@@ -9,8 +9,9 @@ honour by dropping everything for that long and counting it as
 
 Requests are counted, not items: a request is what costs the server a parse
 and a commit, and the SDKs send one envelope per event. The buckets live in
-memory, so several processes behind a load balancer each allow ``rate`` (the
-road not taken: a shared counter in the store, one more write per request).
+memory (``buckets``): shared by the ingest worker processes of one server,
+but several servers behind a load balancer each allow ``rate`` (the road not
+taken: a shared counter in the store, one more write per request).
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from collections.abc import Callable, Mapping
 
 from glasspane.domain import Outcome
 from glasspane.errors import RateLimited
-
-#: Buckets idle for this long are full again; they are forgotten to bound memory.
-_FORGET_AFTER = 600.0
+from glasspane.ingest.buckets import Buckets, LocalBuckets
 
 
 class TokenBucket:
@@ -53,14 +52,18 @@ class KeyRateLimiter:
     """A token bucket per DSN key; ``rate <= 0`` turns limiting off."""
 
     def __init__(
-        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+        self,
+        rate: float,
+        burst: int,
+        clock: Callable[[], float] = time.monotonic,
+        buckets: Buckets | None = None,
     ) -> None:
         self.rate = rate
         self.burst = max(1.0, float(burst))
         self._clock = clock
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets = buckets or LocalBuckets()
+        self._refused: dict[str, int] = {}  # this process's refusals, per key
         self._lock = threading.Lock()
-        self._last_sweep = clock()
 
     def check(self, key: str) -> int:
         """Take a token for ``key``; :class:`RateLimited` when it has none left.
@@ -71,19 +74,14 @@ class KeyRateLimiter:
         """
         if self.rate <= 0:
             return 0
-        now = self._clock()
+        wait = self._buckets.take("key:" + key, self.rate, self.burst, 1.0, self._clock())
         refused = 0
         with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, now)
-            wait = bucket.take(now)
             if wait:
-                bucket.refused += 1
+                if key in self._refused or len(self._refused) < 100_000:
+                    self._refused[key] = self._refused.get(key, 0) + 1
             else:
-                refused, bucket.refused = bucket.refused, 0
-            if now - self._last_sweep > _FORGET_AFTER:
-                self._sweep(now)
+                refused = self._refused.pop(key, 0)
         if wait:
             retry_after = max(1, math.ceil(wait))
             raise RateLimited(
@@ -94,12 +92,6 @@ class KeyRateLimiter:
                 retry_after,
             )
         return refused
-
-    def _sweep(self, now: float) -> None:
-        self._last_sweep = now
-        idle = [k for k, b in self._buckets.items() if now - b.updated > _FORGET_AFTER]
-        for key in idle:
-            del self._buckets[key]
 
 
 def rate_limit_headers(

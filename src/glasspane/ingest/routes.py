@@ -28,7 +28,7 @@ from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
 from glasspane.ingest.quotas import Admission, CategoryQuotas
 from glasspane.ingest.ratelimit import limits_header, refused_outcomes
-from glasspane.instance import Instance
+from glasspane.ingest.target import IngestTarget
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.envelope import normalize_envelope, normalize_item
 from glasspane.normalize.sanitize import Policy, sanitize_batch
@@ -39,12 +39,12 @@ from glasspane.protocol.streams import decompress
 INLINE_PARSE_LIMIT = 256 * 1024
 
 
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
+def _instance(request: Request) -> IngestTarget:
+    instance: IngestTarget = request.app.state.instance
     return instance
 
 
-async def _decoded_body(request: Request, instance: Instance) -> bytes:
+async def _decoded_body(request: Request, instance: IngestTarget) -> bytes:
     body = await read_body(request, instance.config.max_body_size)
     encoding = request.headers.get("content-encoding")
     if not encoding:
@@ -96,7 +96,7 @@ def _dropped(request: Request, key: str, project_id: int, now: float) -> list[Ou
 
 async def _commit(request: Request, batch: Batch) -> None:
     if len(batch):
-        await asyncio.wrap_future(_instance(request).store.write(batch))
+        await asyncio.wrap_future(_instance(request).write(batch))
 
 
 def _answer(

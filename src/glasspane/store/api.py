@@ -64,7 +64,14 @@ class OutcomeCount:
 class Store(Protocol):
     # -- writing ---------------------------------------------------------
     def write(self, batch: Batch) -> Future[None]:
-        """Queue the batch; the future resolves once it is durably committed."""
+        """Queue the batch; the future resolves once it is durably committed.
+
+        ``batch.checkpoint`` (ingest journal positions) is committed with its rows.
+        """
+        ...
+
+    def journal_positions(self) -> dict[str, int]:
+        """The committed journal positions: segment file name → offset fed up to."""
         ...
 
     def create_project(self, name: str, public_key: str, apdex_threshold_ms: float) -> Project:

@@ -6,21 +6,16 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from glasspane import __version__
-from glasspane.errors import GlasspaneError, LimitExceeded, RateLimited, StoreError
-from glasspane.ingest.cors import IngestCORS, is_ingest_path
-from glasspane.ingest.otlp import ROUTES as OTLP_ROUTES
-from glasspane.ingest.quotas import CategoryQuotas, parse_quotas
-from glasspane.ingest.ratelimit import KeyRateLimiter, rate_limit_headers
-from glasspane.ingest.routes import ROUTES as INGEST_ROUTES
+from glasspane.errors import GlasspaneError
+from glasspane.ingest.app import create_ingest_app, error_headers
+from glasspane.ingest.cors import is_ingest_path
 from glasspane.instance import Instance
-from glasspane.normalize.sanitize import policy_for
 from glasspane.web import ui
 from glasspane.web.alerts_api import router as alerts_router
 from glasspane.web.api import router as api_router
@@ -31,8 +26,6 @@ from glasspane.web.security import SecurityHeaders
 from glasspane.web.telemetry_api import router as telemetry_router
 
 log = logging.getLogger(__name__)
-
-RETRY_AFTER_SECONDS = "5"
 
 
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -50,18 +43,7 @@ def _answer(
 
 async def _glasspane_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GlasspaneError)
-    headers: dict[str, str] = {}
-    if isinstance(exc, StoreError):
-        headers["Retry-After"] = RETRY_AFTER_SECONDS
-    if isinstance(exc, RateLimited):
-        headers.update(rate_limit_headers(exc.retry_after, exc.categories))
-    if exc.status_code >= 400 and is_ingest_path(request.url.path):
-        headers["X-Sentry-Error"] = str(exc)[:200].encode("ascii", "replace").decode()
-    if exc.status_code == 401:
-        headers["WWW-Authenticate"] = "Bearer" if "/api/v1/" in request.url.path else "Sentry"
-    if not isinstance(exc, LimitExceeded) and exc.status_code >= 500:
-        log.warning("%s %s: %s", request.method, request.url.path, exc)
-    return _answer(request, exc.status_code, str(exc), headers)
+    return _answer(request, exc.status_code, str(exc), error_headers(request, exc))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -99,25 +81,8 @@ class Dispatch:
             await self._secured_api(scope, receive, send)
 
 
-def create_ingest_app(instance: Instance) -> ASGIApp:
-    app = Starlette(
-        routes=[*INGEST_ROUTES, *OTLP_ROUTES],
-        exception_handlers={
-            GlasspaneError: _glasspane_error,
-            HTTPException: _http_error,
-            Exception: _unexpected,
-        },
-    )
-    app.state.instance = instance
-    app.state.policy = policy_for(instance.config)
-    app.state.rate_limiter = KeyRateLimiter(
-        float(instance.config.rate_limit), int(instance.config.rate_limit_burst)
-    )
-    app.state.quotas = CategoryQuotas(parse_quotas(str(instance.config.rate_limit_categories)))
-    return IngestCORS(app)
-
-
 def create_app(instance: Instance) -> Dispatch:
+    """Ingest and API in this process (ingest writes straight to the store)."""
     return Dispatch(create_ingest_app(instance), create_api_app(instance))
 
 

@@ -198,6 +198,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             "name",
         ),
     ),
+    # How far each ingest journal segment has been fed (written after its rows:
+    # ClickHouse has no transactions, so a crash in between feeds a round twice).
+    (
+        _replacing(
+            "journal_positions",
+            "segment String, position Int64, updated_at Float64",
+            "updated_at",
+            "segment",
+        ),
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -136,6 +136,7 @@ class ClickHouseStore(AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads):
         )
         for table, arrow in sdk_rows.tables(batches):
             conn.insert(table, _text_payloads(arrow))
+        self._save_checkpoint(conn, batches, now)
         self._known_issues.update(new)
         if len(self._known_issues) > 100_000:  # a cache, not a registry
             self._known_issues.clear()
@@ -280,6 +281,33 @@ class ClickHouseStore(AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads):
         return [OutcomeCount(*row) for row in self._read(rows.OUTCOME_TOTALS)]
 
     # -- alert state and the alert lease ----------------------------------
+    @staticmethod
+    def _save_checkpoint(conn: Connection, batches: list[Batch], now: float) -> None:
+        """Journal positions, after the rows they cover (a forgotten segment is -1)."""
+        checkpoint: dict[str, int] = {}
+        for batch in batches:
+            checkpoint.update(batch.checkpoint)
+        if checkpoint:
+            conn.insert(
+                "journal_positions",
+                pa.table(
+                    {
+                        "segment": list(checkpoint),
+                        "position": pa.array(list(checkpoint.values()), pa.int64()),
+                        "updated_at": [now] * len(checkpoint),
+                    }
+                ),
+            )
+
+    def journal_positions(self) -> dict[str, int]:
+        """How far each ingest journal segment was fed (segment file name → offset)."""
+        return {
+            str(name): int(pos)
+            for name, pos in self._read(
+                "SELECT segment, position FROM journal_positions FINAL WHERE position >= 0"
+            )
+        }
+
     def alert_states(self) -> dict[str, dict[str, Any]]:
         return {
             rule: orjson.loads(state)

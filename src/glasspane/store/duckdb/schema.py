@@ -154,6 +154,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE segments AS SELECT * FROM spans WHERE is_segment ORDER BY start_ts",
         "CREATE INDEX segments_trace_id ON segments (trace_id)",
     ),
+    # How far each ingest journal segment has been fed, committed with the rows.
+    (
+        """CREATE TABLE journal_positions (
+            segment VARCHAR PRIMARY KEY, position BIGINT NOT NULL)""",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -185,6 +185,28 @@ class DuckDBStore(SdkItemReads):
                 new_issues,
             )
         issues.reopen_resolved(conn, touched - {new[0] for new in new_issues}, now)
+        self._save_checkpoint(conn, batches)
+
+    @staticmethod
+    def _save_checkpoint(conn: Conn, batches: list[Batch]) -> None:
+        checkpoint: dict[str, int] = {}
+        for batch in batches:
+            checkpoint.update(batch.checkpoint)
+        if not checkpoint:
+            return
+        gone = [[name] for name, position in checkpoint.items() if position < 0]
+        kept = [[name, position] for name, position in checkpoint.items() if position >= 0]
+        if gone:
+            conn.executemany("DELETE FROM journal_positions WHERE segment = ?", gone)
+        if kept:
+            conn.executemany("INSERT OR REPLACE INTO journal_positions VALUES (?, ?)", kept)
+
+    def journal_positions(self) -> dict[str, int]:
+        """How far each ingest journal segment was fed (segment file name → offset)."""
+        return {
+            str(name): int(pos)
+            for name, pos in self._read("SELECT segment, position FROM journal_positions")
+        }
 
     def _issue_id(
         self, project_id: int, fingerprint: str, new: list[tuple[Any, ...]], now: float
