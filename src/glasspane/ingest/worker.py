@@ -69,9 +69,9 @@ def publish_projects(data_dir: Path, projects: list[Project]) -> None:
 class ProjectsFile:
     """The projects, from the file the server process publishes.
 
-    Re-read when its modification time changes: checked at most once a
-    second, and on an unknown key at most four times a second (so random
-    keys cannot turn into a file read each).
+    Re-read when its modification time changes: checked once a second, and
+    on every unknown key (a ``stat``; random keys cannot turn into a read each,
+    as the file is read only when it changed).
     """
 
     def __init__(self, path: Path) -> None:
@@ -101,7 +101,7 @@ class ProjectsFile:
         if age > 1.0:
             self._load()
         found = self._by_key.get(key)
-        if found is None and age > 0.25:
+        if found is None:
             self._load()
             found = self._by_key.get(key)
         return found
@@ -180,8 +180,10 @@ class ServerProxy:
                 {
                     "type": "http.response.start",
                     "status": response.status_code,
-                    "headers": [
-                        (k, v) for k, v in response.headers.raw if k.lower() not in _HOP_BY_HOP
+                    "headers": [  # uvicorn adds its own Date
+                        (k, v)
+                        for k, v in response.headers.raw
+                        if k.lower() not in _HOP_BY_HOP and k.lower() != b"date"
                     ],
                 }
             )

@@ -72,6 +72,7 @@ class JournalFeeder:
         self._write = write
         self._fed = {name: offset for name, offset in positions.items() if offset >= 0}
         self._live_writers = live_writers
+        self._deleted: set[str] = set()  # segments fed to their end and removed
         self._forget: set[str] = {name for name, offset in positions.items() if offset < 0}
         self._cond = threading.Condition()
         self._wanted = False
@@ -151,6 +152,7 @@ class JournalFeeder:
     def _delete(self, filename: str, path: Path) -> None:
         path.unlink(missing_ok=True)
         self._fed.pop(filename, None)
+        self._deleted.add(filename)
         self._forget.add(filename)  # the next round drops its position from the store
 
     # -- running in the background ---------------------------------------------
@@ -232,7 +234,7 @@ class JournalFeeder:
         deadline = time.monotonic() + timeout
 
         def done() -> bool:
-            return all(self._fed.get(k, 1 << 62) >= v for k, v in target.items())
+            return all(k in self._deleted or self._fed.get(k, 0) >= v for k, v in target.items())
 
         with self._cond:
             self._wanted = True
