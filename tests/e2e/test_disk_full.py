@@ -156,6 +156,8 @@ def test_full_disk_answers_503_keeps_data_and_resumes(tmp_path: Path) -> None:
         try:
             acknowledged = [_payload(i) for i in range(12)]
             assert {_post(running, project, p).status_code for p in acknowledged} == {200}
+            # In the store, not only in the ingest journal: what is stored stays readable.
+            assert _missing(running, acknowledged) == []
 
             disk.fill()
             refused = None
