@@ -22,20 +22,18 @@ counting while its counters stay in the totals (counters never go down).
 Without the variable (one process; the in-process tests) values live in this
 process's memory.
 
-**Read when scraped**, not recorded: the journal's lag (from the source given
-to :func:`register_lag_source`) and the store's size on disk (passed by the
-caller, who knows the store), so they cost nothing between scrapes.
+Reading: :func:`render` for ``/metrics``, :func:`totals` for the rates in
+``server_status``. Two values are read when scraped rather than recorded, so
+they cost nothing between scrapes: the journal's lag (from the source given to
+:func:`register_lag_source`) and the store's size on disk (passed by the
+caller, who knows the store).
 
 This module imports nothing of glasspane but ``domain``: every layer may record.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
-import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +53,6 @@ from prometheus_client import (
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from glasspane.domain import Batch
-
-log = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -179,9 +175,11 @@ def _build() -> None:
     # ``*_created`` series double the text and no dashboard reads them (the
     # multiprocess mode has none anyway, so both modes answer alike).
     disable_created_metrics()
-    _registry = None if multiprocess_directory() else _single_process_registry()
+    folder = multiprocess_directory()
+    if folder is not None:  # set from outside: the files go there from the first metric on
+        folder.mkdir(parents=True, exist_ok=True)
+    _registry = None if folder else _single_process_registry()
     _metrics = _Metrics(_registry)
-    _rates.clear()
 
 
 def multiprocess_directory() -> Path | None:
@@ -246,6 +244,11 @@ def register_lag_source(source: LagSource | None) -> None:
     _lag_source = source or (lambda: (0.0, 0.0))
 
 
+def journal_lag() -> tuple[float, float]:
+    """(bytes, seconds) accepted but not yet in the store, from the registered source."""
+    return _lag_source()
+
+
 # -- several processes -------------------------------------------------------
 def prepare_multiprocess(directory: Path) -> None:
     """Count across processes from now on, sharing values through ``directory``.
@@ -296,7 +299,7 @@ class _ScrapedNow:
         self.disk_bytes = disk_bytes
 
     def collect(self) -> Iterable[Metric]:
-        lag_bytes, lag_seconds = _lag_source()
+        lag_bytes, lag_seconds = journal_lag()
         yield GaugeMetricFamily(
             "glasspane_journal_lag_bytes", "Accepted bytes not yet in the store", value=lag_bytes
         )
@@ -321,6 +324,7 @@ class Totals:
 
 
 def totals() -> Totals:
+    """The totals now, added up over every process in multiprocess mode."""
     accepted = stored = depth = 0.0
     for family in _recorded().collect():
         for sample in family.samples:
@@ -332,101 +336,6 @@ def totals() -> Totals:
             elif sample.name == "glasspane_store_queue_depth":
                 depth += sample.value
     return Totals(accepted, stored, depth)
-
-
-@dataclass(frozen=True)
-class IngestStatus:
-    """Ingest at a glance, for ``/api/v1/status``."""
-
-    accepted_per_s: float
-    stored_per_s: float
-    queue_depth: int
-    lag_s: float
-    lag_bytes: int
-    accepted_total: int
-    stored_total: int
-
-
-def ingest_status() -> IngestStatus:
-    """Rates over the last :data:`RATE_WINDOW` seconds, depth and lag now."""
-    start_sampling()
-    now, current = time.monotonic(), totals()
-    accepted, stored = _rates.per_second(now, current)
-    lag_bytes, lag_seconds = _lag_source()
-    return IngestStatus(
-        round(accepted, 2),
-        round(stored, 2),
-        int(current.queue_depth),
-        round(lag_seconds, 3),
-        int(lag_bytes),
-        int(current.accepted),
-        int(current.stored),
-    )
-
-
-# -- rates -----------------------------------------------------------------
-#: Rates are measured over this many seconds, from samples taken every SAMPLE_EVERY.
-RATE_WINDOW = 10.0
-SAMPLE_EVERY = 2.0
-
-
-class _RateWindow:
-    """Totals sampled over time; a rate is the change since the oldest recent sample.
-
-    Sampled by a thread rather than at each request: in multiprocess mode the
-    counts rise in other processes, so the serving process can only look at
-    totals, and a status asked for once needs a sample from seconds before.
-    """
-
-    def __init__(self) -> None:
-        self._samples: deque[tuple[float, Totals]] = deque()
-        self._lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._samples.clear()
-
-    def add(self, now: float, current: Totals) -> None:
-        with self._lock:
-            self._samples.append((now, current))
-            while self._samples and self._samples[0][0] < now - RATE_WINDOW - SAMPLE_EVERY:
-                self._samples.popleft()
-
-    def per_second(self, now: float, current: Totals) -> tuple[float, float]:
-        """(accepted, stored) per second; zeros until a sample is a second old."""
-        with self._lock:
-            recent = [(t, s) for t, s in self._samples if now - t <= RATE_WINDOW + SAMPLE_EVERY]
-        if not recent or now - recent[0][0] < 1.0:
-            return 0.0, 0.0
-        then, before = recent[0]
-        elapsed = now - then
-        return (
-            max(0.0, current.accepted - before.accepted) / elapsed,
-            max(0.0, current.stored - before.stored) / elapsed,
-        )
-
-
-_rates = _RateWindow()
-_sampler: threading.Thread | None = None
-_sampler_lock = threading.Lock()
-
-
-def start_sampling() -> None:
-    """Start the thread that samples totals for the rates (once per process)."""
-    global _sampler
-    with _sampler_lock:
-        if _sampler is None or not _sampler.is_alive():
-            _sampler = threading.Thread(target=_sample, name="glasspane-rates", daemon=True)
-            _sampler.start()
-
-
-def _sample() -> None:
-    while True:
-        try:
-            _rates.add(time.monotonic(), totals())
-        except Exception:  # a file of a process that just ended; the next sample will do
-            log.debug("sampling the totals failed", exc_info=True)
-        time.sleep(SAMPLE_EVERY)
 
 
 _build()

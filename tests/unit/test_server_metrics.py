@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from glasspane import server_metrics
+from glasspane import server_metrics, server_status
 from glasspane.domain import Batch, ErrorEvent, LogRecord, Outcome, Span
 from glasspane.ingest.metering import endpoint_of
 from glasspane.normalize.envelope import CATEGORIES
@@ -105,7 +105,7 @@ def test_store_locations_name_the_kind_and_hide_the_password(tmp_path: Path) -> 
 
 
 def test_rates_are_the_change_since_the_oldest_recent_sample() -> None:
-    window = server_metrics._RateWindow()
+    window = server_status.RateWindow()
     assert window.per_second(100.0, server_metrics.Totals(50, 40)) == (0.0, 0.0)
     window.add(100.0, server_metrics.Totals(0, 0))
     assert window.per_second(100.5, server_metrics.Totals(5, 5)) == (0.0, 0.0)  # too soon
@@ -119,7 +119,7 @@ def test_a_lag_source_shows_in_the_metrics_and_the_status() -> None:
     server_metrics.register_lag_source(lambda: (4096.0, 0.25))
     try:
         text = server_metrics.render(1234)[0].decode()
-        status = server_metrics.ingest_status()
+        status = server_status.ingest_status()
     finally:
         server_metrics.register_lag_source(None)
     assert "glasspane_journal_lag_bytes 4096.0" in text
@@ -133,7 +133,7 @@ def test_a_lag_source_shows_in_the_metrics_and_the_status() -> None:
 PARENT = """
 import subprocess, sys
 from pathlib import Path
-from glasspane import server_metrics as m
+from glasspane import server_metrics as m, server_status
 
 m.count_request("envelope", 200)  # before the switch: this process only, not shared
 m.prepare_multiprocess(Path(sys.argv[1]))
@@ -152,7 +152,7 @@ m.set_queue_depth(5)
 children = [subprocess.Popen([sys.executable, "-c", CHILD, str(n)]) for n in (3, 4)]
 assert [child.wait() for child in children] == [0, 0]
 print(m.render(None)[0].decode())
-print("accepted_total", m.ingest_status().accepted_total)
+print("accepted_total", server_status.ingest_status().accepted_total)
 print("=====")
 for child in children:
     m.mark_process_dead(child.pid)

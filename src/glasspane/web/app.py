@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from glasspane import __version__, server_metrics
+from glasspane import __version__, server_status
 from glasspane.errors import GlasspaneError
 from glasspane.ingest.app import create_ingest_app, error_headers
 from glasspane.ingest.cors import is_ingest_path
@@ -95,7 +95,7 @@ def create_api_app(instance: Instance) -> FastAPI:
         "and OpenTelemetry.",
     )
     app.state.instance = instance
-    server_metrics.start_sampling()  # so the first /api/v1/status already has a rate
+    server_status.start_sampling()  # so the first /api/v1/status already has a rate
     app.include_router(api_router)
     app.include_router(issues_router)
     app.include_router(replay_router)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from glasspane import __version__, server_metrics
+from glasspane import __version__, server_metrics, server_status
 from glasspane.instance import Instance
 from glasspane.store.location import StoreLocation, store_location
 from glasspane.web.auth import require_admin
@@ -29,7 +29,7 @@ def status(request: Request) -> dict[str, Any]:
     return {
         "version": __version__,
         "store": {"kind": location.kind, "location": location.location},
-        "ingest": asdict(server_metrics.ingest_status()),
+        "ingest": asdict(server_status.ingest_status()),
         "disk_bytes": location.disk_bytes(),
     }
 
