@@ -10,7 +10,8 @@ describe the server itself. Recording is one call, cheap, from any thread:
   the store writer, so the work is spread over the ingest processes instead
   of landing on the one writer thread;
 - :func:`observe_commit`, :func:`count_commit_failure`, :func:`set_queue_depth`
-  — the store writer.
+  — the store writer; :func:`count_stored` — the writer for a request's own
+  batch, the journal feeder for the requests a round merged.
 
 **Several processes.** When ingest runs in worker processes, each process
 counts what it sees and the one serving ``/metrics`` adds them up: that is
@@ -219,10 +220,14 @@ def batch_categories(batch: Batch) -> Iterator[tuple[str, int]]:
     yield "profile", len(batch.profiles)
 
 
-def observe_commit(seconds: float, writes: int, envelopes: int) -> None:
-    """A group committed: how long it took, its size, the envelopes it stored."""
+def observe_commit(seconds: float, writes: int) -> None:
+    """A group committed: how long it took, how many writes it held."""
     _metrics.commit_seconds.observe(seconds)
     _metrics.group_size.observe(writes)
+
+
+def count_stored(envelopes: int) -> None:
+    """Envelopes (requests' batches) now in the store."""
     if envelopes:
         _metrics.stored.inc(envelopes)
 

@@ -130,8 +130,11 @@ class GroupCommitWriter(Generic[C]):
             for entry in group:
                 self._commit_group([entry])
             return
-        stored = sum(isinstance(e.work, Batch) for e in group)
-        server_metrics.observe_commit(time.perf_counter() - started, len(group), stored)
+        server_metrics.observe_commit(time.perf_counter() - started, len(group))
+        # A journal round (a batch with a checkpoint) merges many requests: the feeder counts them.
+        server_metrics.count_stored(
+            sum(isinstance(e.work, Batch) and not e.work.checkpoint for e in group)
+        )
         for entry, result in zip(group, results, strict=True):
             entry.future.set_result(result)
 
