@@ -35,6 +35,7 @@ import click
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from glasspane import server_metrics
 from glasspane.ingest import worker
 from glasspane.ingest.buckets import SharedBuckets
 from glasspane.instance import Instance
@@ -82,6 +83,7 @@ class IngestWorkers:
                 if self._stopping.is_set():
                     return
                 process, _ = self._processes[index]
+                server_metrics.mark_process_dead(process.pid)
                 log.warning(
                     "ingest worker %d ended (exit %s); starting another", index, process.returncode
                 )
@@ -111,6 +113,10 @@ class IngestWorkers:
                 process.wait()
 
 
+#: Paths that need not wait for the journal (the status shows how far behind it is).
+NOT_READS = ("/static/", "/healthz", "/metrics", "/api/v1/status")
+
+
 class FreshReads:
     """Reads see what was acknowledged before them: each API request first waits (up to
     a second) until the journal, as it is when the request arrives, is in the store."""
@@ -120,7 +126,7 @@ class FreshReads:
         self.feeder = feeder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(("/static/", "/healthz")):
+        if scope["type"] == "http" and not scope["path"].startswith(NOT_READS):
             behind = self.feeder.behind()
             if behind:
                 await asyncio.to_thread(self.feeder.wait_for, behind, 1.0)
@@ -162,6 +168,7 @@ def run(config: Config, banner: Callable[[Config, Instance, int, int], None]) ->
     instance = Instance(config)
     data_dir = config.data_path
     runtime = Path(tempfile.mkdtemp(prefix="glasspane-"))  # short path: sun_path is 108 bytes
+    server_metrics.prepare_multiprocess(runtime / "metrics")  # before any worker starts
     api_socket = runtime / worker.API_SOCKET
     workers: IngestWorkers | None = None
     feeder: JournalFeeder | None = None
@@ -174,6 +181,7 @@ def run(config: Config, banner: Callable[[Config, Instance, int, int], None]) ->
             instance.store.journal_positions(),
             workers.live_writers,
         )
+        server_metrics.register_lag_source(feeder.lag)
         _replay(feeder)
         worker.publish_projects(data_dir, instance.projects())
         instance.on_projects_changed = lambda projects: worker.publish_projects(data_dir, projects)

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import click
 import uvicorn
 
-from glasspane import __version__, embedded
+from glasspane import __version__, embedded, server_metrics
 from glasspane.errors import ConfigError
 from glasspane.instance import DEFAULT_PROJECT, TOKEN_FILE, Instance
 from glasspane.settings import Config, resolve
@@ -105,6 +108,8 @@ def _run_workers(config: Config, workers: int) -> None:
     sock.bind((config.host, config.port))
     sock.listen(2048)
     sock.set_inheritable(True)
+    metrics = Path(tempfile.mkdtemp(prefix="glasspane-metrics-"))
+    server_metrics.prepare_multiprocess(metrics)  # /metrics adds up every worker's counts
     context = multiprocessing.get_context("fork")
     children = [
         context.Process(target=_worker, args=(config, sock), name=f"glasspane-worker-{n}")
@@ -124,6 +129,7 @@ def _run_workers(config: Config, workers: int) -> None:
     for child in children:
         child.join()
     sock.close()
+    shutil.rmtree(metrics, ignore_errors=True)
     failed = [c.name for c in children if c.exitcode not in (0, -signal.SIGTERM)]
     if failed:
         sys.exit(f"glasspane workers ended with an error: {', '.join(failed)}")

@@ -140,6 +140,23 @@ def trace(
     click.echo(render_waterfall(data, width=columns, color=sys.stdout.isatty()))
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status API's JSON instead.")
+@client_options
+def status(as_json: bool, server: str | None, token: str | None, data_dir: str | None) -> None:
+    """Ingest rate, writer queue, journal lag and store size, at a glance."""
+    import orjson
+
+    from glasspane.cli.status import render_status
+
+    client = Client(server, token, data_dir)
+    answer = client.request("GET", "/api/v1/status")
+    if as_json:
+        click.echo(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(render_status(answer, client.url))
+
+
 def _period_options(func: Any) -> Any:
     func = click.option("--query", "-q", default="", help="Search query, e.g. service:api")(func)
     func = click.option("--period", "-p", default="24h", help="15m, 1h, 24h, 7d")(func)

@@ -11,6 +11,7 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp
 from glasspane.errors import GlasspaneError, LimitExceeded, RateLimited, StoreError
 from glasspane.ingest.buckets import Buckets
 from glasspane.ingest.cors import IngestCORS, is_ingest_path
+from glasspane.ingest.metering import CountAnswers
 from glasspane.ingest.otlp import ROUTES as OTLP_ROUTES
 from glasspane.ingest.quotas import CategoryQuotas, parse_quotas
 from glasspane.ingest.ratelimit import KeyRateLimiter, rate_limit_headers
@@ -70,6 +72,7 @@ def create_ingest_app(target: IngestTarget, buckets: Buckets | None = None) -> A
     config = target.config
     app = Starlette(
         routes=[*INGEST_ROUTES, *OTLP_ROUTES],
+        middleware=[Middleware(CountAnswers)],
         exception_handlers={
             GlasspaneError: _glasspane_error,
             HTTPException: _http_error,

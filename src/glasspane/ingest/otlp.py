@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from glasspane import server_metrics
 from glasspane.domain import Batch, Project
 from glasspane.errors import AuthError, NotFound
 from glasspane.ingest.auth import authenticate, request_key
@@ -100,6 +101,7 @@ async def receive(request: Request) -> Response:
     batch.outcomes.extend(quotas.dropped_outcomes(project.public_key, project.id, ctx.received_at))
     if len(batch):
         await asyncio.wrap_future(instance.write(batch))
+    server_metrics.count_batch(batch)
     note = f"glasspane does not store {', '.join(reasons)}" if rejected else ""
     payload, media_type = otlp.encode_response(signal, content_type, rejected, note)
     return Response(payload, media_type=media_type)

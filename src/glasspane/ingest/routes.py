@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from glasspane import server_metrics
 from glasspane.domain import Batch, Outcome
 from glasspane.errors import ItemError, ProtocolError
 from glasspane.ingest.auth import authenticate, request_key
@@ -97,6 +98,7 @@ def _dropped(request: Request, key: str, project_id: int, now: float) -> list[Ou
 async def _commit(request: Request, batch: Batch) -> None:
     if len(batch):
         await asyncio.wrap_future(_instance(request).write(batch))
+    server_metrics.count_batch(batch)
 
 
 def _answer(

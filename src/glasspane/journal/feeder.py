@@ -31,6 +31,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
+from glasspane import server_metrics
 from glasspane.domain import Batch
 from glasspane.journal.segments import SegmentName, decode, list_segments, read_records
 
@@ -118,6 +119,7 @@ class JournalFeeder:
         for filename, path in finished:
             self._delete(filename, path)
         self.stats.fed_records += records
+        server_metrics.count_stored(records)
         self.stats.fed_bytes += ROUND_BYTES - budget
         self.stats.rounds += 1
         self._fed_at = self._round_started

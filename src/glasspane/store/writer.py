@@ -15,6 +15,9 @@ A backend recovers from faults through two optional hooks: ``prepare`` runs
 before every transaction and returns the connection to use (the DuckDB store
 reopens an invalidated database there, so a full disk heals by itself), and
 ``explain`` turns a raw database error into the error to answer with.
+
+Each group's commit time and size, the envelopes it stored, failed groups and
+the queue's depth are recorded in ``server_metrics`` (``GET /metrics``).
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from glasspane import server_metrics
 from glasspane.domain import Batch
 from glasspane.errors import DiskFull, GlasspaneError, StoreError
 
@@ -106,14 +111,17 @@ class GroupCommitWriter(Generic[C]):
                     stop = True
                     break
                 group.append(entry)
+            server_metrics.set_queue_depth(self._queue.qsize())
             self._commit_group(group)
             if stop:
                 return
 
     def _commit_group(self, group: list[_Entry]) -> None:
+        started = time.perf_counter()
         try:
             results = self._transaction(group)
         except Exception as exc:
+            server_metrics.count_commit_failure()
             error = self._explain(exc)
             if len(group) == 1 or isinstance(error, DiskFull):
                 for entry in group:
@@ -122,6 +130,11 @@ class GroupCommitWriter(Generic[C]):
             for entry in group:
                 self._commit_group([entry])
             return
+        server_metrics.observe_commit(time.perf_counter() - started, len(group))
+        # A journal round (a batch with a checkpoint) merges many requests: the feeder counts them.
+        server_metrics.count_stored(
+            sum(isinstance(e.work, Batch) and not e.work.checkpoint for e in group)
+        )
         for entry, result in zip(group, results, strict=True):
             entry.future.set_result(result)
 

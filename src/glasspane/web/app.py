@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from glasspane import __version__
+from glasspane import __version__, server_status
 from glasspane.errors import GlasspaneError
 from glasspane.ingest.app import create_ingest_app, error_headers
 from glasspane.ingest.cors import is_ingest_path
@@ -23,6 +23,7 @@ from glasspane.web.health_api import router as health_router
 from glasspane.web.issues_api import router as issues_router
 from glasspane.web.replay_api import router as replay_router
 from glasspane.web.security import SecurityHeaders
+from glasspane.web.status_api import router as status_router
 from glasspane.web.telemetry_api import router as telemetry_router
 
 log = logging.getLogger(__name__)
@@ -94,12 +95,14 @@ def create_api_app(instance: Instance) -> FastAPI:
         "and OpenTelemetry.",
     )
     app.state.instance = instance
+    server_status.start_sampling()  # so the first /api/v1/status already has a rate
     app.include_router(api_router)
     app.include_router(issues_router)
     app.include_router(replay_router)
     app.include_router(health_router)
     app.include_router(telemetry_router)
     app.include_router(alerts_router)
+    app.include_router(status_router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=ui.STATIC), name="static")
     app.add_exception_handler(ui.Redirect, ui.redirect_response)

@@ -18,7 +18,17 @@ from glasspane.web.ui.session import Redirect, redirect_response
 __all__ = ["STATIC", "Redirect", "error_page", "is_page", "redirect_response", "router"]
 
 #: Paths that are not pages: the JSON API, ingest, health, API docs, assets.
-NOT_PAGES = ("/api/", "/v1/", "/healthz", "/readyz", "/openapi.json", "/docs", "/redoc", "/static/")
+NOT_PAGES = (
+    "/api/",
+    "/v1/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/redoc",
+    "/static/",
+)
 
 router = APIRouter(include_in_schema=False)
 for module in (login, performance_pages, trace_pages, issue_pages):
