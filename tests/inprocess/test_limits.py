@@ -11,6 +11,7 @@ import pytest
 
 from envelopes import envelope_bytes, error_event, transaction
 from glasspane.domain import Batch
+from glasspane.ingest.buckets import LocalBuckets
 from glasspane.store.writer import GroupCommitWriter
 from inprocess.conftest import App
 
@@ -222,7 +223,7 @@ def test_refused_requests_are_counted_with_the_next_accepted_one(tmp_path: Path)
     with running.client:
         limiter = running.client.app.ingest.app.state.rate_limiter  # type: ignore[attr-defined]
         limiter._clock = lambda: now[0]
-        limiter._buckets.clear()
+        limiter._buckets = LocalBuckets()  # fresh, on the test's clock
         assert [_post(running).status_code for _ in range(3)] == [200, 429, 429]
         now[0] = 5.0
         assert _post(running).status_code == 200

@@ -39,6 +39,7 @@ SHARDING: dict[str, str] = {
     "profiles": "cityHash64(profile_id)",
     "alert_states": "cityHash64(rule)",
     "leases": "cityHash64(name)",
+    "journal_positions": "cityHash64(segment)",
     "schema_migrations": "version",
 }
 
