@@ -61,7 +61,7 @@ def test_appended_records_read_back_in_order(tmp_path: Path) -> None:
     for future in futures:
         assert future.result(timeout=5) is None
     writer.close()
-    [(name, path)] = list_segments(tmp_path)
+    [(_, path)] = list_segments(tmp_path)
     records = list(read_records(path, 0))
     assert [decode(p).outcomes[0].reason for _, p in records] == [f"reason-{i}" for i in range(50)]
     assert records[-1][0] == path.stat().st_size
