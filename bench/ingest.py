@@ -177,6 +177,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--token", default=os.environ.get("GLASSPANE_TOKEN"), help="admin token for read-back")
     add("--server-pid", type=int, help="pid to read peak RSS from (default: port's listener)")
     add("--verify", type=int, default=10, help="acknowledged traces to read back (default 10)")
+    add(
+        "--probe-api",
+        action="store_true",
+        help="time GET /api/v1/transactions when idle and every 0.25 s under the load",
+    )
     add("--progress", type=float, default=2.0, help="seconds between progress lines")
     add("--fixtures", type=Path, default=FIXTURES, help="directory of recorded envelopes")
     add("--seed", type=int, help="random seed, for a repeatable mix")
@@ -804,6 +809,55 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(m.ok for m in measured) else 1
 
 
+class ApiProbe:
+    """Times the transactions table through the API, idle and while the load runs."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.idle_ms: list[float] = []
+        self.loaded_ms: list[float] = []
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _once(self) -> float:
+        started = time.perf_counter()
+        answer = httpx.get(
+            f"{self.target.server}/api/v1/transactions",
+            params={"period": "1h"},
+            headers=bearer(self.target.token or ""),
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return (time.perf_counter() - started) * 1000
+
+    def idle(self, count: int = 20) -> None:
+        self._once()  # warm
+        self.idle_ms = [self._once() for _ in range(count)]
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.wait(0.25):
+            self.loaded_ms.append(self._once())
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def summary(self) -> str:
+        def p(values: list[float], q: float) -> float:
+            ordered = sorted(values)
+            return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else math.nan
+
+        idle, loaded = p(self.idle_ms, 0.95), p(self.loaded_ms, 0.95)
+        return (
+            f"API p95       GET /api/v1/transactions {idle:.1f} ms idle, {loaded:.1f} ms under "
+            f"load ({loaded / idle:.1f}x; medians {p(self.idle_ms, 0.5):.1f} / "
+            f"{p(self.loaded_ms, 0.5):.1f} ms, {len(self.loaded_ms)} calls)"
+        )
+
+
 @dataclass
 class Measured:
     """One run of the load against one server."""
@@ -838,11 +892,17 @@ def run_once(
             f"sending to {target.ingest_url} for {args.duration:g} s with {driver}"
             f" (server pid {target.pid}, {workers} worker process{'es' if workers > 1 else ''})"
         )
+        probe = ApiProbe(target) if args.probe_api else None
+        if probe is not None:
+            probe.idle()
+            probe.start()
         cpu = (tree_cpu_seconds(target.pid), cpu_seconds(target.backend_pid))
         if bodies is not None and wrk is not None:
             result = run_wrk(args, target, kinds, bodies, wrk)
         else:
             result = run_python(args, target, kinds)
+        if probe is not None:
+            probe.stop()
         cpu_end = (tree_cpu_seconds(target.pid), cpu_seconds(target.backend_pid))
         busy = [
             None if a is None or b is None else (b - a) / result.elapsed
@@ -855,6 +915,8 @@ def run_once(
                 f"server CPU     {busy[0]:.0%} of one core (pid {target.pid} and its workers)"
             )
         lines.append(f"server peak    {fmt_mib(peak)} RSS (VmHWM, summed over its processes)")
+        if probe is not None:
+            lines.append(probe.summary())
         if target.backend_pid is not None:
             lines += [
                 f"store          {args.store} with {workers} glasspane worker process(es), on"

@@ -196,10 +196,17 @@ class DuckDBStore(SdkItemReads):
             return
         gone = [[name] for name, position in checkpoint.items() if position < 0]
         kept = [[name, position] for name, position in checkpoint.items() if position >= 0]
-        if gone:
-            conn.executemany("DELETE FROM journal_positions WHERE segment = ?", gone)
+        if gone:  # one statement each: DuckDB's executemany runs one per row
+            conn.execute(
+                "DELETE FROM journal_positions WHERE list_contains(?, segment)",
+                [[name for [name] in gone]],
+            )
         if kept:
-            conn.executemany("INSERT OR REPLACE INTO journal_positions VALUES (?, ?)", kept)
+            values = ", ".join("(?, ?)" for _ in kept)
+            conn.execute(
+                f"INSERT OR REPLACE INTO journal_positions VALUES {values}",
+                [v for pair in kept for v in pair],
+            )
 
     def journal_positions(self) -> dict[str, int]:
         """How far each ingest journal segment was fed (segment file name → offset)."""
