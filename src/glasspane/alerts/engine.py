@@ -25,7 +25,7 @@ from typing import Any
 from glasspane.alerts.notify import Alert, Delivery, Notifier
 from glasspane.alerts.rules import Condition, Rule, RulesFile, load_rules
 from glasspane.errors import ConfigError, GlasspaneError
-from glasspane.query.filters import And, Cmp, Filter
+from glasspane.filters import And, Cmp, Filter
 from glasspane.query.search import parse
 from glasspane.store.api import Store, Window
 

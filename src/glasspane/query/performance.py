@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from glasspane.errors import ProtocolError
-from glasspane.query.filters import And, Cmp, Filter, pop_key
+from glasspane.filters import And, Cmp, Filter, pop_key
 from glasspane.query.period import parse_period
 from glasspane.query.regressions import Sample, find_regressions
 from glasspane.query.search import parse

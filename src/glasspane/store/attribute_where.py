@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from glasspane.errors import QueryError
-from glasspane.query.filters import And, Cmp, Filter, Not, Or, Text
+from glasspane.filters import And, Cmp, Filter, Not, Or, Text
 from glasspane.store import where
 from glasspane.store.where import CLICKHOUSE, DUCKDB, Dialect
 

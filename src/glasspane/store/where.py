@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from glasspane.errors import ProtocolError, QueryError
-from glasspane.query.filters import And, Cmp, Filter, Not, Or, Text
+from glasspane.filters import And, Cmp, Filter, Not, Or, Text
 
 
 @dataclass(frozen=True, slots=True)

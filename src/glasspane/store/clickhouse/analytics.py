@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glasspane.filters import Filter
 from glasspane.store.analytics import (
     APDEX,
     FAILED,
@@ -246,5 +247,5 @@ class AnalyticsReads:
     def window_totals(self, window: Window) -> WindowTotals:
         return window_totals(self._conn, window)
 
-    def validate_filter(self, tree: Any) -> None:
+    def validate_filter(self, tree: Filter | None) -> None:
         check_keys(self._conn, tree, CLICKHOUSE)

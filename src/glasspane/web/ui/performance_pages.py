@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse
 
+from glasspane.filters import Cmp, Filter, all_of, conjuncts
 from glasspane.query import performance
-from glasspane.query.filters import Cmp, Filter, all_of, conjuncts
 from glasspane.store.api import Store, Window
 from glasspane.web.ui import charts
 from glasspane.web.ui.render import duration, page, percent

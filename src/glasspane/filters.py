@@ -1,5 +1,7 @@
 """The filter tree every listing shares: what the search language parses into
-and what each store backend compiles into parameterised SQL.
+(``query.search``) and what each store backend compiles into parameterised SQL
+(``store.where``). It lives below both, beside the domain types, so the store
+never imports the query layer.
 
     Cmp(key, op, value)   key:value, key:>5s, key:[a,b], has:key, ...
     Text(value)           free text
