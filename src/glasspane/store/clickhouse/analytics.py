@@ -48,7 +48,8 @@ from glasspane.store.api import (
 )
 from glasspane.store.clickhouse.connection import Connection
 from glasspane.store.issues import USER_DISPLAY
-from glasspane.store.where import CLICKHOUSE, check_keys, compile_errors, compile_spans
+from glasspane.store.search_keys import CLICKHOUSE
+from glasspane.store.where import check_keys, compile_errors, compile_spans
 
 #: p50 and p95 in one aggregate, which sorts one copy of the durations.
 QUANTILES = "quantilesExactInclusive(0.5, 0.95)(duration_ms)"
