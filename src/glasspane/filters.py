@@ -10,7 +10,7 @@ never imports the query layer.
 ``Cmp.op`` is one of ``= != > >= < <= in has``. A ``=``/``!=`` value holding
 ``*`` is a case-insensitive wildcard. Durations are milliseconds and times
 epoch seconds by the time they reach a tree. ``!key:value`` (``Not`` of a
-``Cmp``) also matches rows without the key, as DESIGN.md says.
+``Cmp``) also matches rows without the key, as docs/search.md says.
 """
 
 from __future__ import annotations

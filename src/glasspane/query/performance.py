@@ -1,5 +1,5 @@
 """The performance views in the API's shapes: transactions, services, traces,
-series, regressions and user impact (DESIGN.md "Semantics")."""
+series, regressions and user impact (docs/semantics.md)."""
 
 from __future__ import annotations
 
