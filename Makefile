@@ -61,6 +61,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(STAMP) system-deps $(NODE_STAMP) $(BROWSER_STAMP) $(OTLP_JSON_STAMP) lint
 	$(BIN)/python -m pytest -q
@@ -72,4 +73,4 @@ bench: $(STAMP) system-deps
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) .venv-otlp-json tests/node/node_modules tests/browser/node_modules .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-otlp-json tests/node/node_modules tests/browser/node_modules .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from waiting import wait_until
+
 #: The stores the shared end-to-end server runs on: every test that uses it runs
 #: once per store (GLASSPANE_TEST_STORES=duckdb runs DuckDB only).
 STORES = os.environ.get("GLASSPANE_TEST_STORES", "duckdb,chdb").split(",")
@@ -107,6 +109,28 @@ class RunningServer:
                 return dict(project)
         return self.create_project(name)
 
+    def poll(
+        self,
+        path: str,
+        until: Callable[[Any], Any] = bool,
+        timeout: float = 20.0,
+        interval: float = 0.2,
+    ) -> Any:
+        """``GET path`` until it answers 200 with a body ``until`` accepts; that body.
+
+        On timeout, fails with the last status and body seen.
+        """
+
+        def fetch() -> tuple[int, Any]:
+            response = self.api("GET", path)
+            ok = response.status_code == 200
+            return response.status_code, response.json() if ok else response.text
+
+        answer = wait_until(
+            fetch, timeout, lambda got: got[0] == 200 and until(got[1]), interval, f"GET {path}"
+        )
+        return answer[1]
+
     def wait_for_trace(
         self,
         trace_id: str,
@@ -114,13 +138,4 @@ class RunningServer:
         timeout: float = 20.0,
     ) -> dict[str, Any]:
         """Poll the trace API until the trace exists and ``until(trace)`` holds."""
-        deadline = time.monotonic() + timeout
-        last: Any = None
-        while time.monotonic() < deadline:
-            response = self.api("GET", f"/api/v1/traces/{trace_id}")
-            if response.status_code == 200:
-                last = response.json()
-                if until(last):
-                    return dict(last)
-            time.sleep(0.2)
-        raise AssertionError(f"trace {trace_id} not complete after {timeout}s; last: {last}")
+        return dict(self.poll(f"/api/v1/traces/{trace_id}", until, timeout))

@@ -7,7 +7,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 
 from e2e.services import Service
 from serverproc import RunningServer, free_port
+from waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -104,14 +105,9 @@ def _alerts(server: RunningServer) -> dict[str, dict[str, Any]]:
     return {r["name"]: r for r in server.api("GET", "/api/v1/alerts").json()["rules"]}
 
 
-def _until(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("condition not met in time")
+def _rule(server: RunningServer, name: str, until: Callable[[dict[str, Any]], Any]) -> Any:
+    """The rule as ``GET /api/v1/alerts`` shows it, once ``until`` holds for it."""
+    return wait_until(lambda: _alerts(server)[name], 30, until, 0.3, f"alert rule {name!r}")
 
 
 def _traffic(service: Service, fail: bool, seconds: float) -> None:
@@ -137,12 +133,12 @@ def test_fires_then_resolves_with_one_notification_per_action(setup) -> None:
     )
 
     _traffic(service, fail=True, seconds=3)
-    firing = _until(
-        lambda: (r := _alerts(server)["Blockchain indexer degraded"])["state"] == "firing" and r
-    )
+    firing = _rule(server, "Blockchain indexer degraded", lambda r: r["state"] == "firing")
     # Every /process request failed; the service's own /flush transactions did not.
     assert 0.5 < firing["value"] <= 1.0 and firing["threshold"] == 0.5
-    _until(lambda: posts("/slack") and posts("/pd") and posts("/hook") and mailbox.messages)
+    wait_until(
+        lambda: [posts("/slack"), posts("/pd"), posts("/hook"), mailbox.messages], 30, all, 0.3
+    )
     [slack] = posts("/slack")
     assert "*Blockchain indexer degraded* is FIRING" in slack["text"]
     shown = re.search(
@@ -161,17 +157,14 @@ def test_fires_then_resolves_with_one_notification_per_action(setup) -> None:
     assert b"Subject: [glasspane] Blockchain indexer degraded is firing" in mail.content
 
     _traffic(service, fail=False, seconds=10)
-    resolved = _until(
-        lambda: (r := _alerts(server)["Blockchain indexer degraded"])["state"] == "ok" and r
-    )
+    resolved = _rule(server, "Blockchain indexer degraded", lambda r: r["state"] == "ok")
     assert [h["state"] for h in resolved["history"] if "state" in h] == ["firing", "resolved"]
-    _until(
-        lambda: (
-            len(posts("/pd")) == 2
-            and len(posts("/slack")) == 2
-            and len(mailbox.messages) == 2
-            and len(posts("/hook")) == 2
-        )
+    wait_until(
+        lambda: [len(posts(p)) for p in ("/pd", "/slack", "/hook")] + [len(mailbox.messages)],
+        30,
+        lambda counts: counts == [2, 2, 2, 2],
+        0.3,
+        "two notifications on every channel",
     )
     resolve = posts("/pd")[1]
     assert resolve["event_action"] == "resolve" and resolve["dedup_key"] == trigger["dedup_key"]
@@ -180,7 +173,7 @@ def test_fires_then_resolves_with_one_notification_per_action(setup) -> None:
 
 def test_a_failing_receiver_is_retried_and_recorded(setup) -> None:
     server = setup["server"]
-    flaky = _until(lambda: (r := _alerts(server)["Flaky receiver"])["last_notification"] and r)
+    flaky = _rule(server, "Flaky receiver", lambda r: r["last_notification"])
     note = flaky["last_notification"]
     assert note["ok"] is False and note["attempts"] == 5
     assert "500" in note["error"]

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -134,18 +134,6 @@ def _flush_until_stored(server: RunningServer, page: Any, replay_id: str) -> Non
     raise AssertionError(f"replay {replay_id} was not stored with its error within 60 s")
 
 
-def _poll(server: RunningServer, path: str, until: Callable[[Any], bool]) -> Any:
-    deadline, last = time.monotonic() + 30, None
-    while time.monotonic() < deadline:
-        response = server.api("GET", path)
-        if response.status_code == 200:
-            last = response.json()
-            if until(last):
-                return last
-        time.sleep(0.3)
-    raise AssertionError(f"{path} never matched; last: {last}")
-
-
 def _complete(replay: dict[str, Any]) -> bool:
     kinds = {e["type"] for e in replay["timeline"]}
     return {"click", "input", "network", "error"} <= kinds and bool(replay["error_ids"])
@@ -154,7 +142,7 @@ def _complete(replay: dict[str, Any]) -> bool:
 def test_replay_timeline_shows_what_the_user_did(
     server: RunningServer, session: dict[str, Any]
 ) -> None:
-    replay = _poll(server, f"/api/v1/replays/{session['replay_id']}", _complete)
+    replay = server.poll(f"/api/v1/replays/{session['replay_id']}", _complete, 30)
     assert replay["project"] == "browser-app"
     assert replay["user"]["email"] == "demo@test.com"
     assert replay["segments"][0]["segment_id"] == 0 and replay["segments"][0]["has_recording"]
@@ -183,7 +171,7 @@ def test_replay_trace_and_issue_link_both_ways(
     server: RunningServer, session: dict[str, Any]
 ) -> None:
     replay_id = session["replay_id"]
-    replay = _poll(server, f"/api/v1/replays/{replay_id}", _complete)
+    replay = server.poll(f"/api/v1/replays/{replay_id}", _complete, 30)
     # The backend continued the browser's trace: the replay lists it, and the
     # trace holds the browser's spans and the Flask transaction.
     assert session["backend_trace"] in replay["trace_ids"]
@@ -196,10 +184,10 @@ def test_replay_trace_and_issue_link_both_ways(
     by_trace = server.api("GET", f"/api/v1/replays?trace_id={session['backend_trace']}").json()
     assert replay_id in [r["id"] for r in by_trace["replays"]]
     # The backend's error shows in the replay through the trace.
-    backend_error = _poll(
-        server,
+    backend_error = server.poll(
         f"/api/v1/replays/{replay_id}",
         lambda r: any(e["project"] == "upload-backend" for e in r["errors"]),
+        30,
     )
     assert any(e["linked_by"] == "trace" for e in backend_error["errors"])
     # The issue of the browser's error finds the replay, and its event names it.
@@ -214,8 +202,8 @@ def test_replay_trace_and_issue_link_both_ways(
 
 def test_feedback_and_browser_session(server: RunningServer, session: dict[str, Any]) -> None:
     replay_id = session["replay_id"]
-    feedback = _poll(
-        server, f"/api/v1/feedback?replay_id={replay_id}", lambda b: bool(b["feedback"])
+    feedback = server.poll(
+        f"/api/v1/feedback?replay_id={replay_id}", lambda b: bool(b["feedback"]), 30
     )["feedback"]
     assert feedback[0]["message"] == "The upload spins forever"
     assert feedback[0]["contact_email"] == "demo@test.com"
@@ -226,10 +214,10 @@ def test_feedback_and_browser_session(server: RunningServer, session: dict[str, 
         return [r for r in body["releases"] if r["release"] == "browser-e2e@1.0.0"]
 
     [release] = browser_release(
-        _poll(
-            server,
+        server.poll(
             "/api/v1/releases",
             lambda b: bool(browser_release(b)) and browser_release(b)[0]["unhandled"] == 1,
+            30,
         )
     )
     assert (release["sessions"], release["users"], release["crashed_users"]) == (1, 1, 1)

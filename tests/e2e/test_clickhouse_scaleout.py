@@ -26,6 +26,7 @@ import pytest
 
 from envelopes import envelope_bytes, transaction
 from serverproc import RunningServer, free_port
+from waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -138,14 +139,13 @@ def test_instances_share_one_clickhouse(clickhouse: str, tmp_path: Path) -> None
         # One project, created through the second instance; the first (both its
         # workers) sees it within the project cache's few seconds.
         project = second.project("shop")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            listed = [first.api("GET", "/api/v1/projects").json()["projects"] for _ in range(4)]
-            if all(any(p["name"] == "shop" for p in projects) for projects in listed):
-                break
-            time.sleep(0.5)
-        else:
-            raise AssertionError(f"the first instance does not list the new project: {listed}")
+        wait_until(
+            lambda: [first.api("GET", "/api/v1/projects").json()["projects"] for _ in range(4)],
+            15,
+            lambda listed: all(any(p["name"] == "shop" for p in ps) for ps in listed),
+            0.5,
+            "the first instance listing the new project",
+        )
         sent = send(dsn_for(first, project), 20, "checkout")
         sent += send(dsn_for(second, project), 20, "checkout")
         sent += send(dsn_for(first, project), 10, "search")
@@ -160,15 +160,14 @@ def test_instances_share_one_clickhouse(clickhouse: str, tmp_path: Path) -> None
         assert counts == {"checkout": 40, "search": 10}
 
         # Exactly one process evaluates the rules; every process names the same one.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            seen = [evaluator(s) for s in (first, second, first, first, second)]
-            holders = {e["lease_holder"] for e in seen}
-            if len(holders) == 1 and None not in holders:
-                break
-            time.sleep(0.5)
-        assert len(holders) == 1 and None not in holders, seen
-        holder = str(holders.pop())
+        seen = wait_until(
+            lambda: [evaluator(s) for s in (first, second, first, first, second)],
+            30,
+            lambda seen: len(held := {e["lease_holder"] for e in seen}) == 1 and None not in held,
+            0.5,
+            "every process naming one lease holder",
+        )
+        holder = str(seen[0]["lease_holder"])
         evaluating = {e["this_process"] for e in seen if e["evaluating"]}
         assert evaluating <= {holder}
         rules = second.api("GET", "/api/v1/alerts").json()["rules"]
@@ -178,17 +177,14 @@ def test_instances_share_one_clickhouse(clickhouse: str, tmp_path: Path) -> None
         pid = int(holder.split(":")[1])
         os.kill(pid, signal.SIGKILL)
         survivor = second if second.process and pid != second.process.pid else first
-        deadline = time.monotonic() + 30
-        new_holder = None
-        while time.monotonic() < deadline:
+
+        def current_holder() -> object:
             try:
-                new_holder = evaluator(survivor)["lease_holder"]
+                return evaluator(survivor)["lease_holder"]
             except (httpx.HTTPError, AssertionError):
-                new_holder = None
-            if new_holder and new_holder != holder:
-                break
-            time.sleep(0.5)
-        assert new_holder and new_holder != holder
+                return None
+
+        wait_until(current_holder, 30, lambda new: new and new != holder, 0.5, "a new holder")
     finally:
         first.stop()
         second.stop()

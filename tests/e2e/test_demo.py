@@ -23,7 +23,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from glasspane.demo.control import route
 from glasspane.demo.pdf import InvalidPdfError, make_pdf, read_pdf
 from glasspane.demo.topology import SERVICES
 from serverproc import free_port
+from waiting import wait_until
 
 SPEED = 10
 RATE = 300  # uploads per minute
@@ -165,15 +166,6 @@ class RunningDemo:
 
     def printed(self) -> str:
         return self.output.read_text(errors="replace")
-
-
-def _wait_for(fetch: Callable[[], Any], until: Callable[[Any], bool], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    answer = fetch()
-    while not until(answer) and time.monotonic() < deadline:
-        time.sleep(1.0)
-        answer = fetch()
-    return answer
 
 
 def _start(tmp: Path) -> RunningDemo:
@@ -334,7 +326,7 @@ def test_the_fix_recovers_registration_and_the_alert_fires_then_resolves(
         return next(r for r in rules if r["name"] == "Blockchain indexer degraded")
 
     assert alerts.status_code == 200, alerts.text
-    assert _wait_for(rule, lambda r: r["state"] == "firing", 30)["state"] == "firing"
+    wait_until(rule, 30, lambda r: r["state"] == "firing", 1.0, "the alert firing")
 
     answer = httpx.post(demo.control + "/fix/rpc-fallback", timeout=30)
     assert answer.status_code == 200 and answer.json()["fix"] == "rpc-fallback"
@@ -348,13 +340,13 @@ def test_the_fix_recovers_registration_and_the_alert_fires_then_resolves(
         ]
         return rows
 
-    rows = _wait_for(recent, lambda rows: bool(rows) and rows[0]["failure_rate"] == 0, 40)
-    assert rows and rows[0]["failure_rate"] == 0, rows
+    wait_until(recent, 40, lambda rows: bool(rows) and rows[0]["failure_rate"] == 0, 1.0)
 
-    resolved = _wait_for(  # once the window holds no failure: a window and some more
+    resolved = wait_until(  # once the window holds no failure: a window and some more
         rule,
-        lambda r: any(h.get("state") == "resolved" and h["at"] > fixed_at for h in r["history"]),
         ALERT_WINDOW + 30,
+        lambda r: any(h.get("state") == "resolved" and h["at"] > fixed_at for h in r["history"]),
+        1.0,
     )
     transitions = [(h["state"], h["at"]) for h in resolved["history"] if "state" in h]
     assert any(state == "firing" and at < fixed_at for state, at in transitions), transitions
@@ -365,8 +357,8 @@ def test_the_fix_recovers_registration_and_the_alert_fires_then_resolves(
         pagerduty = [n["summary"] for n in received if n["channel"] == "pagerduty"]
         return len(slack) >= 2 and any(s.startswith("resolve") for s in pagerduty)
 
-    received = _wait_for(lambda: demo.status()["alerts"]["notifications"], delivered, 30)
-    assert delivered(received), received  # fired and resolved, on Slack and PagerDuty
+    # Fired and resolved, on Slack and PagerDuty.
+    received = wait_until(lambda: demo.status()["alerts"]["notifications"], 30, delivered, 1.0)
     pagerduty = [n["summary"] for n in received if n["channel"] == "pagerduty"]
     assert any(s.startswith("trigger") for s in pagerduty), received
 
@@ -378,12 +370,7 @@ def test_it_stops_every_process_it_started(demo: RunningDemo) -> None:
     answer = httpx.post(demo.control + "/stop", timeout=30)
     assert answer.status_code == 200
     assert demo.process.wait(timeout=90) == 0
-    deadline = time.monotonic() + 10
-    left = [p for p in processes if _alive(p["pid"])]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.2)
-        left = [p for p in processes if _alive(p["pid"])]
-    assert not left, left
+    wait_until(lambda: [p for p in processes if _alive(p["pid"])], 10, lambda left: not left, 0.2)
     assert "glasspane demo stopped 11 processes" in demo.printed()
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 
 from e2e.services import Service
 from serverproc import RunningServer
+from waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -43,19 +43,6 @@ def issues(server: RunningServer, query: str = "") -> list[dict[str, Any]]:
     return list(answer.json()["issues"])
 
 
-def wait_for(
-    server: RunningServer, until: Callable[[list[dict[str, Any]]], bool], query: str = ""
-) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 20
-    listed: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
-        listed = issues(server, query)
-        if until(listed):
-            return listed
-        time.sleep(0.2)
-    raise AssertionError(f"issues never got there: {listed}")
-
-
 def by_culprit(listed: list[dict[str, Any]], function: str) -> dict[str, Any]:
     [issue] = [i for i in listed if (i["culprit"] or "").endswith(f" in {function}")]
     return issue
@@ -76,7 +63,9 @@ def grouped(server: RunningServer, errors_app: Service) -> list[dict[str, Any]]:
     hit(errors_app, "/disk", used="93")
     hit(errors_app, "/disk", used="97")
     flush(errors_app)
-    return wait_for(server, lambda listed: sum(i["count"] for i in listed) >= 14)
+    return wait_until(
+        lambda: issues(server), until=lambda listed: sum(i["count"] for i in listed) >= 14
+    )
 
 
 def test_real_exceptions_group_by_bug(grouped: list[dict[str, Any]]) -> None:
@@ -139,7 +128,7 @@ def test_resolved_issue_regresses_on_a_new_event(
 
     hit(errors_app, "/header", value="broken-again")
     flush(errors_app)
-    [again] = wait_for(server, lambda listed: len(listed) == 1, "is:regressed")
+    [again] = wait_until(lambda: issues(server, "is:regressed"), until=lambda ls: len(ls) == 1)
     assert again["id"] == header["id"]
     assert again["status"] == "unresolved" and again["regressed"] is True
     assert again["count"] == 3

@@ -16,8 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import pytest
 
 from e2e.services import Service
 from serverproc import RunningServer
+from waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -35,17 +35,6 @@ NODE_DIR = ROOT / "tests" / "node"
 JSON_PYTHON = ROOT / ".venv-otlp-json" / "bin" / "python"
 #: (ms, tier) per created case, so every figure below is known exactly.
 CASES = [(120.0, "gold"), (80.0, "gold"), (200.0, "free"), (40.0, "free")]
-
-
-def wait_for(fetch: Callable[[], Any], until: Callable[[Any], bool], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if until(last):
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"not there after {timeout}s; last: {last}")
 
 
 def logs(server: RunningServer, query: str, **params: Any) -> list[dict[str, Any]]:
@@ -105,12 +94,10 @@ def test_python_logs_sit_under_their_span(server: RunningServer, python_cases: l
 
 def test_python_logs_api_newest_first_with_query(server: RunningServer, python_cases: list) -> None:
     # The SDK also sends stdlib logging records: here werkzeug's access log lines.
-    access = wait_for(
-        lambda: logs(server, "service:py-cases logger.name:werkzeug"), lambda found: found
-    )
+    access = wait_until(lambda: logs(server, "service:py-cases logger.name:werkzeug"))
     assert access[0]["attributes"]["sentry.origin"] == "auto.log.stdlib"
     ours = "service:py-cases !logger.name:werkzeug"
-    found = wait_for(lambda: logs(server, ours), lambda found: len(found) == 8)
+    found = wait_until(lambda: logs(server, ours), until=lambda found: len(found) == 8)
     times = [log["timestamp"] for log in found]
     assert times == sorted(times, reverse=True)
     assert found[0]["body"] == "Case creation took 40.0 ms"  # the last case's warning
@@ -127,9 +114,9 @@ def test_python_logs_api_newest_first_with_query(server: RunningServer, python_c
 
 
 def test_python_metric_series(server: RunningServer, python_cases: list) -> None:
-    answer = wait_for(
+    answer = wait_until(
         lambda: metric(server, "case.creation.duration", "service:py-cases", group_by="tier"),
-        lambda answer: answer["totals"]["count"] == 4,
+        until=lambda answer: answer["totals"]["count"] == 4,
     )
     assert (answer["type"], answer["unit"]) == ("distribution", "millisecond")
     assert answer["totals"] == {
@@ -191,7 +178,7 @@ def test_otel_logs_and_metrics(server: RunningServer, encoding: str) -> None:
         service,
     )
     assert warning["attributes"]["case.tier"] == "gold"
-    every = wait_for(lambda: logs(server, f"service:{service}"), lambda found: len(found) == 2)
+    every = wait_until(lambda: logs(server, f"service:{service}"), until=lambda f: len(f) == 2)
     assert [(log["body"], log["span_id"]) for log in every] == [
         ("outside any span", None),
         ("Case AAA-1 created slowly", span_id),
@@ -250,9 +237,9 @@ def test_node_logs_and_metrics(server: RunningServer) -> None:
         ("Case AAA-1 created", "info", ids["span_id"]),
         ("slow insert", "warn", ids["span_id"]),
     ]
-    duration = wait_for(
+    duration = wait_until(
         lambda: metric(server, "case.creation.duration", "service:node-cases tier:silver"),
-        lambda answer: answer["totals"]["count"] == 2,
+        until=lambda answer: answer["totals"]["count"] == 2,
     )
     assert duration["totals"] == {
         "count": 2,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 
 from e2e.services import Service
 from serverproc import RunningServer
+from waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -46,15 +46,6 @@ def impacted(server: RunningServer) -> Iterator[Service]:
     yield from _service(server, "py-impact", "1.0")
 
 
-def _wait_for(fetch, until, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = fetch()
-        if until(answer) or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.3)
-
-
 def test_throughput_is_the_real_request_rate_under_10_percent_sampling(
     server: RunningServer, sampled: Service
 ) -> None:
@@ -73,7 +64,7 @@ def test_throughput_is_the_real_request_rate_under_10_percent_sampling(
         assert answer.status_code == 200, answer.text
         return answer.json()["transactions"]
 
-    rows = _wait_for(fetch, lambda rows: bool(rows))
+    rows = wait_until(fetch, 20, bool, 0.3)
     [row] = rows
     assert row["transaction"] == "process"
     # Only the sampled ones arrived; each stands for 1 / 0.1 = 10 requests.
@@ -118,7 +109,7 @@ def test_impact_counts_users_by_browser_and_country(
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
 
-    impact = _wait_for(fetch, lambda i: i["transactions"] >= 5 and i["users"] >= 5)
+    impact = wait_until(fetch, 20, lambda i: i["transactions"] >= 5 and i["users"] >= 5, 0.3)
     assert impact["users"] == 5
     assert impact["transactions"] == 5
     assert impact["by_browser"] == {"Chrome": 3, "Safari": 1, "Firefox": 1}

@@ -11,6 +11,7 @@ import sentry_sdk
 
 from envelopes import transaction
 from serverproc import RunningServer
+from waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -65,9 +66,7 @@ def test_sdk_stops_sending_for_retry_after_then_resumes(limited: RunningServer) 
         time.sleep(2.5)  # Retry-After is at most 2 s at 0.5 requests/s
         client.capture_event({"message": "after the pause", "level": "error"})
         client.flush(timeout=10)
-        deadline = time.monotonic() + 10
-        while _issue_count(limited, "noisy") < 3 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: _issue_count(limited, "noisy"), 10, lambda count: count >= 3)
         assert _issue_count(limited, "noisy") == 3
     finally:
         client.close(timeout=2)

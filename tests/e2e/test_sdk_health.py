@@ -12,8 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,18 +22,6 @@ pytestmark = pytest.mark.e2e
 
 APP = os.path.join(os.path.dirname(__file__), "apps", "health_client.py")
 RELEASE = "nightly-jobs@3.1.0"
-
-
-def _poll(server: RunningServer, path: str, until: Callable[[Any], bool]) -> Any:
-    deadline, last = time.monotonic() + 20, None
-    while time.monotonic() < deadline:
-        response = server.api("GET", path)
-        assert response.status_code == 200, response.text
-        last = response.json()
-        if until(last):
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"{path} never matched; last: {last}")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +42,7 @@ def test_sessions_become_release_health(server: RunningServer, job: dict[str, An
     def ours(body: dict) -> list[dict]:
         return [r for r in body["releases"] if r["release"] == RELEASE]
 
-    [release] = ours(_poll(server, "/api/v1/releases", lambda b: bool(ours(b))))
+    [release] = ours(server.poll("/api/v1/releases", lambda b: bool(ours(b))))
     assert release["project"] == "nightly-jobs" and release["environments"] == ["e2e"]
     assert (release["sessions"], release["healthy"], release["errored"]) == (3, 1, 1)
     assert release["crashed"] == 1 and release["crash_free_sessions"] == pytest.approx(2 / 3)
@@ -69,7 +55,7 @@ def test_check_ins_become_monitors(server: RunningServer, job: dict[str, Any]) -
         slugs = {m["slug"]: m for m in body["monitors"]}
         return "cache-warmup" in slugs and slugs.get("nightly-import", {}).get("runs") == 2
 
-    monitors = {m["slug"]: m for m in _poll(server, "/api/v1/monitors", ready)["monitors"]}
+    monitors = {m["slug"]: m for m in server.poll("/api/v1/monitors", ready)["monitors"]}
     nightly = monitors["nightly-import"]
     assert nightly["schedule"] == {"type": "crontab", "value": "0 3 * * *"}
     assert (nightly["ok"], nightly["failed"], nightly["errors"]) == (1, 1, 1)
@@ -84,7 +70,7 @@ def test_check_ins_become_monitors(server: RunningServer, job: dict[str, Any]) -
 def test_profile_is_linked_to_its_transaction(server: RunningServer, job: dict[str, Any]) -> None:
     [transaction_id] = job["transactions"]
     path = f"/api/v1/profiles?transaction_id={transaction_id}"
-    [listed] = _poll(server, path, lambda b: bool(b["profiles"]))["profiles"]
+    [listed] = server.poll(path, lambda b: bool(b["profiles"]))["profiles"]
     assert listed["transaction"]["name"] == "build-report"
     assert listed["samples"] >= 10 and listed["release"] == RELEASE
     profile = server.api("GET", f"/api/v1/profiles/{listed['id']}").json()
@@ -106,8 +92,7 @@ def test_client_reports_show_what_the_sdk_dropped(
             if r["project"] == "nightly-jobs"
         }
 
-    body = _poll(
-        server,
+    body = server.poll(
         "/api/v1/client-reports",
         lambda b: {("before_send", "error"), ("sample_rate", "transaction")} <= ours(b),
     )

@@ -20,7 +20,7 @@ from glasspane.domain import (
     User,
 )
 from glasspane.errors import QueryError
-from glasspane.query.filters import Cmp, Not
+from glasspane.filters import Cmp, Not
 from glasspane.query.search import parse
 from glasspane.store.api import Store, Window
 from store.backends import BACKENDS, drop, open_backend, store_url

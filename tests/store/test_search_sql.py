@@ -22,14 +22,8 @@ from hypothesis import strategies as st
 from glasspane.errors import QueryError
 from glasspane.query.search import parse
 from glasspane.store.api import Store
-from glasspane.store.where import (
-    CLICKHOUSE,
-    DUCKDB,
-    Dialect,
-    check_keys,
-    compile_errors,
-    compile_spans,
-)
+from glasspane.store.search_keys import CLICKHOUSE, DUCKDB, Dialect
+from glasspane.store.where import check_keys, compile_errors, compile_spans
 from store.backends import BACKENDS, drop, open_backend, store_url
 from store.search_data import ERRORS, NOW, SPANS, TRACES, event_id, load, span_id
 

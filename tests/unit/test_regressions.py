@@ -1,4 +1,4 @@
-"""Sustained-regression detection, on seeded synthetic traffic (DESIGN.md "Regressions")."""
+"""Sustained-regression detection, on seeded synthetic traffic (docs/semantics.md "Regressions")."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glasspane.errors import QueryError
-from glasspane.query.filters import And, Cmp, Filter, Not, Or, Text
+from glasspane.filters import And, Cmp, Filter, Not, Or, Text
 from glasspane.query.search import parse
 
 NOW = 1_800_000_000.0

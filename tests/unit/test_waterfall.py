@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from glasspane.cli.waterfall import format_duration, is_failure, render_waterfall, span_label
+from glasspane.cli.waterfall import render_waterfall
+from glasspane.query.trace_tree import format_duration, is_failure, span_label
 
 T0 = 1_763_242_452.0
 BAR = re.compile(r"\[([█▌ ]+)\]")

@@ -25,8 +25,7 @@ from typing import Any
 from glasspane.alerts.notify import Alert, Delivery, Notifier
 from glasspane.alerts.rules import Condition, Rule, RulesFile, load_rules
 from glasspane.errors import ConfigError, GlasspaneError
-from glasspane.query.filters import And, Cmp, Filter
-from glasspane.query.search import parse
+from glasspane.query import alert_metrics
 from glasspane.store.api import Store, Window
 
 log = logging.getLogger(__name__)
@@ -155,8 +154,9 @@ class AlertEngine:
                 log.error('alert rule "%s" could not be evaluated: %s', rule.name, exc)
 
     def _evaluate(self, rule: Rule, now: float) -> None:
-        window = Window(now - rule.window, now, _filter(rule, now))
-        values = self._values(rule, window)
+        window = alert_metrics.rule_window(rule.filters, now - rule.window, now)
+        metrics = {c.metric for c in rule.conditions}
+        values = alert_metrics.rule_values(self.store, window, metrics, rule.issue)
         if values is None:
             return  # no data in the window: keep the state
         state = self._states.setdefault(rule.name, RuleState())
@@ -175,36 +175,6 @@ class AlertEngine:
         ):
             self._notify(rule, state, "firing", window, now)
         self.store.save_alert_state(rule.name, state.as_dict())
-
-    def _values(self, rule: Rule, window: Window) -> dict[str, float] | None:
-        metrics = {c.metric for c in rule.conditions}
-        values: dict[str, float] = {}
-        if metrics & {"error_rate", "failure_rate", "p50", "p95", "throughput", "count"}:
-            totals = self.store.window_totals(window)
-            if not totals.samples:
-                return None
-            minutes = (window.end - window.start) / 60
-            values.update(
-                error_rate=totals.error_rate or 0.0,
-                failure_rate=totals.failure_rate or 0.0,
-                p50=totals.p50_ms or 0.0,
-                p95=totals.p95_ms or 0.0,
-                throughput=totals.count / minutes,
-                count=totals.count,
-            )
-        if "affected_users" in metrics:
-            values["affected_users"] = float(self.store.impact(window).users)
-        if "issue_events" in metrics:
-            values["issue_events"] = float(self._issue_events(rule, window))
-        return values
-
-    def _issue_events(self, rule: Rule, window: Window) -> int:
-        if rule.issue is not None:
-            issue = self.store.get_issue(rule.issue, window)
-            return issue.count if issue else 0
-        # Without an issue id: events of issues first seen in the window (new issues).
-        listed = self.store.list_issues(window, "-count", 1000)
-        return sum(i.count for i in listed if i.first_seen >= window.start)
 
     # -- transitions and notifications ------------------------------------------
     def _transition(
@@ -252,11 +222,8 @@ class AlertEngine:
             "link": f"{self.base_url}/",
         }
         try:
-            details["affected_users"] = self.store.impact(window).users
-            issues = self.store.list_issues(window, "-count", 5)
-            details["recent_errors"] = [
-                {"issue_id": i.id, "title": i.title, "count": i.count} for i in issues if i.count
-            ]
+            details["affected_users"] = alert_metrics.affected_users(self.store, window)
+            details["recent_errors"] = alert_metrics.recent_errors(self.store, window)
         except GlasspaneError as exc:
             details["recent_errors"] = []
             log.error("alert details incomplete: %s", exc)
@@ -305,21 +272,6 @@ class AlertEngine:
                     or (self.holder if self.leading else None),
                 },
             }
-
-
-def _filter(rule: Rule, now: float) -> Filter | None:
-    parts: list[Filter] = [
-        Cmp(key, "=", value)
-        for key, value in rule.filters.items()
-        if key in ("service", "transaction")
-    ]
-    if "query" in rule.filters:
-        parsed = parse(rule.filters["query"], now)
-        if parsed is not None:
-            parts.append(parsed)
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else And(tuple(parts))
 
 
 def _resolved(rule: Rule, value: float | None, holding: bool) -> bool:

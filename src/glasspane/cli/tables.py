@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from glasspane.cli.waterfall import format_duration
+from glasspane.query.trace_tree import format_duration
 
 
 def render_table(

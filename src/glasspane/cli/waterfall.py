@@ -7,11 +7,12 @@ Layout of a span row, every part sized from ``width``::
 
     <tree><label>…padded  [<bar>] <duration> <✓|✗>
 
-The flat span list becomes a tree through ``parent_span_id``. A span whose parent
-is missing (``orphan: true``, or a parent id that is not in the list) is drawn at
-the top level with an ``(orphan)`` marker, as is any span caught in a parent cycle,
-so every span is shown exactly once. Error events are drawn under the span they
-happened in, others at the end; custom contexts of errors follow.
+The tree is :mod:`glasspane.query.trace_tree`'s, the one the web page draws. A
+span whose parent is missing (``orphan: true``, or a parent id that is not in
+the list) is drawn at the top level with an ``(orphan)`` marker, as is any span
+caught in a parent cycle, so every span is shown exactly once. Error events are
+drawn under the span they happened in, others at the end; custom contexts of
+errors follow.
 
 Every line is at most ``width`` characters (ANSI colour codes, when asked for, are
 not counted). Text from the trace is reduced to one line without control
@@ -24,15 +25,21 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from glasspane.domain import NON_FAILING_STATUSES
-
-#: Contexts the SDKs attach on their own; only the others (e.g. ``blockchain``)
-#: are worth printing under the waterfall.
-STANDARD_CONTEXTS = frozenset(
-    {"trace", "runtime", "os", "device", "browser", "app", "culture", "cloud_resource"}
+from glasspane.query.trace_tree import (
+    STANDARD_CONTEXTS,
+    Axis,
+    Node,
+    attach,
+    format_duration,
+    is_failure,
+    one_line,
+    span_label,
+    start_key,
+    time_axis,
+    to_node,
 )
 
 _FULL_BLOCK = "█"
@@ -41,9 +48,6 @@ _OK_MARK = "✓"
 _FAIL_MARK = "✗"
 _RED = "\x1b[31m"
 _RESET = "\x1b[0m"
-# Whitespace runs, C0/C1 control characters (ESC included) and bidi/zero-width
-# format characters all collapse to one space.
-_UNPRINTABLE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
 _ORPHAN_MARKER = " (orphan)"
 # Fixed characters of a row: " [" + "] " + " " + mark.
 _ROW_FIXED = 6
@@ -59,28 +63,6 @@ class _Layout:
     duration: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Axis:
-    """The trace's time axis: first span start and total length, in seconds."""
-
-    start: float
-    length: float
-
-
-@dataclass(slots=True)
-class _Node:
-    """One span prepared for drawing; ``children`` are indexes into the node list."""
-
-    span: Mapping[str, Any]
-    start: float | None
-    end: float | None
-    duration_ms: float | None
-    top_level: bool
-    orphan: bool
-    children: list[int] = field(default_factory=list)
-    errors: list[Mapping[str, Any]] = field(default_factory=list)
-
-
 def render_waterfall(trace: Mapping[str, Any], width: int = 100, color: bool = False) -> str:
     """Return the waterfall of ``trace`` as lines joined by ``\\n`` (no trailing newline).
 
@@ -93,11 +75,11 @@ def render_waterfall(trace: Mapping[str, Any], width: int = 100, color: bool = F
         raise ValueError(f"width must be at least 1 column, got {width}")
     spans = [s for s in _list(trace.get("spans")) if isinstance(s, Mapping)]
     errors = [e for e in _list(trace.get("errors")) if isinstance(e, Mapping)]
-    nodes = [_node(span) for span in spans]
-    unattached = _attach(nodes, errors)
+    nodes = [to_node(span) for span in spans]
+    unattached = attach(nodes, errors)
     layout = _layout(width, max([3, *(len(format_duration(n.duration_ms)) for n in nodes)]))
     lines = [_header(trace, nodes, width, color)]
-    lines.extend(_tree_lines(nodes, _axis(nodes), layout, color))
+    lines.extend(_tree_lines(nodes, time_axis(nodes), layout, color))
     if not nodes:
         lines.append(_fit("(this trace has no spans)", width))
     if unattached:
@@ -105,113 +87,6 @@ def render_waterfall(trace: Mapping[str, Any], width: int = 100, color: bool = F
         lines.extend(_error_line("  ", error, width, color) for error in unattached)
     lines.extend(_context_lines(errors, width))
     return "\n".join(lines)
-
-
-def format_duration(ms: object) -> str:
-    """Format milliseconds for people: ``45ms``, ``1.2s``, ``2m03s``, ``1h05m``.
-
-    Missing, zero, negative or non-numeric values give ``0ms``; a positive value
-    under one millisecond gives ``<1ms``.
-    """
-    value = _number(ms)
-    if value is None or value <= 0:
-        return "0ms"
-    if value < 1:
-        return "<1ms"
-    if round(value) < 1000:
-        return f"{round(value)}ms"
-    if round(value / 1000, 1) < 60:
-        return f"{value / 1000:.1f}s"
-    seconds = round(value / 1000)
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    minutes = round(value / 60_000)
-    return f"{minutes // 60}h{minutes % 60:02d}m"
-
-
-def is_failure(status: object) -> bool:
-    """True when a span status counts as failed: anything but ok, cancelled, unknown.
-
-    A missing status is not a failure: the SDK reported nothing wrong.
-    """
-    if status is None or status == "":
-        return False
-    return str(status).lower() not in NON_FAILING_STATUSES
-
-
-def span_label(span: Mapping[str, Any]) -> str:
-    """``service: op description`` with empty parts dropped, on one line.
-
-    For a segment the description falls back to its transaction name, and an op
-    that says nothing (empty or ``default``) is dropped, giving ``service: transaction``.
-    """
-    service = _text(span.get("service")) or _text(span.get("project"))
-    op = _text(span.get("op"))
-    description = _text(span.get("description"))
-    if span.get("is_transaction"):
-        description = description or _text(span.get("transaction"))
-        op = "" if op == "default" else op
-    if op == description:
-        op = ""
-    name = " ".join(part for part in (op, description) if part)
-    if service and name:
-        return f"{service}: {name}"
-    return service or name or f"span {_text(span.get('span_id')) or '?'}"
-
-
-# --- preparing the spans --------------------------------------------------------------
-
-
-def _node(span: Mapping[str, Any]) -> _Node:
-    """Resolve a span's start, end and duration, filling each from the others."""
-    start = _number(span.get("start_timestamp"))
-    end = _number(span.get("timestamp"))
-    duration_ms = _number(span.get("duration_ms"))
-    if start is None and end is not None and duration_ms is not None:
-        start = end - duration_ms / 1000
-    if start is not None and (end is None or end < start):
-        end = start + max(duration_ms or 0.0, 0.0) / 1000
-    if duration_ms is None and start is not None and end is not None:
-        duration_ms = (end - start) * 1000
-    return _Node(span, start, end, duration_ms, top_level=True, orphan=False)
-
-
-def _attach(nodes: list[_Node], errors: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Link children to parents and errors to spans; return errors with no span.
-
-    With duplicate span ids the first span owns the id, so nothing is drawn twice.
-    """
-    owner: dict[str, int] = {}
-    for index, node in enumerate(nodes):
-        owner.setdefault(_text(node.span.get("span_id")), index)
-    owner.pop("", None)
-    for index, node in enumerate(nodes):
-        parent = owner.get(_text(node.span.get("parent_span_id")))
-        has_parent_id = bool(_text(node.span.get("parent_span_id")))
-        if node.span.get("orphan") is True or (has_parent_id and parent is None):
-            node.orphan = True
-        elif parent == index:
-            node.orphan = True  # its own parent: broken data, shown as an orphan
-        elif parent is not None:
-            node.top_level = False
-            nodes[parent].children.append(index)
-    unattached: list[Mapping[str, Any]] = []
-    for error in errors:
-        owner_index = owner.get(_text(error.get("span_id")))
-        if owner_index is None:
-            unattached.append(error)
-        else:
-            nodes[owner_index].errors.append(error)
-    return unattached
-
-
-def _axis(nodes: Sequence[_Node]) -> _Axis:
-    """The time axis from the earliest span start to the latest span end."""
-    starts = [n.start for n in nodes if n.start is not None]
-    ends = [n.end for n in nodes if n.end is not None]
-    if not starts:
-        return _Axis(0.0, 0.0)
-    return _Axis(min(starts), max(ends) - min(starts))
 
 
 def _layout(width: int, duration_width: int) -> _Layout:
@@ -224,7 +99,7 @@ def _layout(width: int, duration_width: int) -> _Layout:
 # --- drawing --------------------------------------------------------------------------
 
 
-def _header(trace: Mapping[str, Any], nodes: Sequence[_Node], width: int, color: bool) -> str:
+def _header(trace: Mapping[str, Any], nodes: Sequence[Node], width: int, color: bool) -> str:
     """``Trace <id> · <root transaction> · ✗ error · 30.2s · 6 services``.
 
     When that is too wide the trace id is shortened to 16 characters, then the
@@ -232,11 +107,11 @@ def _header(trace: Mapping[str, Any], nodes: Sequence[_Node], width: int, color:
     """
     failed = _trace_failed(trace, nodes)
     status = f"{_FAIL_MARK} error" if failed else f"{_OK_MARK} ok"
-    services = _list(trace.get("services")) or {_text(n.span.get("service")) for n in nodes}
+    services = _list(trace.get("services")) or {one_line(n.span.get("service")) for n in nodes}
     count = len([s for s in services if s])
     tail = f" · {status} · {format_duration(trace.get('duration_ms'))} · {count} service"
     tail += "" if count == 1 else "s"
-    trace_id = _text(trace.get("trace_id")) or "?"
+    trace_id = one_line(trace.get("trace_id")) or "?"
     name = _root_name(nodes)
     if len(f"Trace {trace_id} · {name}{tail}") > width:
         trace_id = _fit(trace_id, 17)
@@ -245,7 +120,7 @@ def _header(trace: Mapping[str, Any], nodes: Sequence[_Node], width: int, color:
     return line.replace(status, _red(status), 1) if color and failed else line
 
 
-def _trace_failed(trace: Mapping[str, Any], nodes: Sequence[_Node]) -> bool:
+def _trace_failed(trace: Mapping[str, Any], nodes: Sequence[Node]) -> bool:
     """The API's ``status``, or when absent: any failed span or any error event."""
     status = trace.get("status")
     if status in ("ok", "error"):
@@ -253,27 +128,27 @@ def _trace_failed(trace: Mapping[str, Any], nodes: Sequence[_Node]) -> bool:
     return bool(trace.get("errors")) or any(is_failure(n.span.get("status")) for n in nodes)
 
 
-def _root_name(nodes: Sequence[_Node]) -> str:
+def _root_name(nodes: Sequence[Node]) -> str:
     """The transaction name of the earliest top-level span, preferring real roots."""
     ranked = sorted(
         (n for n in nodes if n.top_level),
-        key=lambda n: (n.orphan, not n.span.get("is_transaction"), _start_key(n)),
+        key=lambda n: (n.orphan, not n.span.get("is_transaction"), start_key(n)),
     )
     for node in ranked:
-        name = _text(node.span.get("transaction")) or _text(node.span.get("description"))
+        name = one_line(node.span.get("transaction")) or one_line(node.span.get("description"))
         if name:
             return name
     return "(no transaction)"
 
 
-def _tree_lines(nodes: list[_Node], axis: _Axis, layout: _Layout, color: bool) -> Iterator[str]:
+def _tree_lines(nodes: list[Node], axis: Axis, layout: _Layout, color: bool) -> Iterator[str]:
     """Rows in depth-first order, children by start time.
 
     Iterative, not recursive, so a chain of thousands of nested spans does not hit
     Python's recursion limit. Spans left unvisited (parent cycles) become orphans.
     """
     roots = sorted(
-        (i for i, n in enumerate(nodes) if n.top_level), key=lambda i: _start_key(nodes[i])
+        (i for i, n in enumerate(nodes) if n.top_level), key=lambda i: start_key(nodes[i])
     )
     visited: set[int] = set()
     # One lazy pass over all spans finds those no root reached, one at a time.
@@ -296,17 +171,17 @@ def _tree_lines(nodes: list[_Node], axis: _Axis, layout: _Layout, color: bool) -
 
 
 def _descendants(
-    node: _Node, nodes: Sequence[_Node], continuation: str
+    node: Node, nodes: Sequence[Node], continuation: str
 ) -> Iterator[tuple[int, str, str]]:
     """Stack entries ``(index, row prefix, continuation)`` for a node's children."""
-    children = sorted(node.children, key=lambda i: _start_key(nodes[i]))
+    children = sorted(node.children, key=lambda i: start_key(nodes[i]))
     for position, child in enumerate(children):
         last = position == len(children) - 1
         branch = "└─ " if last else "├─ "
         yield child, continuation + branch, continuation + ("    " if last else "│   ")
 
 
-def _row(node: _Node, prefix: str, axis: _Axis, layout: _Layout, color: bool) -> str:
+def _row(node: Node, prefix: str, axis: Axis, layout: _Layout, color: bool) -> str:
     """One span row: label, bar, duration and ✓/✗, fitted to the layout."""
     marker = _ORPHAN_MARKER if node.orphan else ""
     room = max(0, layout.label - len(marker))
@@ -322,14 +197,14 @@ def _row(node: _Node, prefix: str, axis: _Axis, layout: _Layout, color: bool) ->
     return line
 
 
-def _error_lines(node: _Node, continuation: str, width: int, color: bool) -> Iterator[str]:
+def _error_lines(node: Node, continuation: str, width: int, color: bool) -> Iterator[str]:
     """The span's errors, drawn as its first children (before its child spans)."""
     for position, error in enumerate(node.errors):
         last = position == len(node.errors) - 1 and not node.children
         yield _error_line(continuation + ("└─ " if last else "├─ "), error, width, color)
 
 
-def _bar(node: _Node, axis: _Axis, cells: int) -> str:
+def _bar(node: Node, axis: Axis, cells: int) -> str:
     """The span's bar in ``cells`` columns, placed by start offset, sized by duration.
 
     Position is in whole cells, length in half cells (█ and a closing ▌), and at
@@ -356,7 +231,7 @@ def _error_line(prefix: str, error: Mapping[str, Any], width: int, color: bool) 
 
     The message is shortened first so that the location stays readable.
     """
-    kind, value = _text(error.get("type")), _text(error.get("value"))
+    kind, value = one_line(error.get("type")), one_line(error.get("value"))
     message = "ERROR " + (": ".join(p for p in (kind, value) if p) or "(no message)")
     location = _location(error.get("location"))
     location = f"  ({location})" if location else ""
@@ -371,8 +246,8 @@ def _location(location: object) -> str:
     """``file:line in function`` from the error's location, dropping missing parts."""
     if not isinstance(location, Mapping):
         return ""
-    file, line = _text(location.get("file")), _text(location.get("line"))
-    function = _text(location.get("function"))
+    file, line = one_line(location.get("file")), one_line(location.get("line"))
+    function = one_line(location.get("function"))
     where = f"{file}:{line}" if file and line else file
     if function:
         return f"{where} in {function}" if where else f"in {function}"
@@ -398,7 +273,7 @@ def _context_lines(errors: Sequence[Mapping[str, Any]], width: int) -> Iterator[
             yield ""
             yield _fit(f"{_title(str(name))} Context:", width)
             for key, value in items:
-                yield _fit(f"  {_text(key)}: {_text(_value_text(value))}", width)
+                yield _fit(f"  {one_line(key)}: {one_line(_value_text(value))}", width)
 
 
 # --- small text helpers ---------------------------------------------------------------
@@ -418,13 +293,6 @@ def _clip_prefix(prefix: str, limit: int) -> str:
     return "…" + prefix[len(prefix) - limit + 1 :] if limit > 0 else ""
 
 
-def _text(value: object) -> str:
-    """One printable line: ``None`` is empty, controls and whitespace runs are one space."""
-    if value is None:
-        return ""
-    return _UNPRINTABLE.sub(" ", str(value)).strip()
-
-
 def _value_text(value: object) -> str:
     """A context value as text: strings as they are, anything else as JSON."""
     if isinstance(value, str):
@@ -434,7 +302,7 @@ def _value_text(value: object) -> str:
 
 def _title(name: str) -> str:
     """``blockchain`` → ``Blockchain``, ``aws_lambda`` → ``Aws Lambda``."""
-    words = re.split(r"[\s_\-]+", _text(name))
+    words = re.split(r"[\s_\-]+", one_line(name))
     return " ".join(w[:1].upper() + w[1:] for w in words if w) or "Unnamed"
 
 
@@ -442,18 +310,5 @@ def _red(text: str) -> str:
     return f"{_RED}{text}{_RESET}"
 
 
-def _number(value: object) -> float | None:
-    """A finite float, or ``None`` for anything else (booleans included)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
 def _list(value: object) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
-
-
-def _start_key(node: _Node) -> tuple[bool, float]:
-    """Sort key: by start time, spans without one last (``sorted`` keeps input order)."""
-    return (node.start is None, node.start if node.start is not None else 0.0)

@@ -1,4 +1,4 @@
-"""OTLP spans → spans and error events (DESIGN.md "OTLP mapping").
+"""OTLP spans → spans and error events (docs/semantics.md "OTLP mapping").
 
 A span with no parent, or whose parent is remote, is a segment (a
 transaction) whatever its kind. When the exporter does not say whether the

@@ -1,5 +1,5 @@
 """Issues in the API's shapes: the list, one issue with its latest event, its
-events and related issues, and status changes (DESIGN.md "Issues").
+events and related issues, and status changes (docs/semantics.md "Issues").
 
 ``count``, ``users`` and ``series`` are over the window's matching events;
 ``first_seen``, ``last_seen`` and ``total`` over all time. Every status is

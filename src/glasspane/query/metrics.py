@@ -1,4 +1,4 @@
-"""Metric series in the API's shape (DESIGN.md ``GET /api/v1/metrics``).
+"""Metric series in the API's shape (``GET /api/v1/metrics``, docs/logs-and-metrics.md).
 
 ``series`` covers every bucket of the period, oldest first (empty buckets have
 count 0); ``totals`` is the whole period as one bucket. With ``group_by``,

@@ -1,5 +1,5 @@
 """The performance views in the API's shapes: transactions, services, traces,
-series, regressions and user impact (DESIGN.md "Semantics")."""
+series, regressions and user impact (docs/semantics.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from glasspane.errors import ProtocolError
-from glasspane.query.filters import And, Cmp, Filter, pop_key
+from glasspane.filters import And, Cmp, Filter, all_of, conjuncts, pop_key
 from glasspane.query.period import parse_period
 from glasspane.query.regressions import Sample, find_regressions
 from glasspane.query.search import parse
@@ -166,3 +166,42 @@ def transaction_filter(w: Window, transaction: str | None) -> Window:
         return w
     name: Filter = Cmp("transaction", "=", transaction)
     return Window(w.start, w.end, name if w.filter is None else And((name, w.filter)))
+
+
+def one_transaction(w: Window, name: str, service: str | None) -> Window:
+    """The window narrowed to one transaction name, of one service when given."""
+    parts: list[Filter] = [Cmp("transaction", "=", name)]
+    if service:
+        parts.append(Cmp("service", "=", service))
+    return Window(w.start, w.end, all_of([*parts, *conjuncts(w.filter)]))
+
+
+def with_trace_status(w: Window, status: str | None) -> Window:
+    """The window narrowed to traces whose status is ``status`` (``ok``, ``error``)."""
+    if not status:
+        return w
+    return Window(w.start, w.end, all_of([*conjuncts(w.filter), Cmp("trace.status", "=", status)]))
+
+
+def duration_samples_ms(store: Store, w: Window, limit: int) -> list[float]:
+    """Durations of matching transactions (at most ``limit`` per transaction), for a histogram."""
+    return [s.duration_ms for s in store.duration_samples(w, limit)]
+
+
+def trend_counts(
+    store: Store, w: Window, buckets: int, per_transaction: int
+) -> dict[tuple[str, str], tuple[list[float], list[float]]]:
+    """Per (transaction, service): transactions and failed ones in each of ``buckets``
+    equal slices of the window, from at most ``per_transaction`` samples each (raw
+    counts: a sparkline's shape, not its scale)."""
+    size = (w.end - w.start) / buckets
+    trends: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+    for s in store.duration_samples(w, per_transaction):
+        counts, failures = trends.setdefault(
+            (s.transaction, s.service), ([0.0] * buckets, [0.0] * buckets)
+        )
+        bucket = min(buckets - 1, max(0, int((s.timestamp - w.start) / size)))
+        counts[bucket] += 1
+        if s.failed:
+            failures[bucket] += 1
+    return trends

@@ -1,6 +1,6 @@
 """Sustained regressions of one transaction: its p95 latency or failure rate.
 
-DESIGN.md ("Semantics" → "Regressions"): a row appears when, with at least
+docs/semantics.md ("Regressions"): a row appears when, with at least
 ``min_samples`` samples on each side, the metric after a change point stays at
 ≥ ``factor`` × its value before it until the end of the period; ``started_at``
 is that change point and ``change_pct`` = (after − before) / before × 100.

@@ -1,4 +1,4 @@
-"""The search language → a filter tree (:mod:`glasspane.query.filters`).
+"""The search language → a filter tree (:mod:`glasspane.filters`).
 
 One parser for every listing (traces, transactions, issues, impact, logs)::
 
@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from glasspane.errors import QueryError
-from glasspane.query.filters import And, Cmp, Filter, Not, Or, Text
+from glasspane.filters import And, Cmp, Filter, Not, Or, Text
 
 #: Keys whose values are durations, in milliseconds once parsed.
 DURATION_KEYS = frozenset({"transaction.duration", "span.duration", "duration"})

@@ -4,7 +4,7 @@ and result rows → read models.
 
 Each backend's ``analytics.py`` writes its own SQL around these. Segments
 (``is_segment``) are the transactions. Counts are weighted by 1 / sample
-rate; percentiles, rates and Apdex are per sample (DESIGN.md). Percentiles are
+rate; percentiles, rates and Apdex are per sample (docs/semantics.md). Percentiles are
 exact and interpolate linearly between order statistics, on both backends.
 """
 

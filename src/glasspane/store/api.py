@@ -30,6 +30,7 @@ from glasspane.domain import (
     Span,
     User,
 )
+from glasspane.filters import Filter
 
 
 @dataclass(slots=True)
@@ -158,9 +159,9 @@ class Store(Protocol):
         """Who holds the named lease now (``None``: nobody, or a single-process store)."""
         ...
 
-    def validate_filter(self, tree: Any) -> None:
+    def validate_filter(self, tree: Filter | None) -> None:
         """:class:`QueryError` naming a key that is neither a search key nor a tag seen
-        in the data (``tree`` is a ``glasspane.query.filters.Filter`` or ``None``)."""
+        in the data."""
         ...
 
     def list_issues(
@@ -277,7 +278,7 @@ class Window:
 
     start: float
     end: float
-    filter: Any = None  # glasspane.query.filters.Filter | None
+    filter: Filter | None = None
 
 
 @dataclass(slots=True)

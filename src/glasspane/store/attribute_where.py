@@ -5,7 +5,7 @@ that is not a column is an attribute (the rows' JSON ``attributes`` take the
 place of ``tags``), and a key only spans know (``transaction:createCase``,
 ``span.op:db``) is answered through the trace, so ``transaction:X level:warn``
 finds the warnings logged while X ran. Values travel as parameters, as there,
-and the :class:`~.where.Dialect` says how each backend reads an attribute.
+and the :class:`~.search_keys.Dialect` says how each backend reads an attribute.
 """
 
 from __future__ import annotations
@@ -15,14 +15,22 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from glasspane.errors import QueryError
-from glasspane.query.filters import And, Cmp, Filter, Not, Or, Text
-from glasspane.store import where
-from glasspane.store.where import CLICKHOUSE, DUCKDB, Dialect
+from glasspane.filters import And, Cmp, Filter, Not, Or, Text
+from glasspane.store.search_keys import (
+    CLICKHOUSE,
+    DUCKDB,
+    SEGMENT_KEYS,
+    SPAN_COLUMNS,
+    TABLES,
+    Dialect,
+    Table,
+)
+from glasspane.store.where import Compiler
 
 _PROJECT_NAME = "(SELECT name FROM projects WHERE projects.id = project_id)"
 #: ClickHouse has no correlated subqueries: the project's name is looked up in
 #: a map of every project, built once per query (projects are few). Filters on
-#: ``project`` do not use it (see :meth:`.where.Compiler._cmp`); ``group_by`` does.
+#: ``project`` do not use it (see :meth:`.where.Compiler.comparison`); ``group_by`` does.
 _CH_PROJECT_NAME = (
     "(SELECT CAST(mapFromArrays(groupArray(id), groupArray(name)), "
     "'Map(UInt32, Nullable(String))') FROM projects FINAL)[project_id]"
@@ -62,17 +70,17 @@ def _metric_keys(d: Dialect) -> dict[str, str]:
 LOG_KEYS = _log_keys(DUCKDB)
 METRIC_KEYS = _metric_keys(DUCKDB)
 
-LOGS = where._Table("logs", LOG_KEYS, ("body",))
-METRICS = where._Table("metrics", METRIC_KEYS, ())
-CH_LOGS = where._Table("logs", _log_keys(CLICKHOUSE), LOGS.text)
-CH_METRICS = where._Table("metrics", _metric_keys(CLICKHOUSE), METRICS.text)
+LOGS = Table("logs", LOG_KEYS, ("body",))
+METRICS = Table("metrics", METRIC_KEYS, ())
+CH_LOGS = Table("logs", _log_keys(CLICKHOUSE), LOGS.text)
+CH_METRICS = Table("metrics", _metric_keys(CLICKHOUSE), METRICS.text)
 
 
-class AttributeCompiler(where.Compiler):
-    def _cmp(self, cmp: Cmp) -> str:
-        if cmp.key not in self.table.columns and cmp.key in where.SPAN_COLUMNS:
+class AttributeCompiler(Compiler):
+    def comparison(self, cmp: Cmp) -> str:
+        if cmp.key not in self.table.columns and cmp.key in SPAN_COLUMNS:
             return self._through_spans(cmp)
-        return super()._cmp(cmp)
+        return super().comparison(cmp)
 
     def _expr(self, key: str) -> str:
         if key in self.table.columns:
@@ -81,9 +89,9 @@ class AttributeCompiler(where.Compiler):
         return self.dialect.json_param("attributes")
 
     def _through_spans(self, cmp: Cmp) -> str:
-        inner = where.Compiler(where._TABLES[self.dialect.name][0], self.dialect)
-        condition = inner._cmp(cmp)
-        if cmp.key in where._SEGMENT_KEYS:
+        inner = Compiler(TABLES[self.dialect.name][0], self.dialect)
+        condition = inner.comparison(cmp)
+        if cmp.key in SEGMENT_KEYS:
             condition = f"is_segment AND {condition}"
         self.params.extend(inner.params)
         return f"(trace_id IN (SELECT trace_id FROM spans WHERE {condition}))"
@@ -95,7 +103,7 @@ def attribute_name(key: str) -> str:
 
 
 def compile_filter(
-    table: where._Table, tree: Filter | None, dialect: Dialect = DUCKDB
+    table: Table, tree: Filter | None, dialect: Dialect = DUCKDB
 ) -> tuple[str, list[Any]]:
     """``(sql, params)`` over ``table`` (:data:`LOGS`, :data:`METRICS` or their
     ``CH_`` twins, matching ``dialect``)."""
@@ -110,7 +118,7 @@ def compile_filter(
 
 def checked_filter(
     cur: Any,
-    table: where._Table,
+    table: Table,
     tree: Filter | None,
     dialect: Dialect = DUCKDB,
     also: Sequence[str] = (),
@@ -121,29 +129,27 @@ def checked_filter(
     return compile_filter(table, tree, dialect)
 
 
-def group_expression(
-    table: where._Table, key: str, dialect: Dialect = DUCKDB
-) -> tuple[str, list[Any]]:
+def group_expression(table: Table, key: str, dialect: Dialect = DUCKDB) -> tuple[str, list[Any]]:
     """The SQL for a ``group_by`` key: a column, else an attribute."""
     if key in table.columns:
         return table.columns[key], []
     return dialect.json_param("attributes"), [dialect.json_key(attribute_name(key))]
 
 
-def check_keys(cur: Any, table: where._Table, keys: list[str], dialect: Dialect = DUCKDB) -> None:
+def check_keys(cur: Any, table: Table, keys: list[str], dialect: Dialect = DUCKDB) -> None:
     """:class:`QueryError` for a key that is neither a column of ``table``, a span key,
     written ``tags[...]``, nor an attribute seen in ``table``.
 
     ``cur`` is a DuckDB cursor or a ClickHouse connection (``execute`` → rows).
     """
     for key in keys:
-        if key in table.columns or key in where.SPAN_COLUMNS or key.startswith("tags["):
+        if key in table.columns or key in SPAN_COLUMNS or key.startswith("tags["):
             continue
         if not _attribute_seen(cur, table, key, dialect):
             raise QueryError(_unknown(cur, table, key, dialect))
 
 
-def _attribute_seen(cur: Any, table: where._Table, key: str, dialect: Dialect) -> bool:
+def _attribute_seen(cur: Any, table: Table, key: str, dialect: Dialect) -> bool:
     if dialect.name == CLICKHOUSE.name:
         sql = (
             f"SELECT count() FROM (SELECT 1 FROM {table.name} WHERE JSONHas(attributes, ?) LIMIT 1)"
@@ -169,7 +175,7 @@ def _nodes(tree: Filter | None) -> Iterator[Filter]:
         yield from _nodes(tree.part)
 
 
-def _attribute_keys(cur: Any, table: where._Table, dialect: Dialect) -> list[str]:
+def _attribute_keys(cur: Any, table: Table, dialect: Dialect) -> list[str]:
     """Attribute names in ``table`` (a scan: only for suggestions on a mistake)."""
     if dialect.name == CLICKHOUSE.name:
         # JSONExtractKeys returns an array, which cannot be Nullable like the column.
@@ -182,10 +188,10 @@ def _attribute_keys(cur: Any, table: where._Table, dialect: Dialect) -> list[str
     return [str(row[0]) for row in found]
 
 
-def _unknown(cur: Any, table: where._Table, key: str, dialect: Dialect) -> str:
+def _unknown(cur: Any, table: Table, key: str, dialect: Dialect) -> str:
     candidates: Mapping[str, Any] = {
         **table.columns,
-        **where.SPAN_COLUMNS,
+        **SPAN_COLUMNS,
         **dict.fromkeys(_attribute_keys(cur, table, dialect)),
     }
     close = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)

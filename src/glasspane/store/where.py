@@ -1,8 +1,9 @@
 """Filter tree → a parameterised ``WHERE`` clause, for DuckDB or ClickHouse
-(the :class:`Dialect` holds their few differences). No user text is ever
-spliced into SQL: values always travel as parameters, and keys are looked up in
-fixed tables of column expressions (anything else is a tag, read from the
-row's JSON ``tags`` with the key as a JSON-pointer parameter).
+(the :class:`~.search_keys.Dialect` holds their few differences). No user text
+is ever spliced into SQL: values always travel as parameters, and keys are
+looked up in fixed tables of column expressions (:mod:`.search_keys`; anything
+else is a tag, read from the row's JSON ``tags`` with the key as a
+JSON-pointer parameter).
 
 Two row kinds are searchable: ``spans`` and ``errors``. A key that only the
 other table knows is answered through the trace: ``error.type:KeyError`` over
@@ -18,197 +19,30 @@ it and the closest known key. ``tags[name]`` always means the tag, unchecked.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 from glasspane.errors import ProtocolError, QueryError
-from glasspane.query.filters import And, Cmp, Filter, Not, Or, Text
-
-
-@dataclass(frozen=True, slots=True)
-class Dialect:
-    """What differs between the SQL of the backends, for filters."""
-
-    name: str
-    #: ``json(column, key, ...)``: the value at that key path as text, NULL if absent.
-    json: Callable[..., str]
-    #: A tag (or attribute) read from a JSON column, its key as the one parameter.
-    json_param: Callable[[str], str]
-    #: The parameter that :attr:`json_param` takes for a key.
-    json_key: Callable[[str], str]
-    try_double: str
-    to_text: str
-    #: The issues table as a query reads it (ClickHouse: the latest row of each).
-    issues: str
-    #: Whether ``project:name`` can be a correlated subquery.
-    correlated: bool
-    #: A backslash as an SQL string literal (ClickHouse reads ``\`` in a literal as an escape).
-    backslash: str = "'\\'"
-
-
-def _duckdb_json(column: str, *keys: str) -> str:
-    path = "$" + "".join('."' + k + '"' if "." in k else "." + k for k in keys)
-    return f"json_extract_string({column}, '{path}')"
-
-
-def _clickhouse_json(column: str, *keys: str) -> str:
-    args = "".join(f", '{k}'" for k in keys)
-    return f"JSONExtract({column}{args}, 'Nullable(String)')"
-
-
-def _json_pointer(key: str) -> str:
-    """RFC 6901: any tag name, including ``/``, ``~``, quotes and dots, addressed exactly."""
-    return "/" + key.replace("~", "~0").replace("/", "~1")
-
-
-DUCKDB = Dialect(
-    "duckdb",
-    _duckdb_json,
-    lambda column: f"json_extract_string({column}, ?)",
-    _json_pointer,
-    "TRY_CAST({} AS DOUBLE)",
-    "CAST({} AS VARCHAR)",
-    "issues",
-    True,
+from glasspane.filters import And, Cmp, Filter, Not, Or, Text
+from glasspane.store.search_keys import (
+    DUCKDB,
+    DURATIONS,
+    KNOWN_KEYS,
+    NUMERIC,
+    SEGMENT_KEYS,
+    TABLES,
+    Dialect,
+    Table,
+    json_pointer,
+    knows,
+    other_table,
 )
-CLICKHOUSE = Dialect(
-    "clickhouse",
-    _clickhouse_json,
-    lambda column: f"JSONExtract({column}, ?, 'Nullable(String)')",
-    lambda key: key,
-    "toFloat64OrNull({})",
-    "toString({})",
-    "issues FINAL",
-    False,
-    "'\\\\'",
-)
-
-
-#: The project's name (a service may be named otherwise, by OpenTelemetry's service.name).
-_PROJECT_NAME = "(SELECT name FROM projects WHERE projects.id = project_id)"
-#: How a person is shown: email, else username, else id, else IP.
-_USER_DISPLAY = "coalesce(user_email, user_username, user_id, user_ip)"
-
-
-#: Keys both row kinds have, in the same columns.
-_SHARED: dict[str, str] = {
-    "transaction": '"transaction"',
-    "service": "service",
-    "project": _PROJECT_NAME,
-    "project_id": "project_id",
-    "environment": "environment",
-    "release": "release",
-    "platform": "platform",
-    "user": _USER_DISPLAY,
-    "user.id": "user_id",
-    "user.email": "user_email",
-    "user.username": "user_username",
-    "user.ip": "user_ip",
-    "trace": "trace_id",
-    "trace_id": "trace_id",
-    "span.id": "span_id",
-    "browser.name": "browser_name",
-    "os.name": "os_name",
-    "geo.country_code": "country_code",
-}
-
-
-def _span_columns(d: Dialect) -> dict[str, str]:
-    """Search keys → SQL expressions over the ``spans`` table."""
-    return {
-        **_SHARED,
-        "span.op": "op",
-        "span.description": "description",
-        "span.status": "status",
-        "transaction.op": "op",
-        "transaction.status": "status",
-        "status": "status",
-        "transaction.duration": "duration_ms",
-        "span.duration": "duration_ms",
-        "duration": "duration_ms",
-        "timestamp": "start_ts",
-        "http.method": f"coalesce({d.json('request', 'method')}, "
-        f"{d.json('data', 'http.request.method')}, {d.json('data', 'http.method')})",
-        "http.status_code": f"coalesce({d.json('tags', 'http.status_code')}, "
-        f"{d.json('data', 'http.response.status_code')}, {d.json('data', 'http.status_code')})",
-    }
-
-
-def _error_columns(d: Dialect) -> dict[str, str]:
-    """Search keys → SQL expressions over the ``errors`` table."""
-    return {
-        **_SHARED,
-        "event.id": "event_id",
-        "level": "level",
-        "error.type": "type",
-        "error.value": "value",
-        "message": "message",
-        "title": "title",
-        "culprit": "culprit",
-        "issue": "issue_id",
-        "issue.id": "issue_id",
-        "timestamp": '"timestamp"',
-        "http.method": d.json("payload", "request", "method"),
-        "http.status_code": d.json("tags", "http.status_code"),
-    }
-
-
-SPAN_COLUMNS = _span_columns(DUCKDB)
-ERROR_COLUMNS = _error_columns(DUCKDB)
-
-#: Keys of ``errors`` computed per issue rather than per row.
-ISSUE_KEYS = frozenset({"is", "first_seen", "last_seen"})
-
-_DURATIONS = frozenset({"transaction.duration", "span.duration", "duration"})
-_NUMERIC = _DURATIONS | frozenset(
-    {
-        "project_id",
-        "timestamp",
-        "issue",
-        "issue.id",
-        "first_seen",
-        "last_seen",
-    }
-)
-#: Span keys that describe the transaction: over errors they look at segments only.
-_SEGMENT_KEYS = frozenset(
-    {"transaction.op", "transaction.status", "status", "transaction.duration"}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Table:
-    name: str
-    columns: Mapping[str, str]
-    text: tuple[str, ...]
-    special: frozenset[str] = field(default_factory=frozenset)
-
-
-SPANS = _Table("spans", SPAN_COLUMNS, ('"transaction"', "description"))
-ERRORS = _Table("errors", ERROR_COLUMNS, ("title", "message", '"transaction"'), ISSUE_KEYS)
-CH_SPANS = _Table("spans", _span_columns(CLICKHOUSE), SPANS.text)
-CH_ERRORS = _Table("errors", _error_columns(CLICKHOUSE), ERRORS.text, ISSUE_KEYS)
-_TABLES = {DUCKDB.name: (SPANS, ERRORS), CLICKHOUSE.name: (CH_SPANS, CH_ERRORS)}
-
-
-def _other(table: _Table, dialect: Dialect) -> _Table:
-    spans, errors = _TABLES[dialect.name]
-    return errors if table.name == "spans" else spans
-
-
-#: Every key the search language knows (tags aside).
-KNOWN_KEYS = frozenset(SPAN_COLUMNS) | frozenset(ERROR_COLUMNS) | ISSUE_KEYS
-
-
-def _knows(table: _Table, key: str) -> bool:
-    return key in table.columns or key in table.special
 
 
 class Compiler:
     """Compiles one tree over one table; collects parameters in order."""
 
-    def __init__(self, table: _Table, dialect: Dialect = DUCKDB) -> None:
+    def __init__(self, table: Table, dialect: Dialect = DUCKDB) -> None:
         self.table = table
         self.dialect = dialect
         self.params: list[Any] = []
@@ -229,16 +63,17 @@ class Compiler:
             self.params.extend([pattern] * len(self.table.text))
             escape = self.dialect.backslash
             return "(" + " OR ".join(f"{c} ILIKE ? ESCAPE {escape}" for c in self.table.text) + ")"
-        return self._cmp(node)
+        return self.comparison(node)
 
-    def _cmp(self, cmp: Cmp) -> str:
+    def comparison(self, cmp: Cmp) -> str:
+        """One ``key op value`` as SQL (subclasses change how keys resolve)."""
         table = self.table
         if cmp.key in table.special:
             return self._issue_cmp(cmp)
-        if cmp.key not in table.columns and _knows(_other(table, self.dialect), cmp.key):
+        if cmp.key not in table.columns and knows(other_table(table, self.dialect), cmp.key):
             return self._linked(cmp)
         if cmp.key == "project" and not self.dialect.correlated:
-            names = Compiler(_Table("projects", {"project": "name"}, ()), self.dialect)
+            names = Compiler(Table("projects", {"project": "name"}, ()), self.dialect)
             condition = names._compare("name", cmp)
             self.params.extend(names.params)
             return f"(project_id IN (SELECT id FROM projects FINAL WHERE {condition}))"
@@ -252,10 +87,10 @@ class Compiler:
         return self.dialect.json_param("tags")
 
     def _compare(self, expr: str, cmp: Cmp) -> str:
-        numeric = cmp.key in _NUMERIC
+        numeric = cmp.key in NUMERIC
         if cmp.op == "has":
             return f"({expr} IS NOT NULL)"
-        if cmp.key in _DURATIONS and cmp.op in ("=", "!=", "in"):
+        if cmp.key in DURATIONS and cmp.op in ("=", "!=", "in"):
             # Durations are differences of epoch floats (799.9999 for 800 ms): equality
             # means equal to the microsecond.
             expr = f"round({expr}, 3)"
@@ -285,10 +120,10 @@ class Compiler:
 
     def _linked(self, cmp: Cmp) -> str:
         """A key of the other table, through the trace id."""
-        other = _other(self.table, self.dialect)
+        other = other_table(self.table, self.dialect)
         inner = Compiler(other, self.dialect)
-        condition = inner._cmp(cmp)
-        if other.name == "spans" and cmp.key in _SEGMENT_KEYS:
+        condition = inner.comparison(cmp)
+        if other.name == "spans" and cmp.key in SEGMENT_KEYS:
             condition = f"is_segment AND {condition}"
         self.params.extend(inner.params)
         return f"(trace_id IN (SELECT trace_id FROM {other.name} WHERE {condition}))"
@@ -335,14 +170,14 @@ def _like_pattern(value: str) -> str:
 
 def compile_spans(tree: Filter | None, dialect: Dialect = DUCKDB) -> tuple[str, list[Any]]:
     """``(sql, params)`` over the ``spans`` table; ``TRUE`` for no filter."""
-    compiler = Compiler(_TABLES[dialect.name][0], dialect)
+    compiler = Compiler(TABLES[dialect.name][0], dialect)
     sql = compiler.compile(tree)
     return sql, compiler.params
 
 
 def compile_errors(tree: Filter | None, dialect: Dialect = DUCKDB) -> tuple[str, list[Any]]:
     """``(sql, params)`` over the ``errors`` table; ``TRUE`` for no filter."""
-    compiler = Compiler(_TABLES[dialect.name][1], dialect)
+    compiler = Compiler(TABLES[dialect.name][1], dialect)
     sql = compiler.compile(tree)
     return sql, compiler.params
 
@@ -377,7 +212,7 @@ def _tag_seen(cur: Any, key: str, dialect: Dialect) -> bool:
         )
         row = cur.execute(sql, [key, key]).fetchone()
     else:
-        pointer = _json_pointer(key)
+        pointer = json_pointer(key)
         row = cur.execute(
             "SELECT EXISTS (SELECT 1 FROM spans WHERE json_exists(tags, ?)) "
             "OR EXISTS (SELECT 1 FROM errors WHERE json_exists(tags, ?))",

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glasspane.filters import Filter
 from glasspane.store.analytics import (
     APDEX,
     FAILED,
@@ -47,7 +48,8 @@ from glasspane.store.api import (
 )
 from glasspane.store.clickhouse.connection import Connection
 from glasspane.store.issues import USER_DISPLAY
-from glasspane.store.where import CLICKHOUSE, check_keys, compile_errors, compile_spans
+from glasspane.store.search_keys import CLICKHOUSE
+from glasspane.store.where import check_keys, compile_errors, compile_spans
 
 #: p50 and p95 in one aggregate, which sorts one copy of the durations.
 QUANTILES = "quantilesExactInclusive(0.5, 0.95)(duration_ms)"
@@ -246,5 +248,5 @@ class AnalyticsReads:
     def window_totals(self, window: Window) -> WindowTotals:
         return window_totals(self._conn, window)
 
-    def validate_filter(self, tree: Any) -> None:
+    def validate_filter(self, tree: Filter | None) -> None:
         check_keys(self._conn, tree, CLICKHOUSE)

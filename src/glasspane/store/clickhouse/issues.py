@@ -32,7 +32,8 @@ from glasspane.store.issues import (
     sort_clause,
     summary,
 )
-from glasspane.store.where import CLICKHOUSE, check_keys, compile_errors
+from glasspane.store.search_keys import CLICKHOUSE
+from glasspane.store.where import check_keys, compile_errors
 
 # The aggregates are aliased apart from the column names (``last_title``, not
 # ``title``): ClickHouse lets an alias shadow a column anywhere in its query.

@@ -20,7 +20,7 @@ from glasspane.domain import LogRecord
 from glasspane.store import attribute_where, metric_buckets, rows
 from glasspane.store.api import MetricBucket, MetricInfo, MetricQuery, Window
 from glasspane.store.clickhouse.connection import Connection
-from glasspane.store.where import CLICKHOUSE
+from glasspane.store.search_keys import CLICKHOUSE
 
 _LOG_COLUMNS = ", ".join(f'"{c}"' for c in rows.LOG_COLUMNS)
 #: What names a cumulative series (see :func:`glasspane.store.rows.metric_row`).

@@ -1,9 +1,10 @@
 """Issues over the ``errors`` table: SQL for the DuckDB store.
 
 An issue's aggregates are computed from its event rows, never kept as
-counters (DESIGN.md): ``count`` and ``users`` over the events that match the
-window and query, ``first_seen``/``last_seen``/``total`` and the shown title,
-type, value, culprit and level (the latest event's) over all its events.
+counters (docs/semantics.md, "Issues"): ``count`` and ``users`` over the
+events that match the window and query, ``first_seen``/``last_seen``/``total``
+and the shown title, type, value, culprit and level (the latest event's) over
+all its events.
 Each function takes a cursor; writes run on the writer's connection.
 """
 

@@ -26,6 +26,7 @@ import orjson
 
 from glasspane.domain import Batch, LogRecord, Project, Span
 from glasspane.errors import ConfigError, Conflict, StoreError
+from glasspane.filters import Filter
 from glasspane.store import rows, sdk_rows, where
 from glasspane.store.api import (
     DurationSample,
@@ -394,7 +395,7 @@ class DuckDBStore(SdkItemReads):
         self._db.close()
 
     # -- issues ----------------------------------------------------------
-    def validate_filter(self, tree: Any) -> None:
+    def validate_filter(self, tree: Filter | None) -> None:
         self._analytics(where.check_keys, tree)
 
     def list_issues(

@@ -10,9 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse
 
+from glasspane.instance import Instance
 from glasspane.query import performance
-from glasspane.query.filters import Cmp, Filter, all_of, conjuncts
-from glasspane.store.api import Store, Window
 from glasspane.web.ui import charts
 from glasspane.web.ui.render import duration, page, percent
 from glasspane.web.ui.session import LoggedIn
@@ -26,9 +25,9 @@ DEGRADED_APDEX = 0.85
 DEGRADED_ERROR_RATE = 0.05
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.instance.store
-    return store
+def _instance(request: Request) -> Instance:
+    instance: Instance = request.app.state.instance
+    return instance
 
 
 def _toggle(current: str, column: str) -> str:
@@ -36,22 +35,16 @@ def _toggle(current: str, column: str) -> str:
     return column if current == f"-{column}" else f"-{column}"
 
 
-def trends(store: Store, w: Window) -> dict[tuple[str, str], dict[str, Any]]:
+def trends(
+    counts: dict[tuple[str, str], tuple[list[float], list[float]]],
+) -> dict[tuple[str, str], dict[str, Any]]:
     """Per (transaction, service): a sparkline of requests and of failures over the window."""
-    size = (w.end - w.start) / TREND_BUCKETS
-    counts: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * TREND_BUCKETS)
-    failures: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * TREND_BUCKETS)
-    for s in store.duration_samples(w, TREND_SAMPLES):
-        bucket = min(TREND_BUCKETS - 1, max(0, int((s.timestamp - w.start) / size)))
-        counts[(s.transaction, s.service)][bucket] += 1
-        if s.failed:
-            failures[(s.transaction, s.service)][bucket] += 1
     out = {}
-    for key, values in counts.items():
+    for key, (values, failures) in counts.items():
         peak = max(values)
         out[key] = {
             "line": charts.sparkline(values, 100, 22, peak),
-            "fails": charts.spark_bars(failures[key], 100, 22, peak) if key in failures else [],
+            "fails": charts.spark_bars(failures, 100, 22, peak) if any(failures) else [],
         }
     return out
 
@@ -64,7 +57,7 @@ def transactions_page(
     period: str | None = None,
     sort: str = "-count",
 ) -> HTMLResponse:
-    store = _store(request)
+    store = _instance(request).store
     w = performance.window(query, period)
     rows = performance.transactions(store, w, sort)["transactions"]
     regressed: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -81,15 +74,8 @@ def transactions_page(
         toggle=_toggle,
         worst=worst,
         regressed=regressed,
-        trends=trends(store, w),
+        trends=trends(performance.trend_counts(store, w, TREND_BUCKETS, TREND_SAMPLES)),
     )
-
-
-def _one_transaction(w: Window, name: str, service: str | None) -> Window:
-    parts: list[Filter] = [Cmp("transaction", "=", name)]
-    if service:
-        parts.append(Cmp("service", "=", service))
-    return Window(w.start, w.end, all_of([*parts, *conjuncts(w.filter)]))
 
 
 @router.get("/transaction")
@@ -103,8 +89,8 @@ def transaction_page(
     status: str | None = Query(None, pattern="^(ok|error)?$"),
     sort: str = "-timestamp",
 ) -> HTMLResponse:
-    store = _store(request)
-    w = _one_transaction(performance.window(query, period), name, service)
+    store = _instance(request).store
+    w = performance.one_transaction(performance.window(query, period), name, service)
     stats = performance.transactions(store, w)["transactions"]
     series = performance.series(store, w, None)
     points = series["series"]
@@ -123,11 +109,8 @@ def transaction_page(
         span,
         floor_top=0.04,
     )
-    samples = [s.duration_ms for s in store.duration_samples(w, HISTOGRAM_SAMPLES)]
-    trace_filter = w.filter
-    if status:
-        trace_filter = all_of([*conjuncts(w.filter), Cmp("trace.status", "=", status)])
-    found = performance.traces(store, Window(w.start, w.end, trace_filter), sort, 50)
+    samples = performance.duration_samples_ms(store, w, HISTOGRAM_SAMPLES)
+    found = performance.traces(store, performance.with_trace_status(w, status), sort, 50)
     return page(
         request,
         "transaction.html",
@@ -156,7 +139,7 @@ def services_page(
     sort: str = "service",
 ) -> HTMLResponse:
     w = performance.window(query, period)
-    rows = performance.services(_store(request), w, sort)["services"]
+    rows = performance.services(_instance(request).store, w, sort)["services"]
     return page(
         request,
         "services.html",
@@ -178,7 +161,7 @@ def regressions_page(
     period: str | None = None,
 ) -> HTMLResponse:
     w = performance.window(query, period)
-    rows = performance.regressions(_store(request), w)["regressions"]
+    rows = performance.regressions(_instance(request).store, w)["regressions"]
     return page(request, "regressions.html", session=session, nav="regressions", rows=rows)
 
 
@@ -190,7 +173,7 @@ def impact_page(
     period: str | None = None,
 ) -> HTMLResponse:
     w = performance.window(query, period)
-    impact = performance.impact(_store(request), w)
+    impact = performance.impact(_instance(request).store, w)
     groups = {
         "Country": impact["by_country"],
         "Browser": impact["by_browser"],

@@ -23,8 +23,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from glasspane import __version__
-from glasspane.cli.waterfall import format_duration
 from glasspane.query.period import DEFAULT_PERIOD
+from glasspane.query.trace_tree import format_duration
 from glasspane.web.ui.session import Session, optional_session
 
 HERE = Path(__file__).parent

@@ -1,8 +1,8 @@
 """The trace page's model: waterfall rows and the automatic summary.
 
 Pure: takes the dict of ``GET /api/v1/traces/{trace_id}`` (``query.traces.get_trace``)
-and returns what the template draws. The tree is built by the terminal
-waterfall's helpers (``cli.waterfall``), so both views nest, order and mark
+and returns what the template draws. The tree is the one the terminal
+waterfall draws (``query.trace_tree``), so both views nest, order and mark
 orphans the same way: a span whose parent never arrived, or one caught in a
 parent cycle, is a top-level row marked orphan; errors hang under their span.
 """
@@ -13,16 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from glasspane.cli.waterfall import (
+from glasspane.query.trace_tree import (
     STANDARD_CONTEXTS,
-    _attach,
-    _axis,
-    _Node,
-    _node,
-    _start_key,
+    Node,
+    attach,
     format_duration,
     is_failure,
     span_label,
+    start_key,
+    time_axis,
+    to_node,
 )
 
 #: Distinct service colours (``svc-0`` … in the stylesheet), reused in turn.
@@ -89,15 +89,15 @@ def build(trace: Mapping[str, Any], selected: str | None = None) -> TraceView:
     """Rows depth-first (children by start time), the per-service summary, the culprit."""
     spans = [s for s in trace.get("spans") or [] if isinstance(s, Mapping)]
     errors = [e for e in trace.get("errors") or [] if isinstance(e, Mapping)]
-    nodes = [_node(span) for span in spans]
-    unattached = _attach(nodes, errors)
+    nodes = [to_node(span) for span in spans]
+    unattached = attach(nodes, errors)
     colours = _colours(trace, spans)
     rows = list(_rows(nodes, colours))
     culprit = _culprit(rows, errors)
     ids = {r.span_id for r in rows}
     if selected not in ids:
         selected = culprit.row.span_id if culprit else (rows[0].span_id if rows else None)
-    length = _axis(nodes).length * 1000
+    length = time_axis(nodes).length * 1000
     ticks = [format_duration(length * i / 4) for i in range(5)]
     return TraceView(
         rows, _steps(trace, rows, errors, colours), culprit, unattached, ticks, selected
@@ -110,11 +110,11 @@ def _colours(trace: Mapping[str, Any], spans: Sequence[Mapping[str, Any]]) -> di
     return {name: i % SERVICE_COLOURS for i, name in enumerate(dict.fromkeys(order))}
 
 
-def _rows(nodes: list[_Node], colours: dict[str, int]) -> Sequence[Row]:
+def _rows(nodes: list[Node], colours: dict[str, int]) -> Sequence[Row]:
     """Depth-first without recursion (deep chains), every span exactly once."""
-    axis = _axis(nodes)
+    axis = time_axis(nodes)
     roots = sorted(
-        (i for i, n in enumerate(nodes) if n.top_level), key=lambda i: _start_key(nodes[i])
+        (i for i, n in enumerate(nodes) if n.top_level), key=lambda i: start_key(nodes[i])
     )
     visited: set[int] = set()
     out: list[Row] = []
@@ -129,7 +129,7 @@ def _rows(nodes: list[_Node], colours: dict[str, int]) -> Sequence[Row]:
             visited.add(index)
             node = nodes[index]
             out.append(_row(node, depth, axis.start, axis.length, colours))
-            children = sorted(node.children, key=lambda i: _start_key(nodes[i]))
+            children = sorted(node.children, key=lambda i: start_key(nodes[i]))
             stack.extend((child, depth + 1) for child in reversed(children))
         left = next(leftovers, None)
         roots = [] if left is None else [left]
@@ -138,7 +138,7 @@ def _rows(nodes: list[_Node], colours: dict[str, int]) -> Sequence[Row]:
     return out
 
 
-def _row(node: _Node, depth: int, start: float, length: float, colours: dict[str, int]) -> Row:
+def _row(node: Node, depth: int, start: float, length: float, colours: dict[str, int]) -> Row:
     span = node.span
     service = str(span.get("service") or span.get("project") or "")
     label = span_label(span)

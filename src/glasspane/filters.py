@@ -1,5 +1,7 @@
 """The filter tree every listing shares: what the search language parses into
-and what each store backend compiles into parameterised SQL.
+(``query.search``) and what each store backend compiles into parameterised SQL
+(``store.where``). It lives below both, beside the domain types, so the store
+never imports the query layer.
 
     Cmp(key, op, value)   key:value, key:>5s, key:[a,b], has:key, ...
     Text(value)           free text
@@ -8,7 +10,7 @@ and what each store backend compiles into parameterised SQL.
 ``Cmp.op`` is one of ``= != > >= < <= in has``. A ``=``/``!=`` value holding
 ``*`` is a case-insensitive wildcard. Durations are milliseconds and times
 epoch seconds by the time they reach a tree. ``!key:value`` (``Not`` of a
-``Cmp``) also matches rows without the key, as DESIGN.md says.
+``Cmp``) also matches rows without the key, as docs/search.md says.
 """
 
 from __future__ import annotations

@@ -1,0 +1,85 @@
+"""What alert rules measure, read through the query layer as every other view is.
+
+A rule's window is its filters (``service``, ``transaction``, ``query``) over
+the last ``window`` seconds. :func:`rule_values` answers every metric a rule
+names from the same reads as the API's transactions, impact and issues, and
+``None`` when no transaction started in the window (the rule keeps its state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from glasspane.filters import Cmp, Filter, all_of
+from glasspane.query.search import parse
+from glasspane.store.api import Store, Window
+
+#: Metrics read from the window's transactions; a rule with one of them and no
+#: transaction in the window has no value.
+TRANSACTION_METRICS = frozenset({"error_rate", "failure_rate", "p50", "p95", "throughput", "count"})
+#: New issues considered by ``issue_events`` without an issue id.
+NEW_ISSUES_SCANNED = 1000
+
+
+def rule_window(filters: Mapping[str, str], start: float, end: float) -> Window:
+    """[start, end) narrowed by a rule's ``service``, ``transaction`` and ``query``."""
+    parts: list[Filter] = [
+        Cmp(key, "=", value) for key, value in filters.items() if key in ("service", "transaction")
+    ]
+    if "query" in filters:
+        parsed = parse(filters["query"], end)
+        if parsed is not None:
+            parts.append(parsed)
+    return Window(start, end, all_of(parts))
+
+
+def rule_values(
+    store: Store, window: Window, metrics: Collection[str], issue: int | None = None
+) -> dict[str, float] | None:
+    """Each of ``metrics`` over the window; ``None`` when a transaction metric has no data.
+
+    ``issue_events`` counts the events of ``issue`` in the window, or without an
+    issue id the events of issues first seen in it (new issues).
+    """
+    values: dict[str, float] = {}
+    if TRANSACTION_METRICS.intersection(metrics):
+        totals = store.window_totals(window)
+        if not totals.samples:
+            return None
+        minutes = (window.end - window.start) / 60
+        values.update(
+            error_rate=totals.error_rate or 0.0,
+            failure_rate=totals.failure_rate or 0.0,
+            p50=totals.p50_ms or 0.0,
+            p95=totals.p95_ms or 0.0,
+            throughput=totals.count / minutes,
+            count=totals.count,
+        )
+    if "affected_users" in metrics:
+        values["affected_users"] = float(affected_users(store, window))
+    if "issue_events" in metrics:
+        values["issue_events"] = float(issue_events(store, window, issue))
+    return values
+
+
+def affected_users(store: Store, window: Window) -> int:
+    """Distinct identities with a failing transaction or an error in the window."""
+    return store.impact(window).users
+
+
+def issue_events(store: Store, window: Window, issue: int | None) -> int:
+    if issue is not None:
+        found = store.get_issue(issue, window)
+        return found.count if found else 0
+    listed = store.list_issues(window, "-count", NEW_ISSUES_SCANNED)
+    return sum(i.count for i in listed if i.first_seen >= window.start)
+
+
+def recent_errors(store: Store, window: Window, limit: int = 5) -> list[dict[str, Any]]:
+    """The issues with most events in the window, for a notification's details."""
+    return [
+        {"issue_id": i.id, "title": i.title, "count": i.count}
+        for i in store.list_issues(window, "-count", limit)
+        if i.count
+    ]
