@@ -68,7 +68,9 @@ def luhn_valid(digits: str) -> bool:
 class Scrubber:
     """Scrubs values; ``extra_fields`` adds names (substrings, any case)."""
 
-    def __init__(self, extra_fields: str | tuple[str, ...] = (), max_depth: int = MAX_DEPTH) -> None:
+    def __init__(
+        self, extra_fields: str | tuple[str, ...] = (), max_depth: int = MAX_DEPTH
+    ) -> None:
         if isinstance(extra_fields, str):
             extra_fields = tuple(f.strip() for f in extra_fields.split(",") if f.strip())
         patterns = [*SENSITIVE_NAMES, *(re.escape(f) for f in extra_fields)]

@@ -10,7 +10,6 @@ and the :class:`~.where.Dialect` says how each backend reads an attribute.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -188,9 +187,9 @@ def _unknown(cur: Any, table: where._Table, key: str, dialect: Dialect) -> str:
         **where.SPAN_COLUMNS,
         **dict.fromkeys(_attribute_keys(cur, table, dialect)),
     }
-    close = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
+    close = where.closest_key(key, candidates)
     if close:
-        return f'unknown key "{key}"; did you mean "{close[0]}"?'
+        return f'unknown key "{key}"; did you mean "{close}"?'
     return (
         f'unknown key "{key}": it is neither a {table.name} key ({", ".join(table.columns)}), '
         f"a span key, nor an attribute seen in {table.name}; write tags[{key}] to filter on "
