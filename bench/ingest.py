@@ -816,6 +816,7 @@ class ApiProbe:
         self.target = target
         self.idle_ms: list[float] = []
         self.loaded_ms: list[float] = []
+        self.after_ms: list[float] = []
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -830,9 +831,9 @@ class ApiProbe:
         answer.raise_for_status()
         return (time.perf_counter() - started) * 1000
 
-    def idle(self, count: int = 20) -> None:
+    def idle(self, count: int = 20, into: list[float] | None = None) -> None:
         self._once()  # warm
-        self.idle_ms = [self._once() for _ in range(count)]
+        (self.idle_ms if into is None else into).extend(self._once() for _ in range(count))
 
     def start(self) -> None:
         self._thread.start()
@@ -850,11 +851,12 @@ class ApiProbe:
             ordered = sorted(values)
             return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else math.nan
 
-        idle, loaded = p(self.idle_ms, 0.95), p(self.loaded_ms, 0.95)
+        before, loaded, after = (p(v, 0.95) for v in (self.idle_ms, self.loaded_ms, self.after_ms))
         return (
-            f"API p95       GET /api/v1/transactions {idle:.1f} ms idle, {loaded:.1f} ms under "
-            f"load ({loaded / idle:.1f}x; medians {p(self.idle_ms, 0.5):.1f} / "
-            f"{p(self.loaded_ms, 0.5):.1f} ms, {len(self.loaded_ms)} calls)"
+            f"API p95       GET /api/v1/transactions {loaded:.1f} ms under load "
+            f"({len(self.loaded_ms)} calls), {after:.1f} ms idle after it on the same data "
+            f"({loaded / after:.1f}x), {before:.1f} ms idle before it; medians "
+            f"{p(self.loaded_ms, 0.5):.1f} / {p(self.after_ms, 0.5):.1f} ms"
         )
 
 
@@ -903,6 +905,7 @@ def run_once(
             result = run_python(args, target, kinds)
         if probe is not None:
             probe.stop()
+            probe.idle(into=probe.after_ms)  # idle again, on the data the load left
         cpu_end = (tree_cpu_seconds(target.pid), cpu_seconds(target.backend_pid))
         busy = [
             None if a is None or b is None else (b - a) / result.elapsed

@@ -42,10 +42,16 @@ ACTIONS = ("slack", "pagerduty", "email", "webhook")
 OPERATORS = (">=", "<=", ">", "<", "==")
 DEFAULT_WINDOW = 600.0
 
-_COMPARISON = re.compile(r"^\s*(>=|<=|>|<|==)?\s*([0-9]*\.?[0-9]+)\s*(%|ms|s|m|min|/min)?\s*$")
-_WINDOW = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*$")
+# Possessive and atomic, so that no line of the file costs more than its length
+# (``[0-9]*\.?[0-9]+`` tried every split of a long run of digits).
+_COMPARISON = re.compile(
+    r"^\s*+(>=|<=|>|<|==)?\s*+((?>[0-9]++(?:\.[0-9]++)?|\.[0-9]++))\s*+(%|ms|s|m|min|/min)?\s*+$"
+)
+_WINDOW = re.compile(
+    r"^\s*+(\d++(?:\.\d++)?)\s*+(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*+$"
+)
 _WINDOW_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_UNQUOTED = re.compile(r"^(\s*(?:-\s*)?)([\w.-]+):\s*([>#|&*!%@`])(.*)$")
+_UNQUOTED = re.compile(r"^(\s*+(?:-\s*+)?)([\w.-]++):\s*+([>#|&*!%@`])(.*)$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,8 @@ PROJECTS_FILE = "projects.json"
 BUCKETS_FILE = "ratelimits.bin"
 API_SOCKET = "api.sock"
 JOURNAL_DIR = "journal"
+#: How much lower the workers' scheduling priority is than the server process's.
+WORKER_NICENESS = 5
 #: Environment variable carrying the resolved settings to a worker (JSON).
 SETTINGS_ENV = "GLASSPANE_WORKER_SETTINGS"
 
@@ -236,6 +238,9 @@ def run(config: Config, fd: int, writer: str, parent: int, api_socket: Path) -> 
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before we asked
         return
+    # Below the server process in the scheduler's eyes: when the cores are busy, the
+    # API and the feeder (which keeps the journal short) go first; ingest takes the rest.
+    os.nice(WORKER_NICENESS)
     data_dir = config.data_path
     sock = socket.socket(fileno=fd)
     journal = JournalWriter(data_dir / JOURNAL_DIR, writer)

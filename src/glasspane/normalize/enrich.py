@@ -3,6 +3,9 @@
 the client IP (``iptocc``'s offline database; no network at run time).
 
 User agents repeat heavily, so parses are cached; both lookups are in memory.
+Only a user agent's first :data:`USER_AGENT_PREFIX` characters are parsed (and
+cached): real ones are shorter, and a client's megabyte header must cost no
+more than theirs. Names from the SDK are cut to :data:`NAME_LENGTH`.
 """
 
 from __future__ import annotations
@@ -16,17 +19,28 @@ from ua_parser import parse as parse_user_agent
 from glasspane.domain import ClientInfo
 from glasspane.normalize.values import mapping, text
 
+#: User agents are parsed (and cached) by this prefix only.
+USER_AGENT_PREFIX = 512
+#: Browser, OS and country names longer than this are cut (ClientInfo skips the limits pass).
+NAME_LENGTH = 128
+#: The longest IP address text (IPv6 with an embedded IPv4 and a zone id); longer is no IP.
+IP_LENGTH = 64
+
 
 @lru_cache(maxsize=8192)
 def _families(user_agent: str) -> tuple[str | None, str | None]:
-    parsed = parse_user_agent(user_agent[:1000])
+    parsed = parse_user_agent(user_agent)
     browser = parsed.user_agent.family if parsed.user_agent else None
     os_name = parsed.os.family if parsed.os else None
     return (None if browser == "Other" else browser, None if os_name == "Other" else os_name)
 
 
-@lru_cache(maxsize=65536)
 def country_of_ip(ip: str) -> str | None:
+    return _country_of_ip(ip) if len(ip) <= IP_LENGTH else None
+
+
+@lru_cache(maxsize=65536)
+def _country_of_ip(ip: str) -> str | None:
     try:
         code = iptocc.country_code(ip)
     except (ValueError, TypeError):
@@ -58,12 +72,16 @@ def client_info(
 ) -> ClientInfo:
     """Explicit SDK values win; the user agent and the IP fill the gaps."""
     if user_agent and not (browser and os_name):
-        ua_browser, ua_os = _families(user_agent)
+        ua_browser, ua_os = _families(user_agent[:USER_AGENT_PREFIX])
         browser = browser or ua_browser
         os_name = os_name or ua_os
     if not country and ip:
         country = country_of_ip(ip)
-    return ClientInfo(browser=browser, os=os_name, country=country.upper() if country else None)
+    return ClientInfo(
+        browser=browser[:NAME_LENGTH] if browser else browser,
+        os=os_name[:NAME_LENGTH] if os_name else os_name,
+        country=country[:NAME_LENGTH].upper() if country else None,
+    )
 
 
 def from_event(payload: dict[str, Any], user_ip: str | None) -> ClientInfo:

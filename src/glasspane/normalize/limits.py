@@ -20,8 +20,22 @@ def truncate(text: str, max_length: int) -> str:
     return f"{text[:max_length]}...[truncated {len(text) - max_length} chars]"
 
 
+def _key(key: Any, max_length: int) -> Any:
+    return truncate(key, max_length) if type(key) is str else key
+
+
+def _long_name(value: dict[Any, Any], max_length: int) -> bool:
+    """Whether a key is over the limit (names are client text too: tags, data keys)."""
+    try:
+        if sum(map(len, value)) <= max_length:  # a cheap bound, true of most dicts
+            return False
+    except TypeError:  # a key without a length (not from JSON)
+        pass
+    return any(type(k) is str and len(k) > max_length for k in value)
+
+
 def clamp(value: Any, max_length: int, max_depth: int, depth: int = 1) -> Any:
-    """``value`` with strings truncated and containers below ``max_depth`` replaced.
+    """``value`` with strings (and names) truncated and containers below ``max_depth`` replaced.
 
     ``depth`` is the nesting level of ``value`` itself (1 for a field's dict);
     unchanged values are returned as they are, so the common case copies nothing.
@@ -39,6 +53,8 @@ def clamp(value: Any, max_length: int, max_depth: int, depth: int = 1) -> Any:
             if new is not item:
                 out = dict(value) if out is None else out
                 out[key] = new
+        if _long_name(value, max_length):
+            out = {_key(k, max_length): v for k, v in (value if out is None else out).items()}
         return value if out is None else out
     if isinstance(value, list):
         if depth > max_depth:

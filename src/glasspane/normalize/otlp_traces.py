@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -83,34 +84,53 @@ def normalize_traces(request: ExportTraceServiceRequest, ctx: IngestContext) -> 
         resource = attributes(resource_spans.resource.attributes)
         service = str(resource.get("service.name") or ctx.service)
         otlp_spans = [s for scope in resource_spans.scope_spans for s in scope.spans]
-        by_id = {s.span_id: s for s in otlp_spans}
+        segment_of = local_segments(otlp_spans)
         for span in otlp_spans:
-            converted = _span(span, by_id, resource, service, ctx)
+            converted = _span(span, segment_of(span), resource, service, ctx)
             batch.spans.append(converted)
             batch.errors.extend(_exceptions(span, converted, ctx))
     return batch
 
 
-def _segment_of(span: OtlpSpan, by_id: dict[bytes, OtlpSpan]) -> OtlpSpan | None:
-    """The local root of ``span`` within this request, if its chain is here."""
-    seen = 0
-    while not is_segment(span) and seen < 10_000:
-        parent = by_id.get(span.parent_span_id)
-        if parent is None:
-            return None
-        span, seen = parent, seen + 1
-    return span
+def local_segments(spans: list[OtlpSpan]) -> Callable[[OtlpSpan], OtlpSpan | None]:
+    """For each of ``spans``, its local root within them (``None`` if its chain leaves).
+
+    Linear in the number of spans, however long the parent chains: every parent's
+    answer is remembered, so no chain is walked twice (walking each span's chain
+    afresh took minutes for one request of a few thousand chained spans). A
+    chain that loops has no root.
+    """
+    by_id = {s.span_id: s for s in spans}
+    roots: dict[bytes, OtlpSpan | None] = {}  # parent span id → its local root
+
+    def segment_of(span: OtlpSpan) -> OtlpSpan | None:
+        walked: dict[bytes, None] = {}  # parent ids on this walk, in a set's time
+        root: OtlpSpan | None = span
+        while root is not None and not is_segment(root):
+            parent_id = root.parent_span_id
+            if parent_id in roots:
+                root = roots[parent_id]
+                break
+            if parent_id in walked:  # a loop
+                root = None
+                break
+            walked[parent_id] = None
+            root = by_id.get(parent_id)
+        for parent_id in walked:
+            roots[parent_id] = root
+        return root
+
+    return segment_of
 
 
 def _span(
     span: OtlpSpan,
-    by_id: dict[bytes, OtlpSpan],
+    segment: OtlpSpan | None,
     resource: dict[str, Any],
     service: str,
     ctx: IngestContext,
 ) -> Span:
     attrs = attributes(span.attributes)
-    segment = _segment_of(span, by_id)
     user = ctx.user(
         {
             "id": attrs.get("enduser.id") or attrs.get("user.id"),
@@ -165,6 +185,10 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+# Both run in linear time on any line (tests/unit/test_linear_time.py): they are
+# anchored, and the JavaScript one's lazy function name can end only before " (",
+# after which the file part cannot cross a parenthesis, so the tries read
+# disjoint stretches of the line.
 _PY_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>.+)$')
 _JS_FRAME = re.compile(r"^\s*at (?:(?P<func>.+?) \()?(?P<file>[^()]+?):(?P<line>\d+)(?::\d+)?\)?$")
 

@@ -26,6 +26,14 @@ def _nanoseconds(value: Any) -> int | None:
         return None
 
 
+def _stored(payload: dict[str, Any], what: str) -> bytes:
+    """The profile as JSON again; orjson writes at most 254 levels, the parser reads 1024."""
+    try:
+        return orjson.dumps(payload)
+    except orjson.JSONEncodeError as exc:
+        raise ItemError(f"{what} cannot be stored: {exc}") from None
+
+
 def _samples(payload: dict[str, Any], what: str) -> int:
     samples = mapping(payload.get("profile")).get("samples")
     if not isinstance(samples, list):
@@ -54,7 +62,7 @@ def normalize_profile(payload: Any, ctx: IngestContext, what: str, batch: Batch)
             kind="transaction",
             timestamp=ctx.received_at if raw_ts is None else timestamp(raw_ts, f"{what} timestamp"),
             platform=text(payload.get("platform")),
-            payload=orjson.dumps(payload),
+            payload=_stored(payload, what),
             transaction_id=optional_hex_id(txn.get("id"), 32, f"{what} transactions[0].id"),
             transaction=text(txn.get("name")),
             trace_id=optional_hex_id(txn.get("trace_id"), 32, f"{what} transactions[0].trace_id"),
@@ -85,7 +93,7 @@ def normalize_profile_chunk(payload: Any, ctx: IngestContext, what: str, batch: 
             kind="chunk",
             timestamp=float(min(times)) if times else ctx.received_at,
             platform=text(payload.get("platform")),
-            payload=orjson.dumps(payload),
+            payload=_stored(payload, what),
             profiler_id=hex_id(payload.get("profiler_id"), 32, f"{what} profiler_id"),
             duration_ms=(max(times) - min(times)) * 1000.0 if times else None,
             samples=len(samples),

@@ -114,6 +114,8 @@ def policy_for(config: Any) -> Policy:
     return Policy(
         max_string_length=int(config.max_string_length),
         max_json_depth=int(config.max_json_depth),
-        scrubber=Scrubber(str(config.scrub_fields)) if config.scrub else None,
+        scrubber=Scrubber(str(config.scrub_fields), int(config.max_json_depth))
+        if config.scrub
+        else None,
         store_client_ips=bool(config.store_client_ips),
     )

@@ -42,6 +42,9 @@ RESPONSES: dict[str, type[Message]] = {
     "metrics": ExportMetricsServiceResponse,
 }
 _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
+#: Ids sit at most this deep (``resourceMetrics[].scopeMetrics[].metrics[].sum
+#: .dataPoints[].exemplars[].traceId`` is 12); deeper values are attribute values.
+_ID_DEPTH = 16
 
 
 def is_json(content_type: str | None) -> bool:
@@ -60,6 +63,8 @@ def decode(signal: str, body: bytes, content_type: str | None) -> Message:
             json_format.ParseDict(_ids_to_base64(document), message, ignore_unknown_fields=True)
         except (json_format.ParseError, ValueError, TypeError) as exc:
             raise ProtocolError(f"OTLP {signal} JSON does not fit the OTLP schema: {exc}") from None
+        except RecursionError:  # protobuf's message for a misplaced deep value repr()s it
+            raise ProtocolError(f"OTLP {signal} JSON is nested too deeply") from None
         return message
     try:
         message.ParseFromString(body)
@@ -71,17 +76,24 @@ def decode(signal: str, body: bytes, content_type: str | None) -> Message:
     return message
 
 
-def _ids_to_base64(node: Any) -> Any:
-    """Hex ids (as the OTLP/JSON exporters write them) → base64 for the protobuf parser."""
+def _ids_to_base64(node: Any, depth: int = 0) -> Any:
+    """Hex ids (as the OTLP/JSON exporters write them) → base64 for the protobuf parser.
+
+    Below :data:`_ID_DEPTH` the document is left as it is: no id lives there, and the
+    recursion stays bounded however deep the JSON (the protobuf parser refuses
+    what is nested deeper than its own limit).
+    """
+    if depth > _ID_DEPTH:
+        return node
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
             if key in _ID_KEYS and isinstance(value, str) and _is_hex(value):
                 value = base64.b64encode(bytes.fromhex(value)).decode()
-            out[key] = _ids_to_base64(value)
+            out[key] = _ids_to_base64(value, depth + 1)
         return out
     if isinstance(node, list):
-        return [_ids_to_base64(item) for item in node]
+        return [_ids_to_base64(item, depth + 1) for item in node]
     return node
 
 

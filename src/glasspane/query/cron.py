@@ -39,20 +39,26 @@ FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
 )
 
 
+def _number(text: str) -> int | None:
+    """A small whole number in ASCII digits (``"²".isdigit()`` is true, ``int("²")`` fails)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
 def _value(text: str, names: dict[str, int], what: str) -> int:
     text = text.strip().lower()
     if text in names:
         return names[text]
-    if not text.isdigit():
+    number = _number(text)
+    if number is None:
         raise ProtocolError(f"crontab {what} {text!r} is not a number")
-    return int(text)
+    return number
 
 
 def _field(text: str, low: int, high: int, names: dict[str, int], what: str) -> set[int]:
     values: set[int] = set()
     for part in text.split(","):
         span, _, step_text = part.partition("/")
-        step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else 1
+        step = _number(step_text) or 1
         if step_text and step == 1 and step_text != "1":
             raise ProtocolError(f"crontab {what} step {step_text!r} is not a positive number")
         if span == "*":

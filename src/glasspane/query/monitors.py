@@ -15,6 +15,7 @@ when it stayed ``in_progress`` past ``max_runtime`` minutes (Sentry's default
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,8 @@ from glasspane.store.api import Store, Window
 DEFAULT_MARGIN_MINUTES = 1.0
 DEFAULT_MAX_RUNTIME_MINUTES = 30.0
 RECENT = 20
+#: Most missed runs listed for one monitor.
+MAX_MISSED = 100_000
 
 
 @dataclass(slots=True)
@@ -125,14 +128,18 @@ def _crontab_misses(starts: list[float], slots: list[float], margin: float) -> l
 def _interval_misses(
     starts: list[float], every: float, margin: float, since: float, now: float
 ) -> list[float]:
+    """The due times ``expected + k * every`` in each gap between runs, counted rather
+    than stepped through: the interval comes from the client, and stepping a tiny
+    one across a long gap (before ``since``, where nothing is kept) never ended."""
     missed: list[float] = []
     expected = starts[0] + every
     for start in [*starts[1:], None]:
         until = now if start is None else start
-        while until > expected + margin and len(missed) < 100_000:
-            if expected >= since:
-                missed.append(expected)
-            expected += every
+        if until > expected + margin:
+            first = max(0, math.ceil((since - expected) / every))  # none before the window
+            due = math.ceil((until - margin - expected) / every)  # k with due + margin < until
+            for k in range(first, min(due, first + MAX_MISSED - len(missed))):
+                missed.append(expected + k * every)
         if start is not None:
             expected = start + every
     return missed

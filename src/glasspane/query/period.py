@@ -8,7 +8,7 @@ from glasspane.errors import ProtocolError
 
 DEFAULT_PERIOD = "24h"
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_PERIOD = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_PERIOD = re.compile(r"(\d++(?:\.\d++)?)([smhdw])")
 MAX_SECONDS = 400 * 86400
 
 

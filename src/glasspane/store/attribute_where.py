@@ -10,7 +10,6 @@ and the :class:`~.search_keys.Dialect` says how each backend reads an attribute.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -25,7 +24,7 @@ from glasspane.store.search_keys import (
     Dialect,
     Table,
 )
-from glasspane.store.where import Compiler
+from glasspane.store.where import Compiler, closest_key
 
 _PROJECT_NAME = "(SELECT name FROM projects WHERE projects.id = project_id)"
 #: ClickHouse has no correlated subqueries: the project's name is looked up in
@@ -194,9 +193,9 @@ def _unknown(cur: Any, table: Table, key: str, dialect: Dialect) -> str:
         **SPAN_COLUMNS,
         **dict.fromkeys(_attribute_keys(cur, table, dialect)),
     }
-    close = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
+    close = closest_key(key, candidates)
     if close:
-        return f'unknown key "{key}"; did you mean "{close[0]}"?'
+        return f'unknown key "{key}"; did you mean "{close}"?'
     return (
         f'unknown key "{key}": it is neither a {table.name} key ({", ".join(table.columns)}), '
         f"a span key, nor an attribute seen in {table.name}; write tags[{key}] to filter on "

@@ -32,7 +32,7 @@ TTL_COLUMNS: dict[str, str] = {
     "profiles": "timestamp",
 }
 
-_PERIOD = re.compile(r"^\s*(\d+)\s*(d|w)?\s*$")
+_PERIOD = re.compile(r"^\s*+(\d++)\s*+(d|w)?\s*+$")
 
 
 def parse_retention(text: str | int) -> int:

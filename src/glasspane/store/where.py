@@ -19,7 +19,7 @@ it and the closest known key. ``tags[name]`` always means the tag, unchecked.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from glasspane.errors import ProtocolError, QueryError
@@ -250,10 +250,24 @@ def check_keys(cur: Any, tree: Filter | None, dialect: Dialect = DUCKDB) -> None
         raise QueryError(unknown_key_message(key, KNOWN_KEYS | tag_keys(cur, dialect)))
 
 
+#: Keys and candidates longer than this get no "did you mean": difflib's ratio is
+#: quadratic in the lengths, and the candidates include names sent by clients.
+SUGGEST_LENGTH = 64
+
+
+def closest_key(key: str, candidates: Iterable[str]) -> str | None:
+    """The candidate most like ``key`` (difflib's ratio ≥ 0.6), if any."""
+    if len(key) > SUGGEST_LENGTH:
+        return None
+    short = sorted(c for c in candidates if len(c) <= SUGGEST_LENGTH)
+    close = difflib.get_close_matches(key, short, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def unknown_key_message(key: str, candidates: set[str] | frozenset[str]) -> str:
-    close = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
+    close = closest_key(key, candidates)
     if close:
-        return f'unknown key "{key}"; did you mean "{close[0]}"?'
+        return f'unknown key "{key}"; did you mean "{close}"?'
     return (
         f'unknown key "{key}": it is neither a search key (transaction, service, user.email, '
         f"error.type, ...) nor a tag seen in the data; write tags[{key}] to search the tag anyway"
