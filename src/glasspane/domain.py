@@ -407,6 +407,9 @@ class Batch:
     #: Ingest journal positions (segment file name → offset, or -1 to forget the
     #: segment) that this batch brings the store to; committed with its rows.
     checkpoint: dict[str, int] = field(default_factory=dict)
+    #: Spans already in the stores' shared row layout (``store/rows.py``), as the
+    #: ingest workers journal them: stored as they are, beside ``spans``.
+    span_rows: list[tuple[Any, ...]] = field(default_factory=list)
 
     def extend(self, other: Batch) -> None:
         self.spans.extend(other.spans)
@@ -417,10 +420,12 @@ class Batch:
         for name in SDK_ITEM_LISTS:
             getattr(self, name).extend(getattr(other, name))
         self.checkpoint.update(other.checkpoint)
+        self.span_rows.extend(other.span_rows)
 
     def __len__(self) -> int:
         return (
             len(self.spans)
+            + len(self.span_rows)
             + len(self.errors)
             + len(self.outcomes)
             + len(self.logs)

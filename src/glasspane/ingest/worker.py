@@ -20,6 +20,7 @@ acknowledged is in the journal, and the next start replays it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import ctypes
 import json
 import logging
@@ -45,6 +46,7 @@ from glasspane.ingest.cors import is_ingest_path
 from glasspane.journal.segments import encode
 from glasspane.journal.writer import JournalWriter
 from glasspane.settings import Config
+from glasspane.store.rows import span_row
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,11 @@ class WorkerTarget:
         return self._projects.project_by_key(key)
 
     def write(self, batch: Batch) -> Future[None]:
-        return self._journal.append(encode(batch))
+        # Spans travel as store rows: cheaper to pickle than the objects, and the
+        # server process, which every request's data passes through, need not build them.
+        now = time.time()
+        rows = [span_row(span, now) for span in batch.spans]
+        return self._journal.append(encode(dataclasses.replace(batch, spans=[], span_rows=rows)))
 
 
 # -- everything else goes to the server process ---------------------------------------------

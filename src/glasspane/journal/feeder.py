@@ -38,7 +38,7 @@ from glasspane.journal.segments import SegmentName, decode, list_segments, read_
 log = logging.getLogger(__name__)
 
 #: Seconds between feeding rounds while data flows.
-FEED_INTERVAL = 0.1
+FEED_INTERVAL = 0.25
 #: Most bytes of records one round takes from the journal.
 ROUND_BYTES = 32 << 20
 #: Position value that tells the store to forget a deleted segment.

@@ -92,6 +92,7 @@ class ClickHouseStore(AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads):
     def _write_batches(self, conn: Connection, batches: list[Batch]) -> None:
         now = time.time()
         spans = [rows.span_row(s, now) for b in batches for s in b.spans]
+        spans += [row for b in batches for row in b.span_rows]
         errors: list[tuple[Any, ...]] = []
         touched: dict[int, tuple[int, str]] = {}
         for batch in batches:

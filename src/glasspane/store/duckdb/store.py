@@ -160,6 +160,7 @@ class DuckDBStore(SdkItemReads):
         """Insert a group of batches; runs on the writer thread, inside its transaction."""
         now = time.time()
         spans = [rows.span_row(s, now) for b in batches for s in b.spans]
+        spans += [row for b in batches for row in b.span_rows]
         outcomes = [rows.outcome_row(o) for b in batches for o in b.outcomes]
         log_rows = [rows.log_row(r, now) for b in batches for r in b.logs]
         metric_rows = [rows.metric_row(p, now) for b in batches for p in b.metrics]
