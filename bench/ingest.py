@@ -77,7 +77,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "envelopes"
 MAX_DURATION_S = 300.0
 MAX_CONNECTIONS = 1024
 MAX_WORKERS = 16
-STORES = ("duckdb", "clickhouse")
+STORES = ("duckdb", "chdb", "clickhouse")
 CHDB_SERVER = ROOT / "tests" / "chdb_server.py"
 BODIES_PER_SECOND = 4000  # bodies pre-generated per second of --duration for wrk ...
 MAX_BODIES = 80_000  # ... up to this many (~1.7 KB each with br)
@@ -178,6 +178,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--server-pid", type=int, help="pid to read peak RSS from (default: port's listener)")
     add("--verify", type=int, default=10, help="acknowledged traces to read back (default 10)")
     add(
+        "--serve-args",
+        default="",
+        help="more flags for the started server, e.g. '--ingest-workers 1'",
+    )
+    add(
         "--probe-api",
         action="store_true",
         help="time GET /api/v1/transactions when idle and every 0.25 s under the load",
@@ -190,7 +195,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--store",
         choices=STORES,
         default="duckdb",
-        help="the started server's store: duckdb (default) or clickhouse (on a chDB HTTP"
+        help="the started server's store: duckdb (default), chdb (ClickHouse's engine in the"
+        " server process, fed by the ingest workers' journal) or clickhouse (on a chDB HTTP"
         " server the bench starts: tests/chdb_server.py)",
     )
     add(
@@ -292,7 +298,9 @@ def serve(
 
 
 @contextmanager
-def own_server(keep_data: bool, store: str = "duckdb", workers: int = 1) -> Iterator[Target]:
+def own_server(
+    keep_data: bool, store: str = "duckdb", workers: int = 1, serve_args: str = ""
+) -> Iterator[Target]:
     """A server of our own on a fresh data directory, removed afterwards unless kept.
 
     ``store="clickhouse"``: on a fresh database of a chDB HTTP server started here.
@@ -301,8 +309,10 @@ def own_server(keep_data: bool, store: str = "duckdb", workers: int = 1) -> Iter
     try:
         with ExitStack() as stack:
             # --rate-limit 0: measure the server, not the per-key limit.
-            extra = ["--rate-limit", "0"]
+            extra = ["--rate-limit", "0", *serve_args.split()]
             backend_pid = None
+            if store == "chdb":
+                extra += ["--store", f"chdb://{data_dir / 'chdb'}"]
             if store == "clickhouse":
                 url, backend_pid = stack.enter_context(
                     chdb_http_server(data_dir / "clickhouse", data_dir / "clickhouse.log")
@@ -888,7 +898,9 @@ def run_once(
             pid = args.server_pid or listener_pid(port)
             target = target_from_dsn(args.server, args.dsn, args.token, pid)
         else:
-            target = stack.enter_context(own_server(args.keep_data, args.store, workers))
+            target = stack.enter_context(
+                own_server(args.keep_data, args.store, workers, args.serve_args)
+            )
             require_loopback(target.ingest_url)
         print(
             f"sending to {target.ingest_url} for {args.duration:g} s with {driver}"
