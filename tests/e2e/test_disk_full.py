@@ -88,10 +88,20 @@ class FileSizeLimit(FullDisk):
         wal = self.data_dir / "glasspane.duckdb.wal"
         size = wal.stat().st_size if wal.exists() else 0
         resource.prlimit(self.pid, resource.RLIMIT_FSIZE, (size, resource.RLIM_INFINITY))
+        # The ingest workers append to journal segments of their own: none may grow.
+        for child in self._children():
+            resource.prlimit(child, resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
 
     def free(self) -> None:
         limit = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
-        resource.prlimit(self.pid, resource.RLIMIT_FSIZE, limit)
+        for pid in (self.pid, *self._children()):
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, limit)
+
+    def _children(self) -> list[int]:
+        listed = subprocess.run(
+            ["pgrep", "-P", str(self.pid)], capture_output=True, text=True, check=False
+        )
+        return [int(pid) for pid in listed.stdout.split()]
 
 
 @contextlib.contextmanager

@@ -212,3 +212,23 @@ def test_catch_up_waits_for_what_was_appended_before(tmp_path: Path) -> None:
     finally:
         feeder.stop()
         writer.close()
+
+
+def test_no_room_refuses_before_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = JournalWriter(tmp_path, "w.0.1")
+    writer.append(encode(_batch(1))).result(timeout=5)
+    real = os.statvfs(tmp_path)
+
+    class Full:
+        f_bavail, f_frsize = 0, real.f_frsize
+
+    monkeypatch.setattr(os, "statvfs", lambda path: Full())
+    with pytest.raises(DiskFull, match=str(tmp_path.parent)):
+        writer.append(encode(_batch(2)))
+    monkeypatch.undo()
+    writer.append(encode(_batch(3))).result(timeout=5)  # room again: resumes by itself
+    writer.close()
+    reasons = [
+        decode(p).outcomes[0].reason for _, p in read_records(list_segments(tmp_path)[0][1], 0)
+    ]
+    assert reasons == ["reason-1", "reason-3"]

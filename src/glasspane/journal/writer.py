@@ -11,9 +11,11 @@ database commit.
 Failure modes:
 
 * a write the OS refuses (no space, file size limit) raises
-  :class:`DiskFull` to the caller; what was partly written is cut off again,
-  or, if even that fails, the segment is closed and the next append starts a
-  new one, so a torn record is always the last of its segment;
+  :class:`DiskFull` to the caller; what was partly written is cut off again
+  and the segment is closed, so a torn record is always the last of its
+  segment. An append is refused at once unless the file system has room for
+  it and a margin (``statvfs``), so a full disk answers 503 consistently in
+  every worker and ingest resumes by itself once space is freed;
 * an fsync that fails fails every record waiting for it (they may or may not
   be on disk: a retried request may then be stored twice, never lost) and the
   segment is closed, since the kernel may have dropped its dirty pages.
@@ -24,6 +26,7 @@ closed segments once it has fed them.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -36,6 +39,8 @@ from glasspane.journal.segments import SegmentName
 
 log = logging.getLogger(__name__)
 
+#: Free bytes, beyond a record's size, before writing resumes after a full disk.
+FULL_MARGIN = 1 << 20
 #: Errors that mean the disk (or the file size limit) is full.
 _FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
@@ -77,14 +82,16 @@ class JournalWriter:
         with self._cond:
             if self._closed:
                 raise StoreError("The server is shutting down; retry shortly")
+            if not self._room_for(len(record)):
+                raise self._error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
             fd = self._segment()
             try:
                 written = os.write(fd, record)
             except OSError as exc:
-                self._cut(fd)
+                self._refused(fd)
                 raise self._error(exc) from None
             if written < len(record):  # the disk filled up in the middle of it
-                self._cut(fd)
+                self._refused(fd)
                 raise self._error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
             self._size += written
             self._waiting.append(future)
@@ -125,11 +132,23 @@ class JournalWriter:
         self._fd = None
         self._cond.notify()
 
-    def _cut(self, fd: int) -> None:
-        try:
+    def _refused(self, fd: int) -> None:
+        """After a refused write: cut off what was written of it, and write no more into
+        this segment (the slack of its last block would take a few small records while
+        the disk is full, acknowledging some requests and refusing others at random)."""
+        with contextlib.suppress(OSError):
             os.ftruncate(fd, self._size)
+        self._retire()
+
+    def _room_for(self, size: int) -> bool:
+        """Room for ``size`` bytes and a margin? Asked before every append (a ``statvfs``,
+        about a microsecond), so every worker refuses alike while the disk is full, and
+        the store keeps the margin for its own writes."""
+        try:
+            stats = os.statvfs(self.directory)
         except OSError:
-            self._retire()
+            return False
+        return stats.f_bavail * stats.f_frsize >= size + FULL_MARGIN
 
     def _error(self, exc: OSError) -> StoreError:
         if exc.errno in _FULL:
