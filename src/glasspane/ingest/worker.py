@@ -20,8 +20,8 @@ acknowledged is in the journal, and the next start replays it.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import ctypes
+import dataclasses
 import json
 import logging
 import os
