@@ -208,6 +208,7 @@ def _api_server(config: Config, app: ASGIApp, path: Path) -> uvicorn.Server:
         uvicorn.Config(
             app,
             uds=str(path),
+            timeout_keep_alive=int(worker.PROXY_KEEP_ALIVE),
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=10,
