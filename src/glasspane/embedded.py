@@ -160,7 +160,7 @@ def _replay(feeder: JournalFeeder) -> None:
 
 
 def ingest_worker_count(config: Config) -> int:
-    configured = int(config.ingest_workers)
+    configured = config.ingest_workers
     return configured if configured > 0 else max(1, os.cpu_count() or 1)
 
 

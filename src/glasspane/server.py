@@ -34,7 +34,7 @@ SHARED_STORES = ("clickhouse://", "clickhouses://", "http://", "https://")
 
 def run(flags: dict[str, Any]) -> None:
     config = resolve(flags)
-    workers = int(config.workers)
+    workers = config.workers
     shared = config.store.startswith(SHARED_STORES)
     if workers > 1 and not shared:
         raise ConfigError(

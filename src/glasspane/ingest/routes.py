@@ -69,7 +69,7 @@ def _context(
         client_ip=request.client.host if request.client else None,
         dsc=dsc if isinstance(dsc, dict) else {},
         envelope_event_id=event_id if isinstance(event_id, str) else None,
-        max_spans=int(instance.config.max_spans_per_transaction),
+        max_spans=instance.config.max_spans_per_transaction,
     )
 
 

@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    run(Config(values), args.fd, args.writer, args.parent, args.api_socket)
+    run(Config.from_values(values), args.fd, args.writer, args.parent, args.api_socket)
 
 
 if __name__ == "__main__":
