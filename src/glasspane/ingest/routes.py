@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from glasspane.domain import Batch, Outcome
-from glasspane.errors import ItemError, ProtocolError
+from glasspane.errors import ItemError, LimitExceeded, ProtocolError
 from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
 from glasspane.ingest.quotas import Admission, CategoryQuotas
@@ -35,8 +35,13 @@ from glasspane.normalize.sanitize import Policy, sanitize_batch
 from glasspane.protocol.envelope import Envelope, Item, parse_envelope
 from glasspane.protocol.streams import decompress
 
-#: Bodies larger than this are parsed off the event loop.
-INLINE_PARSE_LIMIT = 256 * 1024
+#: Bodies up to this size (decoded) are parsed and normalised on the event loop:
+#: a few milliseconds at worst, whatever they hold, since every step is linear
+#: (tests/unit/test_linear_time.py). Larger ones, and any whose items expand, are
+#: handled in worker threads, so that one envelope delays only itself.
+INLINE_PARSE_LIMIT = 64 * 1024
+#: Items decompressed while normalised (up to 100 MiB): never normalised inline.
+EXPANDING_ITEMS = frozenset({"replay_recording"})
 
 
 def _instance(request: Request) -> Instance:
@@ -50,9 +55,14 @@ async def _decoded_body(request: Request, instance: Instance) -> bytes:
     if not encoding:
         return body
     limit = instance.config.max_decompressed_size
-    if len(body) > INLINE_PARSE_LIMIT:
-        return await run_in_threadpool(decompress, body, encoding, limit)
-    return decompress(body, encoding, limit)
+    if len(body) <= INLINE_PARSE_LIMIT < limit:
+        # A small body is decoded here, but never past a small body's worth of
+        # output: a bomb of a few KiB is decoded (again) in a thread.
+        try:
+            return decompress(body, encoding, INLINE_PARSE_LIMIT)
+        except LimitExceeded:
+            pass
+    return await run_in_threadpool(decompress, body, encoding, limit)
 
 
 def _context(
@@ -75,6 +85,13 @@ def _context(
 def _normalize(parsed: Envelope, ctx: IngestContext, policy: Policy) -> tuple[Batch, list[str]]:
     batch, problems = normalize_envelope(parsed, ctx)
     return sanitize_batch(batch, policy), problems
+
+
+def _inline(body: bytes, parsed: Envelope | None = None) -> bool:
+    """Whether the work on ``body`` is small enough for the event loop."""
+    if len(body) > INLINE_PARSE_LIMIT:
+        return False
+    return parsed is None or not any(item.type in EXPANDING_ITEMS for item in parsed.items)
 
 
 def _limit(request: Request, key: str) -> int:
@@ -121,10 +138,10 @@ async def envelope(request: Request) -> Response:
         refused = _limit(request, key)
     body = await _decoded_body(request, instance)
     limits = (instance.config.max_item_size, instance.config.max_envelope_items)
-    if len(body) > INLINE_PARSE_LIMIT:
-        parsed: Envelope = await run_in_threadpool(parse_envelope, body, *limits)
-    else:
+    if _inline(body):
         parsed = parse_envelope(body, *limits)
+    else:
+        parsed = await run_in_threadpool(parse_envelope, body, *limits)
     header_key = key or request_key(request, parsed.headers)
     project = authenticate(instance, project_id, header_key)
     if not key:
@@ -133,10 +150,10 @@ async def envelope(request: Request) -> Response:
     parsed = dataclasses.replace(parsed, items=admission.kept)
     ctx = _context(request, project.id, project.name, parsed.headers)
     policy: Policy = request.app.state.policy
-    if len(body) > INLINE_PARSE_LIMIT:
-        batch, problems = await run_in_threadpool(_normalize, parsed, ctx, policy)
-    else:
+    if _inline(body, parsed):
         batch, problems = _normalize(parsed, ctx, policy)
+    else:
+        batch, problems = await run_in_threadpool(_normalize, parsed, ctx, policy)
     batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
     batch.outcomes.extend(_dropped(request, project.public_key, project.id, ctx.received_at))
     await _commit(request, batch)
@@ -152,6 +169,14 @@ def _first_event_id(batch: Batch) -> str | None:
     return next((s.event_id for s in batch.spans if s.event_id), None)
 
 
+def _normalize_event(item: Item, ctx: IngestContext, policy: Policy) -> Batch:
+    try:
+        batch = normalize_item(item, ctx)
+    except ItemError as exc:
+        raise ProtocolError(str(exc).replace('Envelope item 1 ("event")', "Event body")) from None
+    return sanitize_batch(batch, policy)
+
+
 async def store(request: Request) -> Response:
     """The legacy endpoint: one event (or transaction) as a JSON body."""
     instance = _instance(request)
@@ -162,11 +187,11 @@ async def store(request: Request) -> Response:
     ctx = _context(request, project.id, project.name, {})
     item = Item(1, "event", {}, body)
     _admit(request, project.public_key, [item])
-    try:
-        batch = normalize_item(item, ctx)
-    except ItemError as exc:
-        raise ProtocolError(str(exc).replace('Envelope item 1 ("event")', "Event body")) from None
-    sanitize_batch(batch, request.app.state.policy)
+    policy: Policy = request.app.state.policy
+    if _inline(body):
+        batch = _normalize_event(item, ctx, policy)
+    else:
+        batch = await run_in_threadpool(_normalize_event, item, ctx, policy)
     batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
     batch.outcomes.extend(_dropped(request, project.public_key, project.id, ctx.received_at))
     await _commit(request, batch)
