@@ -17,7 +17,6 @@ import uuid
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -26,6 +25,7 @@ from glasspane.domain import Batch, Outcome
 from glasspane.errors import ItemError, LimitExceeded, ProtocolError
 from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
+from glasspane.ingest.offload import off_loop
 from glasspane.ingest.quotas import Admission, CategoryQuotas
 from glasspane.ingest.ratelimit import limits_header, refused_outcomes
 from glasspane.instance import Instance
@@ -62,7 +62,7 @@ async def _decoded_body(request: Request, instance: Instance) -> bytes:
             return decompress(body, encoding, INLINE_PARSE_LIMIT)
         except LimitExceeded:
             pass
-    return await run_in_threadpool(decompress, body, encoding, limit)
+    return await off_loop(decompress, body, encoding, limit)
 
 
 def _context(
@@ -141,7 +141,7 @@ async def envelope(request: Request) -> Response:
     if _inline(body):
         parsed = parse_envelope(body, *limits)
     else:
-        parsed = await run_in_threadpool(parse_envelope, body, *limits)
+        parsed = await off_loop(parse_envelope, body, *limits)
     header_key = key or request_key(request, parsed.headers)
     project = authenticate(instance, project_id, header_key)
     if not key:
@@ -153,7 +153,7 @@ async def envelope(request: Request) -> Response:
     if _inline(body, parsed):
         batch, problems = _normalize(parsed, ctx, policy)
     else:
-        batch, problems = await run_in_threadpool(_normalize, parsed, ctx, policy)
+        batch, problems = await off_loop(_normalize, parsed, ctx, policy)
     batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
     batch.outcomes.extend(_dropped(request, project.public_key, project.id, ctx.received_at))
     await _commit(request, batch)
@@ -191,7 +191,7 @@ async def store(request: Request) -> Response:
     if _inline(body):
         batch = _normalize_event(item, ctx, policy)
     else:
-        batch = await run_in_threadpool(_normalize_event, item, ctx, policy)
+        batch = await off_loop(_normalize_event, item, ctx, policy)
     batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
     batch.outcomes.extend(_dropped(request, project.public_key, project.id, ctx.received_at))
     await _commit(request, batch)
