@@ -54,6 +54,7 @@ from glasspane.query import search
 from glasspane.query.cron import Crontab
 from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
+from glasspane.query.replay_timeline import build_timeline
 from glasspane.store.retention import parse_retention
 from glasspane.store.where import closest_key
 
@@ -204,6 +205,19 @@ def otlp_request(text: str) -> ExportTraceServiceRequest:
     return request
 
 
+def replay_events(text: Any) -> list[dict[str, Any]]:
+    """rrweb events whose texts are ``text``: a console error, a click, a mutation."""
+    crumb = {"category": "console", "level": "error", "message": text, "timestamp": NOW}
+    click = {"category": "ui.click", "message": text, "data": {"node": {"textContent": text}}}
+    mutation = {"source": 0, "texts": [{"id": 1, "value": text}], "adds": []}
+    return [
+        {"type": 5, "timestamp": NOW * 1000, "data": {"tag": "breadcrumb", "payload": crumb}},
+        {"type": 5, "timestamp": NOW * 1000, "data": {"tag": "breadcrumb", "payload": click}},
+        {"type": 3, "timestamp": NOW * 1000, "data": mutation},
+        {"type": 4, "timestamp": NOW * 1000, "data": {"href": text}},
+    ]
+
+
 def _search(text: str) -> object:
     return search.parse(text, NOW)
 
@@ -234,6 +248,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
         )
     ),
     "OTLP spans": lambda s: sanitize_batch(normalize_traces(otlp_request(s), CTX), POLICY),
+    "replay timeline": lambda s: build_timeline(replay_events(s)),
     "search query": _quiet(_search),
     "search query, key:>value": _quiet(lambda s: _search("a:>" + s)),
     "search query, timestamp:": _quiet(lambda s: _search("timestamp:" + s)),
@@ -323,6 +338,11 @@ def test_deeply_nested_json_is_cut_to_the_depth_limit(depth: int) -> None:
     assert len(batch.spans) == 2 and len(batch.logs) == 1
     if depth > 254:  # deeper than orjson writes: the profile is refused, not a 500
         assert problems == ['Envelope item 3 ("profile") cannot be stored: Recursion limit reached']
+
+
+def test_a_replay_timeline_of_deeply_nested_texts() -> None:
+    timeline = build_timeline(replay_events(_nested(1000)))  # repr() of it would recurse
+    assert "Console error: [list]" in [e["description"] for e in timeline]
 
 
 def test_secrets_at_the_depth_limit_are_still_scrubbed() -> None:
