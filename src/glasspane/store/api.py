@@ -31,6 +31,7 @@ from glasspane.domain import (
     User,
 )
 from glasspane.filters import Filter
+from glasspane.store.accounts import AccountStore
 
 
 @dataclass(slots=True)
@@ -62,7 +63,7 @@ class OutcomeCount:
     last_seen: float
 
 
-class Store(Protocol):
+class Store(AccountStore, Protocol):
     # -- writing ---------------------------------------------------------
     def write(self, batch: Batch) -> Future[None]:
         """Queue the batch; the future resolves once it is durably committed.

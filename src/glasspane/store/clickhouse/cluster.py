@@ -10,7 +10,7 @@ and runs no migration of its own.
 Sharding keeps what is read together on one shard: a trace's spans, its
 transactions, its errors and logs hash by trace id; a replay's segments and
 recordings by replay id; each mutable table (projects, issues, alert state,
-leases) by its key, so ``FINAL`` sees all versions of a row on one shard.
+leases, users, tokens, sessions) by its key, so ``FINAL`` sees all versions of a row on one shard.
 """
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ SHARDING: dict[str, str] = {
     "alert_states": "cityHash64(rule)",
     "leases": "cityHash64(name)",
     "journal_positions": "cityHash64(segment)",
+    "users": "id",
+    "api_tokens": "id",
+    "token_uses": "token_id",
+    "login_sessions": "cityHash64(digest)",
+    "audit_log": "rand()",
     "schema_migrations": "version",
 }
 

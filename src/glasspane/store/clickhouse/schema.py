@@ -208,6 +208,40 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             "segment",
         ),
     ),
+    # Users, personal tokens, login sessions and the audit log (store/accounts.py):
+    # argon2 password hashes and SHA-256 digests, never a secret in clear. A
+    # change is a new version of the row; deleted users and revoked tokens stay,
+    # marked. A token's last use is a table of its own, so a use recorded by one
+    # process can never overwrite a revocation written by another.
+    (
+        _replacing(
+            "users",
+            "id UInt32, name String, role LowCardinality(String), password_hash String, "
+            "created_at Float64, deleted_at Nullable(Float64), version Float64",
+            "version",
+            "id",
+        ),
+        _replacing(
+            "api_tokens",
+            f"id UInt32, user_id UInt32, name String, role {LC}, digest String, "
+            "created_at Float64, revoked_at Nullable(Float64), version Float64",
+            "version",
+            "id",
+        ),
+        _replacing(
+            "token_uses", "token_id UInt32, last_used_at Float64", "last_used_at", "token_id"
+        ),
+        _replacing(
+            "login_sessions",
+            "digest String, user_id UInt32, via String, created_at Float64, "
+            "expires_at Float64, revoked_at Nullable(Float64), version Float64",
+            "version",
+            "digest",
+        ),
+        'CREATE TABLE IF NOT EXISTS {db}.audit_log ("timestamp" Float64, actor String, '
+        "action LowCardinality(String), target String, detail String, address Nullable(String)) "
+        'ENGINE = MergeTree ORDER BY "timestamp"',
+    ),
 )
 
 LATEST = len(MIGRATIONS)

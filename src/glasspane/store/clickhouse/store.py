@@ -30,6 +30,7 @@ from glasspane.domain import Batch, Project, Span
 from glasspane.errors import Conflict
 from glasspane.store import rows, sdk_rows
 from glasspane.store.api import OutcomeCount, TraceError
+from glasspane.store.clickhouse.accounts import AccountsMixin
 from glasspane.store.clickhouse.analytics import AnalyticsReads
 from glasspane.store.clickhouse.connection import Connection
 from glasspane.store.clickhouse.issues import IssueReads
@@ -70,7 +71,7 @@ def _text_payloads(table: pa.Table) -> pa.Table:
     return table
 
 
-class ClickHouseStore(AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads):
+class ClickHouseStore(AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads, AccountsMixin):
     def __init__(
         self,
         conn: Connection,

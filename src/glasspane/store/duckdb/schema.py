@@ -159,6 +159,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE TABLE journal_positions (
             segment VARCHAR PRIMARY KEY, position BIGINT NOT NULL)""",
     ),
+    # Users, personal tokens, login sessions and the audit log (store/accounts.py).
+    # Nothing secret in clear: argon2 password hashes, SHA-256 digests of tokens
+    # and session ids. Deleted users and revoked tokens stay, marked, so no id is
+    # reused; a user name is unique among live users (checked by the writer).
+    (
+        """CREATE TABLE users (
+            id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, role VARCHAR NOT NULL,
+            password_hash VARCHAR NOT NULL, created_at DOUBLE NOT NULL, deleted_at DOUBLE)""",
+        """CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, name VARCHAR NOT NULL,
+            role VARCHAR, digest VARCHAR NOT NULL UNIQUE, created_at DOUBLE NOT NULL,
+            last_used_at DOUBLE, revoked_at DOUBLE)""",
+        """CREATE TABLE login_sessions (
+            digest VARCHAR PRIMARY KEY, user_id INTEGER NOT NULL, via VARCHAR NOT NULL,
+            created_at DOUBLE NOT NULL, expires_at DOUBLE NOT NULL, revoked_at DOUBLE)""",
+        """CREATE TABLE audit_log (
+            "timestamp" DOUBLE NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL,
+            target VARCHAR NOT NULL, detail VARCHAR NOT NULL, address VARCHAR)""",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -47,6 +47,7 @@ from glasspane.store.api import (
     WindowTotals,
 )
 from glasspane.store.duckdb import analytics, faults, issues, logs, metrics
+from glasspane.store.duckdb.accounts import AccountsMixin
 from glasspane.store.duckdb.retention import RetentionSweep
 from glasspane.store.duckdb.schema import migrate
 from glasspane.store.duckdb.sdk_store import SdkItemReads
@@ -70,7 +71,7 @@ def _connect(path: Path) -> Conn:
         ) from None
 
 
-class DuckDBStore(SdkItemReads):
+class DuckDBStore(SdkItemReads, AccountsMixin):
     def __init__(
         self, path: Path, max_group: int = 2000, retention_days: int = DEFAULT_RETENTION_DAYS
     ) -> None:
@@ -100,6 +101,11 @@ class DuckDBStore(SdkItemReads):
     # -- writing ---------------------------------------------------------
     def write(self, batch: Batch) -> Future[None]:
         return self._writer.submit(batch)
+
+    def _run(self, task: Callable[[Conn], T]) -> T:
+        """Run a small write on the writer thread (ordered with the batches)."""
+        result: T = self._writer.submit(task).result()
+        return result
 
     def create_project(self, name: str, public_key: str, apdex_threshold_ms: float) -> Project:
         def task(conn: Conn) -> Project:
