@@ -1,4 +1,4 @@
-"""One running glasspane: settings, store, projects and the admin token.
+"""One running glasspane: settings, store, projects, the admin token and the accounts.
 
 The web app and the CLI's ``serve`` share this object; it owns the store and
 keeps the project list in memory so ingest authenticates without a query.
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
+from glasspane.access.accounts import Accounts
 from glasspane.alerts.engine import AlertEngine
 from glasspane.domain import Batch, Project
 from glasspane.errors import ConfigError, Conflict, NotFound, ProtocolError
@@ -56,6 +57,8 @@ class Instance:
             raise ConfigError(f"Cannot create the data directory {data_dir}: {exc}") from None
         self.store = store or open_store(config.store, data_dir, parse_retention(config.retention))
         self.admin_token = load_or_create_token(data_dir)
+        #: Users, personal tokens, sessions and the audit log.
+        self.accounts = Accounts(self.store, self.admin_token)
         self._lock = threading.Lock()
         self._by_key: dict[str, Project] = {}
         self._by_id: dict[int, Project] = {}

@@ -65,7 +65,7 @@ def test_pages_need_a_login_and_the_api_keeps_its_json(app: App) -> None:
     api = app.client.get("/api/v1/transactions")
     assert api.status_code == 401 and api.json()["detail"].startswith("Missing admin token")
     page = app.client.get("/login")
-    assert page.status_code == 200 and 'name="token"' in page.text
+    assert page.status_code == 200 and 'name="password"' in page.text and 'name="name"' in page.text
 
 
 def test_token_in_the_url_logs_in_once_and_leaves_the_address_bar(app: App) -> None:

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from glasspane.web.auth import require_admin
+from glasspane.web.auth import Admin, require_viewer
 from glasspane.web.deps import instance_of
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_viewer)])
 
 
 @router.get("/alerts", summary="Alert rules with state, value, threshold and history")
@@ -18,7 +18,9 @@ def alerts(request: Request) -> dict[str, Any]:
 
 
 @router.post("/alerts/reload", summary="Re-read the alert rules file")
-def reload(request: Request) -> dict[str, Any]:
-    engine = instance_of(request).alerts
+def reload(request: Request, actor: Admin) -> dict[str, Any]:
+    instance = instance_of(request)
+    engine = instance.alerts
     error = engine.reload()
+    instance.accounts.record(actor, "alerts.reload", "alert rules", error or "")
     return {"reloaded": error is None, "error": error, "rules": len(engine.rules.rules)}

@@ -1,4 +1,4 @@
-"""The JSON API under ``/api/v1`` (admin token required)."""
+"""The JSON API under ``/api/v1`` (any role reads; see ``web.auth``)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from glasspane.domain import Project
 from glasspane.instance import Instance
 from glasspane.query import performance
 from glasspane.query.traces import get_trace
-from glasspane.web.auth import require_admin
+from glasspane.web.auth import Admin, require_viewer
 from glasspane.web.deps import instance_of
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_viewer)])
 
 
 class ProjectIn(BaseModel):
@@ -42,9 +42,10 @@ def list_projects(request: Request) -> dict[str, Any]:
 
 
 @router.post("/projects", status_code=201, summary="Create a project; 409 if the name is taken")
-def create_project(body: ProjectIn, request: Request) -> JSONResponse:
+def create_project(body: ProjectIn, request: Request, actor: Admin) -> JSONResponse:
     instance = instance_of(request)
     project = instance.create_project(body.name)
+    instance.accounts.record(actor, "project.create", project.name)
     return JSONResponse(_project_json(instance, project), status_code=201)
 
 
@@ -53,20 +54,25 @@ class ProjectPatch(BaseModel):
 
 
 @router.patch("/projects/{project_id}", summary="Change a project's Apdex threshold")
-def update_project(project_id: int, body: ProjectPatch, request: Request) -> dict[str, Any]:
+def update_project(
+    project_id: int, body: ProjectPatch, request: Request, actor: Admin
+) -> dict[str, Any]:
     instance = instance_of(request)
-    return _project_json(
-        instance, instance.set_apdex_threshold(project_id, body.apdex_threshold_ms)
-    )
+    project = instance.set_apdex_threshold(project_id, body.apdex_threshold_ms)
+    detail = f"apdex threshold {body.apdex_threshold_ms:g} ms"
+    instance.accounts.record(actor, "project.settings", project.name, detail)
+    return _project_json(instance, project)
 
 
 @router.post(
     "/projects/{project_id}/rotate-key",
     summary="Give a project a new DSN key; the old key is refused (401) from now on",
 )
-def rotate_key(project_id: int, request: Request) -> dict[str, Any]:
+def rotate_key(project_id: int, request: Request, actor: Admin) -> dict[str, Any]:
     instance = instance_of(request)
-    return _project_json(instance, instance.rotate_key(project_id))
+    project = instance.rotate_key(project_id)
+    instance.accounts.record(actor, "project.rotate-key", project.name)
+    return _project_json(instance, project)
 
 
 @router.get(

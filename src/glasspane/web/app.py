@@ -17,6 +17,7 @@ from glasspane.ingest.app import create_ingest_app, error_headers
 from glasspane.ingest.cors import is_ingest_path
 from glasspane.instance import Instance
 from glasspane.web import ui
+from glasspane.web.accounts_api import router as accounts_router
 from glasspane.web.alerts_api import router as alerts_router
 from glasspane.web.api import router as api_router
 from glasspane.web.health_api import router as health_router
@@ -103,6 +104,7 @@ def create_api_app(instance: Instance) -> FastAPI:
     app.include_router(telemetry_router)
     app.include_router(alerts_router)
     app.include_router(status_router)
+    app.include_router(accounts_router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=ui.STATIC), name="static")
     app.add_exception_handler(ui.Redirect, ui.redirect_response)

@@ -1,5 +1,5 @@
 """Release health, cron monitors, client reports, user feedback and profiles
-under ``/api/v1`` (admin token required)."""
+under ``/api/v1`` (any role reads; see ``web.auth``)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from glasspane.query import client_reports, feedback, monitors, profiles, releases
 from glasspane.query.replays import normalize_replay_id, period_window
-from glasspane.web.auth import require_admin
+from glasspane.web.auth import require_viewer
 from glasspane.web.deps import instance_of
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_viewer)])
 
 PeriodParam = Query(None, description="15m, 1h, 24h (default), 7d")
 

@@ -1,4 +1,4 @@
-"""Issues under ``/api/v1/issues`` (admin token required)."""
+"""Issues under ``/api/v1/issues`` (any role reads; see ``web.auth``)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from glasspane.query import issues
 from glasspane.query.performance import window
-from glasspane.web.auth import require_admin
+from glasspane.web.auth import Member, require_viewer
 from glasspane.web.deps import instance_of
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_viewer)])
 
 QueryParam = Query(None, description="Search query, e.g. is:unresolved error.type:KeyError")
 PeriodParam = Query(None, description="Counts over 15m, 1h, 24h (default), 7d")
@@ -52,10 +52,14 @@ def issue(
 
 
 @router.post("/issues/{issue_id}", summary="Resolve, ignore or reopen an issue")
-def set_issue_status(issue_id: int, body: StatusIn, request: Request) -> dict[str, Any]:
+def set_issue_status(
+    issue_id: int, body: StatusIn, request: Request, actor: Member
+) -> dict[str, Any]:
     instance = instance_of(request)
     w = window(None, None)
-    return issues.set_status(instance.store, instance.projects(), issue_id, body.status, w)
+    answer = issues.set_status(instance.store, instance.projects(), issue_id, body.status, w)
+    instance.accounts.record(actor, "issue.status", f"issue {issue_id}", body.status)
+    return answer
 
 
 @router.get("/issues/{issue_id}/events", summary="An issue's events, newest first")

@@ -1,4 +1,4 @@
-"""Session replays under ``/api/v1/replays`` (admin token required)."""
+"""Session replays under ``/api/v1/replays`` (any role reads; see ``web.auth``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from glasspane.query import replays
-from glasspane.web.auth import require_admin
+from glasspane.web.auth import require_viewer
 from glasspane.web.deps import instance_of
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_viewer)])
 
 
 @router.get("/replays", summary="Replays in the period, or those of a trace or an issue")

@@ -1,4 +1,4 @@
-"""The server's own health: ``GET /api/v1/status`` and ``GET /metrics`` (admin token)."""
+"""The server's own health: ``GET /api/v1/status`` and ``GET /metrics`` (any role)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from starlette.responses import Response
 
 from glasspane import __version__, server_metrics, server_status
 from glasspane.store.location import StoreLocation, store_location
-from glasspane.web.auth import require_admin
+from glasspane.web.auth import require_viewer
 from glasspane.web.deps import instance_of
 
-router = APIRouter(dependencies=[Depends(require_admin)])
+router = APIRouter(dependencies=[Depends(require_viewer)])
 
 
 def _location(request: Request) -> StoreLocation:

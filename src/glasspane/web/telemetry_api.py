@@ -1,4 +1,4 @@
-"""Logs and metrics under ``/api/v1`` (admin token required)."""
+"""Logs and metrics under ``/api/v1`` (any role reads; see ``web.auth``)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from glasspane.query import logs, metrics
 from glasspane.query.performance import window
-from glasspane.web.auth import require_admin
+from glasspane.web.auth import require_viewer
 from glasspane.web.deps import instance_of
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_viewer)])
 
 PeriodParam = Query(None, description="15m, 1h, 24h (default), 7d")
 

@@ -8,14 +8,16 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from glasspane.access.roles import MEMBER
 from glasspane.errors import ProtocolError
 from glasspane.query import issues
 from glasspane.query.performance import window
+from glasspane.web.auth import accounts_of
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
 from glasspane.web.ui.login import form
 from glasspane.web.ui.render import page, url
-from glasspane.web.ui.session import LoggedIn, check_csrf
+from glasspane.web.ui.session import LoggedIn, check_csrf, check_role
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_QUERY = "is:unresolved"
@@ -86,6 +88,7 @@ async def set_status(request: Request, issue_id: int, session: LoggedIn) -> Resp
     """Resolve, ignore or reopen (CSRF-checked), then back to the issue."""
     fields = await form(request)
     check_csrf(request, session, fields.get("csrf"))
+    check_role(session, MEMBER)
     status = fields.get("status", "")
     if status not in STATUSES:
         raise ProtocolError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
@@ -93,4 +96,6 @@ async def set_status(request: Request, issue_id: int, session: LoggedIn) -> Resp
     await run_in_threadpool(
         issues.set_status, instance.store, instance.projects(), issue_id, status, window(None, None)
     )
+    record = accounts_of(request).record
+    await run_in_threadpool(record, session.principal, "issue.status", f"issue {issue_id}", status)
     return RedirectResponse(url(f"/issues/{issue_id}", updated=status), status_code=303)

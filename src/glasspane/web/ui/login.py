@@ -1,12 +1,16 @@
-"""Log in with the admin token, log out."""
+"""Log in with a name and password (or the admin token, name left empty), log out."""
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from glasspane.access.accounts import WRONG_ADMIN_TOKEN
+from glasspane.errors import AuthError, RateLimited
+from glasspane.web.auth import COOKIE, accounts_of, client_address
 from glasspane.web.ui.render import page
 from glasspane.web.ui.session import (
     SESSION_SECONDS,
@@ -14,7 +18,6 @@ from glasspane.web.ui.session import (
     check_csrf,
     optional_session,
     safe_next,
-    sessions,
     set_cookie,
 )
 
@@ -35,7 +38,7 @@ async def form(request: Request) -> dict[str, str]:
 def login_page(request: Request, next: str = "/", error: str | None = None) -> Response:
     if optional_session(request) is not None and not error:
         return RedirectResponse(safe_next(next), status_code=303)
-    message = "That token is not the admin token." if error else None
+    message = WRONG_ADMIN_TOKEN if error else None
     return page(request, "login.html", session=None, next=safe_next(next), message=message)
 
 
@@ -43,26 +46,42 @@ def login_page(request: Request, next: str = "/", error: str | None = None) -> R
 async def login(request: Request) -> Response:
     fields = await form(request)
     target = safe_next(fields.get("next"))
-    store = sessions(request)
-    if not store.token_matches(fields.get("token", "")):
-        return page(
-            request,
-            "login.html",
-            session=None,
-            status_code=401,
-            next=target,
-            message="That token is not the admin token. It is printed by `glasspane serve` "
-            "and stored in DATA_DIR/admin-token.",
+    name = fields.get("name", "")
+    # ``token``: the field's name before users existed (scripts post it still).
+    password = fields.get("password") or fields.get("token", "")
+    accounts = accounts_of(request)
+    try:
+        _, secret = await run_in_threadpool(
+            accounts.log_in, name, password, client_address(request)
         )
+    except RateLimited as exc:
+        response = _failed(request, 429, target, name, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except AuthError as exc:
+        return _failed(request, 401, target, name, str(exc))
     response = RedirectResponse(target, status_code=303)
-    set_cookie(request, response, store.issue(), SESSION_SECONDS)
+    set_cookie(request, response, secret, SESSION_SECONDS)
     return response
+
+
+def _failed(request: Request, status: int, target: str, name: str, message: str) -> Response:
+    return page(
+        request,
+        "login.html",
+        session=None,
+        status_code=status,
+        next=target,
+        name=name,
+        message=message,
+    )
 
 
 @router.post("/logout")
 async def logout(request: Request, session: LoggedIn) -> Response:
     check_csrf(request, session, (await form(request)).get("csrf"))
-    sessions(request).revoke(session)
+    secret = request.cookies.get(COOKIE, "")
+    await run_in_threadpool(accounts_of(request).log_out, secret, session.principal)
     response = RedirectResponse("/login", status_code=303)
     set_cookie(request, response, "", 0)
     return response

@@ -1,22 +1,24 @@
-"""Browser sessions for the web UI: a signed cookie and a CSRF token per session.
+"""Browser sessions for the web UI: a cookie naming a session kept in the store.
 
-The cookie holds ``<issued>.<nonce>.<signature>``, never the admin token. The
-signature is an HMAC keyed by a value derived from the admin token, so:
+Logging in (``login.py``, through :class:`~glasspane.access.accounts.Accounts`)
+makes a session: 256 random bits in the cookie, their SHA-256 in the store
+(``login_sessions``), with its user and its expiry (:data:`SESSION_SECONDS`
+from login). So:
 
-- sessions survive a restart and work across several ``glasspane serve``
-  processes sharing one data directory (no server-side session table);
-- changing the admin token (``DATA_DIR/admin-token``) logs every browser out;
-- a session lasts :data:`SESSION_SECONDS` from login.
+- logging out, deleting a user or changing its password ends the sessions
+  everywhere, at once in this process (within seconds in others sharing a
+  ClickHouse store), and a restart does not bring an ended session back;
+- a role changed by an admin applies to the next page;
+- sessions made with the admin token end when ``DATA_DIR/admin-token`` changes.
 
-Logging out clears the cookie and remembers the nonce as revoked in this
-process, so a copied cookie stops working here at once. (A server-side table
-would make revocation global; the road not taken, since the admin token is the
-only credential and rotating it revokes everything.)
+The cookie is ``HttpOnly``, ``SameSite=Lax``, and ``Secure`` when the page was
+served over HTTPS or ``--public-url`` is ``https://`` (TLS ended by a proxy in
+front). The CSRF token of a session is an HMAC of its id; every state-changing
+form carries it and :func:`check_csrf` compares it in constant time.
 
-The CSRF token of a session is another HMAC of its nonce; every state-changing
-form carries it and :func:`check_csrf` compares it in constant time. The cookie
-is ``HttpOnly`` and ``SameSite=Lax``, so other sites can neither read it nor send
-it with a cross-site POST.
+The road not taken: the signed, stateless cookie this replaces (its key derived
+from the admin token) could only be revoked in the process that saw the logout,
+and came back after a restart; with users, that is not enough.
 """
 
 from __future__ import annotations
@@ -24,9 +26,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
-import threading
-import time
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
@@ -34,18 +33,46 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from glasspane.errors import ForbiddenError
+from glasspane.access.accounts import SESSION_SECONDS, Principal, role_needed
+from glasspane.errors import AuthError, ForbiddenError, RateLimited
+from glasspane.web.auth import COOKIE, accounts_of, client_address, same_origin
 
-COOKIE = "glasspane_session"
-SESSION_SECONDS = 30 * 86400
-_KEY_LABEL = b"glasspane web session v1"
+__all__ = [
+    "COOKIE",
+    "SESSION_SECONDS",
+    "LoggedIn",
+    "Redirect",
+    "Session",
+    "check_csrf",
+    "check_role",
+    "optional_session",
+    "redirect_response",
+    "require_session",
+    "safe_next",
+    "set_cookie",
+]
+
+_CSRF_LABEL = b"glasspane csrf v1"
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    nonce: str
-    issued: int
+    """A logged-in browser: who it is, and the token its forms carry."""
+
+    principal: Principal
     csrf: str
+
+    @property
+    def name(self) -> str:
+        return self.principal.name
+
+    @property
+    def role(self) -> str:
+        return self.principal.role
+
+    def can(self, role: str) -> bool:
+        """For templates: offer only the buttons this role may use."""
+        return self.principal.can(role)
 
 
 class Redirect(Exception):
@@ -62,56 +89,9 @@ class Redirect(Exception):
         self.max_age = max_age
 
 
-class Sessions:
-    """Issues and checks session cookies for one admin token."""
-
-    def __init__(self, admin_token: str) -> None:
-        self._token = admin_token.encode()
-        self._key = hmac.new(self._token, _KEY_LABEL, hashlib.sha256).digest()
-        self._revoked: set[str] = set()
-        self._lock = threading.Lock()
-
-    def token_matches(self, candidate: str) -> bool:
-        return hmac.compare_digest(candidate.strip().encode(), self._token)
-
-    def issue(self, now: float | None = None) -> str:
-        issued = int(time.time() if now is None else now)
-        body = f"{issued}.{secrets.token_urlsafe(18)}"
-        return f"{body}.{self._sign(body)}"
-
-    def verify(self, cookie: str | None, now: float | None = None) -> Session | None:
-        """The session of a cookie value; ``None`` if forged, expired or revoked."""
-        if not cookie or cookie.count(".") != 2:
-            return None
-        issued_text, nonce, signature = cookie.split(".")
-        body = f"{issued_text}.{nonce}"
-        if not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
-            return None
-        now = time.time() if now is None else now
-        issued = int(issued_text) if issued_text.isdigit() else -1
-        if not 0 <= now - issued < SESSION_SECONDS:
-            return None
-        with self._lock:
-            if nonce in self._revoked:
-                return None
-        return Session(nonce, issued, self._sign("csrf." + nonce))
-
-    def revoke(self, session: Session) -> None:
-        with self._lock:
-            self._revoked.add(session.nonce)
-
-    def _sign(self, text: str) -> str:
-        digest = hmac.new(self._key, text.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def sessions(request: Request) -> Sessions:
-    """The app's :class:`Sessions`, made on first use from the instance's admin token."""
-    state = request.app.state
-    found: Sessions | None = getattr(state, "ui_sessions", None)
-    if found is None:
-        found = state.ui_sessions = Sessions(state.instance.admin_token)
-    return found
+def csrf_token(secret: str) -> str:
+    digest = hmac.new(secret.encode(), _CSRF_LABEL, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def safe_next(target: str | None) -> str:
@@ -126,19 +106,35 @@ def _without_token(request: Request) -> str:
     return request.url.path + (f"?{urlencode(params)}" if params else "")
 
 
-def require_session(request: Request) -> Session:
-    """FastAPI dependency of every page: the session, or a redirect.
+def optional_session(request: Request) -> Session | None:
+    """The session of the request's cookie, or ``None``."""
+    secret = request.cookies.get(COOKIE)
+    if not secret:
+        return None
+    principal = accounts_of(request).by_session(secret, client_address(request))
+    if principal is None:
+        return None
+    request.state.principal = principal
+    return Session(principal, csrf_token(secret))
 
-    A ``?token=`` query parameter (the URL ``glasspane serve`` prints) logs in and
-    redirects to the same URL without it, so the token leaves the address bar.
+
+def require_session(request: Request) -> Session:
+    """FastAPI dependency of every page: the session, or a redirect to the login page.
+
+    A ``?token=`` query parameter holding the admin token (the URL ``glasspane
+    demo`` prints) logs in and redirects to the same URL without it, so the
+    token leaves the address bar. It counts against the login throttle.
     """
-    store = sessions(request)
     token = request.query_params.get("token")
     if token is not None:
-        if store.token_matches(token):
-            raise Redirect(_without_token(request), store.issue(), SESSION_SECONDS)
-        raise Redirect("/login?" + urlencode({"next": _without_token(request), "error": "1"}))
-    session = store.verify(request.cookies.get(COOKIE))
+        try:
+            _, secret = accounts_of(request).log_in("", token, client_address(request))
+        except (AuthError, RateLimited):
+            raise Redirect(
+                "/login?" + urlencode({"next": _without_token(request), "error": "1"})
+            ) from None
+        raise Redirect(_without_token(request), secret, SESSION_SECONDS)
+    session = optional_session(request)
     if session is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise Redirect("/login" + (f"?{urlencode({'next': target})}" if target != "/" else ""))
@@ -149,18 +145,19 @@ def require_session(request: Request) -> Session:
 LoggedIn = Annotated[Session, Depends(require_session)]
 
 
-def optional_session(request: Request) -> Session | None:
-    return sessions(request).verify(request.cookies.get(COOKIE))
-
-
 def check_csrf(request: Request, session: Session, submitted: str | None) -> None:
     """Refuse a state-changing form without this session's token, or from another origin."""
     origin = request.headers.get("origin")
-    host = request.headers.get("host", "")
-    if origin and origin != "null" and origin.split("://", 1)[-1] != host:
+    if origin != "null" and not same_origin(request):
         raise ForbiddenError(f"Form posted from another origin ({origin}); reload the page")
     if not submitted or not hmac.compare_digest(submitted.encode(), session.csrf.encode()):
         raise ForbiddenError("The form's CSRF token is missing or stale; reload the page and retry")
+
+
+def check_role(session: Session, role: str) -> None:
+    """A 403 page naming the role needed, for a form this role may not send."""
+    if not session.can(role):
+        raise ForbiddenError(role_needed(role, session.principal))
 
 
 def redirect_response(request: Request, exc: Exception) -> Response:
@@ -174,10 +171,16 @@ def redirect_response(request: Request, exc: Exception) -> Response:
     return response
 
 
+def secure_cookies(request: Request) -> bool:
+    public_url: str = request.app.state.instance.config.public_url
+    return request.url.scheme == "https" or public_url.lower().startswith("https://")
+
+
 def set_cookie(request: Request, response: Response, value: str, max_age: int) -> None:
     """Set (``max_age`` > 0) or clear the session cookie."""
+    secure = secure_cookies(request)
     if max_age <= 0:
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
         return
     response.set_cookie(
         COOKIE,
@@ -186,5 +189,5 @@ def set_cookie(request: Request, response: Response, value: str, max_age: int) -
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure,
     )
