@@ -35,11 +35,16 @@ async def form(request: Request) -> dict[str, str]:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/", error: str | None = None) -> Response:
+def login_page(
+    request: Request, next: str = "/", error: str | None = None, changed: str | None = None
+) -> Response:
     if optional_session(request) is not None and not error:
         return RedirectResponse(safe_next(next), status_code=303)
     message = WRONG_ADMIN_TOKEN if error else None
-    return page(request, "login.html", session=None, next=safe_next(next), message=message)
+    info = "Your password was changed; log in with the new one." if changed else None
+    return page(
+        request, "login.html", session=None, next=safe_next(next), message=message, info=info
+    )
 
 
 @router.post("/login")
