@@ -64,7 +64,7 @@ def _banner(config: Config, instance: Instance, workers: int = 1, ingest: int = 
     if ingest:
         processes = f" (ingest on {ingest} worker processes)"
     click.echo(f"glasspane {__version__} listening on {config.host}:{config.port}{processes}")
-    click.echo(f"  Dashboard:    {config.base_url}/?token={instance.admin_token}")
+    click.echo(f"  Dashboard:    {config.base_url}/  (first login: the admin token, no name)")
     click.echo(f"  Admin token:  {instance.admin_token}  (also in {config.data_path / TOKEN_FILE})")
     click.echo(f"  DSN (default project): {instance.dsn(default)}")
     click.echo(f"  Data:         {config.store or config.data_path.resolve()}")

@@ -27,8 +27,8 @@ class Client:
         """The decoded JSON answer; a :class:`click.ClickException` for any failure."""
         if not self.token:
             raise click.ClickException(
-                "No admin token: pass --token, set GLASSPANE_TOKEN, or run where "
-                "./glasspane-data/admin-token exists (--data-dir)"
+                "No token: pass --token (the admin token or a personal token), set "
+                "GLASSPANE_TOKEN, or run where ./glasspane-data/admin-token exists (--data-dir)"
             )
         headers = {"Authorization": f"Bearer {self.token}"}
         try:
@@ -44,13 +44,17 @@ class Client:
             except ValueError:
                 detail = response.text
             raise click.ClickException(f"{detail} (HTTP {response.status_code})")
+        if response.status_code == 204 or not response.content:
+            return None
         return response.json()
 
 
 def client_options(func: Any) -> Any:
     """``--server``, ``--token`` and ``--data-dir`` on every client command."""
     func = click.option("--data-dir", default=None, help="Where to find admin-token.")(func)
-    func = click.option("--token", default=None, help="Admin token [GLASSPANE_TOKEN].")(func)
+    func = click.option(
+        "--token", default=None, help="Admin token or personal token [GLASSPANE_TOKEN]."
+    )(func)
     func = click.option(
         "--server", default=None, help=f"Server URL [GLASSPANE_URL, default {DEFAULT_URL}]."
     )(func)

@@ -362,6 +362,16 @@ def demo(**options: Any) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+def _add_account_commands() -> None:
+    from glasspane.cli.accounts import tokens, users
+
+    cli.add_command(users)
+    cli.add_command(tokens)
+
+
+_add_account_commands()
+
+
 def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
