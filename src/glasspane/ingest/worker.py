@@ -143,6 +143,11 @@ _HOP_BY_HOP = frozenset(
         b"trailer",
         b"transfer-encoding",
         b"upgrade",
+        # Set anew below from what this worker saw: a client's own would reach the
+        # server process, which trusts the header on its socket and takes the first
+        # address in it (login throttling and the audit log go by that address).
+        b"x-forwarded-for",
+        b"x-forwarded-proto",
     }
 )
 
