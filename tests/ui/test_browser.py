@@ -66,7 +66,7 @@ def page(browser: Any) -> Iterator[Any]:
 def log_in(page: Any, server: RunningServer) -> None:
     page.goto(server.url + "/")
     assert "/login" in page.url
-    page.fill("#token", server.token)
+    page.fill("#password", server.token)
     page.click("button[type=submit]")
     page.wait_for_url(server.url + "/")
 
