@@ -378,3 +378,14 @@ def test_no_secret_is_kept_in_the_data_directory(app: App) -> None:
         content = path.read_bytes()
         for secret in secrets:
             assert secret.encode() not in content, (path, secret)
+
+
+def test_a_login_posted_from_another_site_is_refused(app: App) -> None:
+    client = TestClient(app.client.app)
+    answer = client.post(
+        "/login",
+        data={"password": app.token},
+        headers={"Sec-Fetch-Site": "cross-site"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403 and COOKIE not in answer.headers.get("set-cookie", "")

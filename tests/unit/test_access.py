@@ -227,3 +227,10 @@ def test_changing_a_password_ends_every_session(accounts: Accounts) -> None:
     with pytest.raises(AuthError):
         accounts.log_in("carol", generated, None)
     assert accounts.log_in("carol", "a-new-password", None)[0].user_id == user.id
+
+
+def test_a_huge_name_is_cut_before_it_is_kept(accounts: Accounts) -> None:
+    with pytest.raises(AuthError):
+        accounts.log_in("x" * 60_000, "wrong-password", "10.0.0.1")
+    [entry] = accounts.audit(accounts.admin())
+    assert entry.action == "login.failed" and len(entry.target) == 101

@@ -215,7 +215,8 @@ class Accounts:
         Returns the principal and the session's secret (the cookie's value);
         :class:`RateLimited` after repeated failures, :class:`AuthError` when wrong.
         """
-        name = name.strip()
+        # No name is longer (what is kept of a guess per name, and audited, stays small).
+        name = name.strip()[: NAME_MAX + 1]
         wait = self.throttle.retry_after(name, address)
         if wait:
             raise RateLimited(

@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from glasspane.access.accounts import WRONG_ADMIN_TOKEN
-from glasspane.errors import AuthError, RateLimited
-from glasspane.web.auth import COOKIE, accounts_of, client_address
+from glasspane.errors import AuthError, ForbiddenError, RateLimited
+from glasspane.web.auth import COOKIE, accounts_of, client_address, same_origin
 from glasspane.web.ui.render import page
 from glasspane.web.ui.session import (
     SESSION_SECONDS,
@@ -49,6 +49,8 @@ def login_page(
 
 @router.post("/login")
 async def login(request: Request) -> Response:
+    if not same_origin(request):  # another site logging this browser in to its account
+        raise ForbiddenError("Log in from glasspane's own login page")
     fields = await form(request)
     target = safe_next(fields.get("next"))
     name = fields.get("name", "")
