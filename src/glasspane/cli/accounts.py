@@ -25,9 +25,13 @@ def users() -> None:
 
 
 def _user(client: Client, name: str) -> dict[str, Any]:
+    """The user called ``name`` (or, failing that, with the id ``name``)."""
     listed: list[dict[str, Any]] = client.request("GET", "/api/v1/users")["users"]
     for user in listed:
         if user["name"] == name:
+            return user
+    for user in listed:
+        if str(user["id"]) == name:
             return user
     names = ", ".join(u["name"] for u in listed) or "none yet"
     raise click.ClickException(f"There is no user named {name!r}; users: {names}")
@@ -146,11 +150,22 @@ def tokens_list(
 
 
 @tokens.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id")
 @client_options
 def tokens_revoke(
-    token_id: int, server: str | None, token: str | None, data_dir: str | None
+    token_id: str, server: str | None, token: str | None, data_dir: str | None
 ) -> None:
-    """Revoke token TOKEN_ID (see `glasspane tokens list`); it stops working at once."""
-    Client(server, token, data_dir).request("DELETE", f"/api/v1/tokens/{token_id}")
+    """Revoke your token TOKEN_ID, or the one NAME (see `glasspane tokens list`); it
+    stops working at once."""
+    client = Client(server, token, data_dir)
+    if not token_id.isdigit():
+        mine = client.request("GET", "/api/v1/tokens")["tokens"]
+        named = [t for t in mine if t["name"] == token_id]
+        if len(named) != 1:
+            found = "no token" if not named else f"{len(named)} tokens"
+            raise click.ClickException(
+                f"You have {found} named {token_id!r}; give its id (glasspane tokens list)"
+            )
+        token_id = str(named[0]["id"])
+    client.request("DELETE", f"/api/v1/tokens/{token_id}")
     click.echo(f"Revoked token {token_id}")
