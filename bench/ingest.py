@@ -166,7 +166,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--connections", "-c", type=int, default=16, help="concurrent connections (default 16)")
     add(
         "--matrix",
-        type=parse_workers,
+        type=parse_connections,
         help="run once per connection count (e.g. 1,4,16,64), each on a fresh server, and"
         " print a table of them",
     )
@@ -239,6 +239,18 @@ def parse_workers(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"worker counts such as 1,2, not {text!r}") from None
     if not counts or not all(1 <= n <= MAX_WORKERS for n in counts):
         raise argparse.ArgumentTypeError(f"worker counts between 1 and {MAX_WORKERS}, not {text!r}")
+    return counts
+
+
+def parse_connections(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"connection counts such as 1,4,16, not {text!r}") from None
+    if not counts or not all(1 <= n <= MAX_CONNECTIONS for n in counts):
+        raise argparse.ArgumentTypeError(
+            f"connection counts between 1 and {MAX_CONNECTIONS}, not {text!r}"
+        )
     return counts
 
 
