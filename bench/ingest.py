@@ -246,7 +246,7 @@ def parse_connections(text: str) -> list[int]:
     try:
         counts = [int(part) for part in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"connection counts such as 1,4,16, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"connection counts like 1,4,16, not {text!r}") from None
     if not counts or not all(1 <= n <= MAX_CONNECTIONS for n in counts):
         raise argparse.ArgumentTypeError(
             f"connection counts between 1 and {MAX_CONNECTIONS}, not {text!r}"
