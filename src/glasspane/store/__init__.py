@@ -30,12 +30,12 @@ def open_store(url: str, data_dir: Path, retention_days: int = DEFAULT_RETENTION
         from glasspane.store.clickhouse.store import ClickHouseStore
 
         folder = Path(rest) if rest else data_dir / "clickhouse"
-        return ClickHouseStore(ChdbConnection(folder), retention_days)  # type: ignore[return-value]
+        return ClickHouseStore(ChdbConnection(folder), retention_days)
     if scheme in ("clickhouse", "clickhouses", "http", "https") and sep:
         from glasspane.store.clickhouse.connection import HttpConnection
         from glasspane.store.clickhouse.store import ClickHouseStore
 
-        return ClickHouseStore(HttpConnection(url), retention_days)  # type: ignore[return-value]
+        return ClickHouseStore(HttpConnection(url), retention_days)
     raise UnsupportedStore(
         f"Store URL {url!r} is not supported; use duckdb:///path/to/file.duckdb, "
         "chdb:///path/to/dir or clickhouse://user:password@host:8123/database"

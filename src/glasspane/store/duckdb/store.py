@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import duckdb
 import orjson
@@ -50,11 +50,13 @@ from glasspane.store.duckdb import analytics, faults, issues, logs, metrics
 from glasspane.store.duckdb.retention import RetentionSweep
 from glasspane.store.duckdb.schema import migrate
 from glasspane.store.duckdb.sdk_store import SdkItemReads
+from glasspane.store.issues import check_status
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS
 from glasspane.store.writer import GroupCommitWriter
 
 Conn = duckdb.DuckDBPyConnection
 T = TypeVar("T")
+P = ParamSpec("P")
 log = logging.getLogger(__name__)
 
 
@@ -340,9 +342,11 @@ class DuckDBStore(SdkItemReads):
         return [OutcomeCount(*row) for row in self._read(rows.OUTCOME_TOTALS)]
 
     # -- analytics -------------------------------------------------------
-    def _analytics(self, query: Callable[..., T], *args: Any) -> T:
+    def _analytics(
+        self, query: Callable[Concatenate[Conn, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         with self._cursor() as cursor:
-            return query(cursor, *args)
+            return query(cursor, *args, **kwargs)
 
     def transaction_stats(self, window: Window) -> list[TransactionStats]:
         return self._analytics(analytics.transaction_stats, window)
@@ -417,7 +421,7 @@ class DuckDBStore(SdkItemReads):
         return self._analytics(issues.related_issues, issue_id, limit)
 
     def set_issue_status(self, issue_id: int, status: str) -> bool:
-        issues.check_status(status)
+        check_status(status)
         changed: bool = self._writer.submit(
             lambda conn: issues.set_status(conn, issue_id, status, time.time())
         ).result()
