@@ -54,7 +54,10 @@ def test_saved_alert_state_survives_reopening(
 
 
 def test_the_lease_has_one_holder_at_a_time_until_it_expires(store: Store, backend: str) -> None:
-    if backend == "duckdb":  # one process per file: every caller is the only one
+    if backend == "duckdb":
+        # Single-process: the caller is the only process, so every call is granted
+        # and nothing is recorded (AlertStateStore.take_lease).
+        assert not store.shared_between_processes
         assert store.take_lease("alerts", "a", 60) and store.take_lease("alerts", "b", 60)
         assert store.lease_holder("alerts") is None
         return

@@ -12,8 +12,8 @@ from typing import Concatenate, ParamSpec, TypeVar
 import duckdb
 
 from glasspane.domain import CheckIn, Feedback, Profile, ReplayEvent, ReplayRecording
-from glasspane.store.api import OutcomeCount, ReleaseHealth, ReplaySummary, TraceError, Window
 from glasspane.store.duckdb import health, replays
+from glasspane.store.models import OutcomeCount, ReleaseHealth, ReplaySummary, TraceError, Window
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -28,7 +28,13 @@ from glasspane.domain import Batch, LogRecord, Project, Span
 from glasspane.errors import ConfigError, Conflict, StoreError
 from glasspane.filters import Filter
 from glasspane.store import rows, sdk_rows, where
-from glasspane.store.api import (
+from glasspane.store.api import Store
+from glasspane.store.duckdb import analytics, faults, issues, logs, metrics
+from glasspane.store.duckdb.retention import RetentionSweep
+from glasspane.store.duckdb.schema import migrate
+from glasspane.store.duckdb.sdk_store import SdkItemReads
+from glasspane.store.issues import check_status
+from glasspane.store.models import (
     DurationSample,
     ImpactStats,
     IssueEvent,
@@ -46,11 +52,6 @@ from glasspane.store.api import (
     Window,
     WindowTotals,
 )
-from glasspane.store.duckdb import analytics, faults, issues, logs, metrics
-from glasspane.store.duckdb.retention import RetentionSweep
-from glasspane.store.duckdb.schema import migrate
-from glasspane.store.duckdb.sdk_store import SdkItemReads
-from glasspane.store.issues import check_status
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS
 from glasspane.store.writer import GroupCommitWriter
 
@@ -72,7 +73,11 @@ def _connect(path: Path) -> Conn:
         ) from None
 
 
-class DuckDBStore(SdkItemReads):
+class DuckDBStore(SdkItemReads, Store):
+    #: DuckDB opens a file in one process only (it locks the file): every reader
+    #: and the writer of a DuckDB store live in the process that opened it.
+    shared_between_processes = False
+
     def __init__(
         self, path: Path, max_group: int = 2000, retention_days: int = DEFAULT_RETENTION_DAYS
     ) -> None:
@@ -385,10 +390,14 @@ class DuckDBStore(SdkItemReads):
         self._writer.submit(task).result()
 
     def take_lease(self, name: str, holder: str, seconds: float) -> bool:
-        """Always granted: a DuckDB file is open in one process only."""
+        """Always granted, and that is the right answer: the store is single-process
+        (:attr:`shared_between_processes` is False, as DuckDB locks its file), so the
+        process asking is the only one that can run the job; there is nobody to
+        agree with, and nothing to record."""
         return True
 
     def lease_holder(self, name: str) -> str | None:
+        """``None``: nothing is recorded in a single-process store (see :meth:`take_lease`)."""
         return None
 
     def enforce_retention(self) -> None:
