@@ -160,7 +160,7 @@ def _replay(feeder: JournalFeeder) -> None:
 
 
 def ingest_worker_count(config: Config) -> int:
-    configured = int(config.ingest_workers)
+    configured = config.ingest_workers
     return configured if configured > 0 else max(1, os.cpu_count() or 1)
 
 
@@ -208,6 +208,7 @@ def _api_server(config: Config, app: ASGIApp, path: Path) -> uvicorn.Server:
         uvicorn.Config(
             app,
             uds=str(path),
+            timeout_keep_alive=int(worker.PROXY_KEEP_ALIVE),
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=10,

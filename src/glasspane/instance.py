@@ -68,9 +68,9 @@ class Instance:
         self.alerts = AlertEngine(
             self.store,
             Path(config.alerts) if config.alerts else data_dir / "alerts.yaml",
-            float(config.alert_interval),
+            config.alert_interval,
             config.base_url,
-            float(config.alert_retry_delay),
+            config.alert_retry_delay,
         )
 
     def _reload_projects(self) -> None:
@@ -100,7 +100,7 @@ class Instance:
         if any(p.name == name for p in self.projects()):
             raise Conflict(f"A project named {name!r} already exists; choose another name")
         project = self.store.create_project(
-            name, secrets.token_hex(16), float(self.config.apdex_threshold_ms)
+            name, secrets.token_hex(16), self.config.apdex_threshold_ms
         )
         self._reload_projects()
         return project

@@ -32,7 +32,7 @@ from glasspane.web.app import create_app
 
 def run(flags: dict[str, Any]) -> None:
     config = resolve(flags)
-    workers = int(config.workers)
+    workers = config.workers
     shared = shared_between_processes(config.store)
     if workers > 1 and not shared:
         raise ConfigError(

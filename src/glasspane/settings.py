@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -149,30 +149,64 @@ BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 CONFIG_FILE = "glasspane.toml"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Config:
-    """Resolved settings; ``values`` maps every setting name to its typed value."""
+    """Resolved settings, typed: one field per entry of :data:`SETTINGS`, in its order.
 
-    values: Mapping[str, Any] = field(default_factory=dict)
+    The fields are written out (so type checkers see them) and
+    ``tests/unit/test_settings_docs.py`` keeps them equal to :data:`SETTINGS`:
+    names, order and types.
+    """
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    host: str
+    port: int
+    data_dir: str
+    store: str
+    retention: str
+    workers: int
+    ingest_workers: int
+    public_url: str
+    alerts: str
+    alert_interval: float
+    alert_retry_delay: float
+    max_body_size: int
+    max_decompressed_size: int
+    max_item_size: int
+    apdex_threshold_ms: float
+    writer_max_batch: int
+    rate_limit: float
+    rate_limit_burst: int
+    rate_limit_categories: str
+    max_envelope_items: int
+    max_spans_per_transaction: int
+    max_string_length: int
+    max_json_depth: int
+    scrub: bool
+    scrub_fields: str
+    store_client_ips: bool
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Config:
+        """A Config of every setting's typed value (as :func:`resolve` makes them)."""
+        return cls(**{name: values[name] for name in BY_NAME})
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Every setting's value by name (what a worker process is handed, as JSON)."""
+        return {name: getattr(self, name) for name in BY_NAME}
 
     @property
     def data_path(self) -> Path:
-        return Path(self.values["data_dir"])
+        return Path(self.data_dir)
 
     @property
     def base_url(self) -> str:
-        if self.values["public_url"]:
-            return str(self.values["public_url"]).rstrip("/")
-        host = self.values["host"]
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.host
         if host in ("0.0.0.0", "::", ""):
             host = "127.0.0.1"
-        return f"http://{host}:{self.values['port']}"
+        return f"http://{host}:{self.port}"
 
 
 _BOOLS = {"true": True, "1": True, "yes": True, "on": True}
@@ -243,4 +277,4 @@ def resolve(flags: Mapping[str, Any], environ: Mapping[str, str] | None = None) 
             values[setting.name] = _convert(setting, from_file[setting.name], CONFIG_FILE)
         else:
             values[setting.name] = setting.default
-    return Config(values)
+    return Config.from_values(values)

@@ -182,6 +182,16 @@ def test_exponential_histogram_becomes_explicit_buckets() -> None:
     assert (out.type, out.count, out.total, out.cumulative) == ("distribution", 6, 30.0, False)
 
 
+@pytest.mark.parametrize(("scale", "offset"), [(-10, 0), (0, 5000), (20, -(2**31))])
+def test_exponential_buckets_past_the_float_range_are_infinite_not_an_error(
+    scale: int, offset: int
+) -> None:
+    buckets = pb.ExponentialHistogramDataPoint.Buckets(offset=offset, bucket_counts=[1, 2])
+    point = pb.ExponentialHistogramDataPoint(count=3, scale=scale, positive=buckets)
+    bounds = explicit_buckets(point).bounds  # was OverflowError, a 500 for the whole export
+    assert bounds == sorted(bounds) and all(b >= 0 for b in bounds)
+
+
 def test_summaries_are_counted_as_unsupported() -> None:
     summary = pb.Summary(data_points=[pb.SummaryDataPoint(), pb.SummaryDataPoint()])
     batch = normalized(pb.Metric(name="latency", summary=summary))

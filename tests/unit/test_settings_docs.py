@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
-from glasspane.settings import BY_NAME, SETTINGS, Setting
+from glasspane.settings import BY_NAME, SETTINGS, Config, Setting, resolve
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
@@ -53,3 +54,15 @@ def test_docs_state_the_precedence() -> None:
     sources = ("command-line flag", "environment variable", "config file", "default")
     order = [text.index(source) for source in sources]
     assert order == sorted(order)
+
+
+def test_the_typed_config_has_one_field_per_setting_in_order() -> None:
+    fields = [(f.name, f.type) for f in dataclasses.fields(Config)]
+    assert fields == [(s.name, s.type.__name__) for s in SETTINGS]
+
+
+def test_config_is_frozen_and_round_trips_its_values() -> None:
+    config = resolve({}, environ={})
+    assert Config.from_values(config.values) == config
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.port = 1  # type: ignore[misc]

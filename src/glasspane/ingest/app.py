@@ -82,9 +82,7 @@ def create_ingest_app(target: IngestTarget, buckets: Buckets | None = None) -> A
     app.state.instance = target
     app.state.policy = policy_for(config)
     app.state.rate_limiter = KeyRateLimiter(
-        float(config.rate_limit), int(config.rate_limit_burst), buckets=buckets
+        config.rate_limit, config.rate_limit_burst, buckets=buckets
     )
-    app.state.quotas = CategoryQuotas(
-        parse_quotas(str(config.rate_limit_categories)), buckets=buckets
-    )
+    app.state.quotas = CategoryQuotas(parse_quotas(config.rate_limit_categories), buckets=buckets)
     return IngestCORS(app)

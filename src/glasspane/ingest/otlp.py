@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,6 +22,7 @@ from glasspane.domain import Batch, Project
 from glasspane.errors import AuthError, NotFound
 from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
+from glasspane.ingest.offload import off_loop
 from glasspane.ingest.quotas import CategoryQuotas
 from glasspane.ingest.ratelimit import refused_outcomes
 from glasspane.ingest.target import IngestTarget
@@ -76,21 +76,21 @@ async def receive(request: Request) -> Response:
     project = _project(request, instance)
     refused: int = request.app.state.rate_limiter.check(project.public_key)
     body = await read_body(request, instance.config.max_body_size)
-    body = await run_in_threadpool(
+    body = await off_loop(
         decompress,
         body,
         request.headers.get("content-encoding"),
         instance.config.max_decompressed_size,
     )
     content_type = request.headers.get("content-type")
-    message = await run_in_threadpool(otlp.decode, signal, body, content_type)
+    message = await off_loop(otlp.decode, signal, body, content_type)
     ctx = IngestContext(
         project.id,
         project.name,
         time.time(),
         client_ip=request.client.host if request.client else None,
     )
-    batch = await run_in_threadpool(_normalize, signal, message, ctx, request.app.state.policy)
+    batch = await off_loop(_normalize, signal, message, ctx, request.app.state.policy)
     # An export is one message: over its category's quota it is refused whole (429).
     quotas: CategoryQuotas = request.app.state.quotas
     quotas.admit_count(project.public_key, QUOTA_CATEGORY[signal], _quantity(signal, batch))

@@ -17,16 +17,16 @@ import uuid
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from glasspane import server_metrics
 from glasspane.domain import Batch, Outcome
-from glasspane.errors import ItemError, ProtocolError
+from glasspane.errors import ItemError, LimitExceeded, ProtocolError
 from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
+from glasspane.ingest.offload import off_loop
 from glasspane.ingest.quotas import Admission, CategoryQuotas
 from glasspane.ingest.ratelimit import limits_header, refused_outcomes
 from glasspane.ingest.target import IngestTarget
@@ -36,8 +36,13 @@ from glasspane.normalize.sanitize import Policy, sanitize_batch
 from glasspane.protocol.envelope import Envelope, Item, parse_envelope
 from glasspane.protocol.streams import decompress
 
-#: Bodies larger than this are parsed off the event loop.
-INLINE_PARSE_LIMIT = 256 * 1024
+#: Bodies up to this size (decoded) are parsed and normalised on the event loop:
+#: a few milliseconds at worst, whatever they hold, since every step is linear
+#: (tests/unit/test_linear_time.py). Larger ones, and any whose items expand, are
+#: handled in worker threads, so that one envelope delays only itself.
+INLINE_PARSE_LIMIT = 64 * 1024
+#: Items decompressed while normalised (up to 100 MiB): never normalised inline.
+EXPANDING_ITEMS = frozenset({"replay_recording"})
 
 
 def _instance(request: Request) -> IngestTarget:
@@ -51,9 +56,14 @@ async def _decoded_body(request: Request, instance: IngestTarget) -> bytes:
     if not encoding:
         return body
     limit = instance.config.max_decompressed_size
-    if len(body) > INLINE_PARSE_LIMIT:
-        return await run_in_threadpool(decompress, body, encoding, limit)
-    return decompress(body, encoding, limit)
+    if len(body) <= INLINE_PARSE_LIMIT < limit:
+        # A small body is decoded here, but never past a small body's worth of
+        # output: a bomb of a few KiB is decoded (again) in a thread.
+        try:
+            return decompress(body, encoding, INLINE_PARSE_LIMIT)
+        except LimitExceeded:
+            pass
+    return await off_loop(decompress, body, encoding, limit)
 
 
 def _context(
@@ -69,13 +79,20 @@ def _context(
         client_ip=request.client.host if request.client else None,
         dsc=dsc if isinstance(dsc, dict) else {},
         envelope_event_id=event_id if isinstance(event_id, str) else None,
-        max_spans=int(instance.config.max_spans_per_transaction),
+        max_spans=instance.config.max_spans_per_transaction,
     )
 
 
 def _normalize(parsed: Envelope, ctx: IngestContext, policy: Policy) -> tuple[Batch, list[str]]:
     batch, problems = normalize_envelope(parsed, ctx)
     return sanitize_batch(batch, policy), problems
+
+
+def _inline(body: bytes, parsed: Envelope | None = None) -> bool:
+    """Whether the work on ``body`` is small enough for the event loop."""
+    if len(body) > INLINE_PARSE_LIMIT:
+        return False
+    return parsed is None or not any(item.type in EXPANDING_ITEMS for item in parsed.items)
 
 
 def _limit(request: Request, key: str) -> int:
@@ -123,10 +140,10 @@ async def envelope(request: Request) -> Response:
         refused = _limit(request, key)
     body = await _decoded_body(request, instance)
     limits = (instance.config.max_item_size, instance.config.max_envelope_items)
-    if len(body) > INLINE_PARSE_LIMIT:
-        parsed: Envelope = await run_in_threadpool(parse_envelope, body, *limits)
-    else:
+    if _inline(body):
         parsed = parse_envelope(body, *limits)
+    else:
+        parsed = await off_loop(parse_envelope, body, *limits)
     header_key = key or request_key(request, parsed.headers)
     project = authenticate(instance, project_id, header_key)
     if not key:
@@ -135,10 +152,10 @@ async def envelope(request: Request) -> Response:
     parsed = dataclasses.replace(parsed, items=admission.kept)
     ctx = _context(request, project.id, project.name, parsed.headers)
     policy: Policy = request.app.state.policy
-    if len(body) > INLINE_PARSE_LIMIT:
-        batch, problems = await run_in_threadpool(_normalize, parsed, ctx, policy)
-    else:
+    if _inline(body, parsed):
         batch, problems = _normalize(parsed, ctx, policy)
+    else:
+        batch, problems = await off_loop(_normalize, parsed, ctx, policy)
     batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
     batch.outcomes.extend(_dropped(request, project.public_key, project.id, ctx.received_at))
     await _commit(request, batch)
@@ -154,6 +171,14 @@ def _first_event_id(batch: Batch) -> str | None:
     return next((s.event_id for s in batch.spans if s.event_id), None)
 
 
+def _normalize_event(item: Item, ctx: IngestContext, policy: Policy) -> Batch:
+    try:
+        batch = normalize_item(item, ctx)
+    except ItemError as exc:
+        raise ProtocolError(str(exc).replace('Envelope item 1 ("event")', "Event body")) from None
+    return sanitize_batch(batch, policy)
+
+
 async def store(request: Request) -> Response:
     """The legacy endpoint: one event (or transaction) as a JSON body."""
     instance = _instance(request)
@@ -164,11 +189,11 @@ async def store(request: Request) -> Response:
     ctx = _context(request, project.id, project.name, {})
     item = Item(1, "event", {}, body)
     _admit(request, project.public_key, [item])
-    try:
-        batch = normalize_item(item, ctx)
-    except ItemError as exc:
-        raise ProtocolError(str(exc).replace('Envelope item 1 ("event")', "Event body")) from None
-    sanitize_batch(batch, request.app.state.policy)
+    policy: Policy = request.app.state.policy
+    if _inline(body):
+        batch = _normalize_event(item, ctx, policy)
+    else:
+        batch = await off_loop(_normalize_event, item, ctx, policy)
     batch.outcomes.extend(refused_outcomes(project.id, refused, ctx.received_at))
     batch.outcomes.extend(_dropped(request, project.public_key, project.id, ctx.received_at))
     await _commit(request, batch)

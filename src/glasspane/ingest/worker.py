@@ -56,6 +56,8 @@ API_SOCKET = "api.sock"
 JOURNAL_DIR = "journal"
 #: How much lower the workers' scheduling priority is than the server process's.
 WORKER_NICENESS = 5
+#: Seconds the server process keeps an idle proxied connection open.
+PROXY_KEEP_ALIVE = 300.0
 #: Environment variable carrying the resolved settings to a worker (JSON).
 SETTINGS_ENV = "GLASSPANE_WORKER_SETTINGS"
 
@@ -141,7 +143,6 @@ _HOP_BY_HOP = frozenset(
         b"trailer",
         b"transfer-encoding",
         b"upgrade",
-        b"host",
     }
 )
 
@@ -151,9 +152,14 @@ class ServerProxy:
 
     def __init__(self, socket_path: Path) -> None:
         self.socket_path = socket_path
-        self._client = httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(uds=str(socket_path)),
-            timeout=httpx.Timeout(300.0, connect=5.0),
+        # The transport, not a client: a client would keep the cookies of one
+        # browser's answers and send them with everyone's requests. Idle connections
+        # are closed here long before the server process would close them
+        # (PROXY_KEEP_ALIVE), so a request never goes out on a closing connection.
+        self._transport = httpx.AsyncHTTPTransport(
+            uds=str(socket_path),
+            retries=1,
+            limits=httpx.Limits(keepalive_expiry=PROXY_KEEP_ALIVE / 10),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -170,16 +176,20 @@ class ServerProxy:
         if client:
             headers.append((b"x-forwarded-for", client[0].encode()))
         headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode()))
-        host = dict(scope["headers"]).get(b"host", b"glasspane")
-        headers.append((b"x-forwarded-host", host))
         url = "http://glasspane" + scope.get("root_path", "") + scope["path"]
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("latin-1")
-        request = self._client.build_request(
-            scope["method"], url, headers=headers, content=bytes(body)
+        # The Host header goes along as the client sent it: links and the forms'
+        # same-origin check in the server process depend on it.
+        request = httpx.Request(
+            scope["method"],
+            url,
+            headers=headers,
+            content=bytes(body),
+            extensions={"timeout": {"connect": 5.0, "read": 300.0, "write": 60.0, "pool": 60.0}},
         )
         try:
-            response = await self._client.send(request, stream=True)
+            response = await self._send(request, scope["method"])
         except httpx.HTTPError as exc:
             await _unavailable(send, f"The glasspane server process does not answer: {exc}")
             return
@@ -195,11 +205,21 @@ class ServerProxy:
                     ],
                 }
             )
-            async for chunk in response.aiter_raw():
+            assert isinstance(response.stream, httpx.AsyncByteStream)
+            async for chunk in response.stream:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
         finally:
             await response.aclose()
+
+    async def _send(self, request: httpx.Request, method: str) -> httpx.Response:
+        try:
+            return await self._transport.handle_async_request(request)
+        except httpx.RemoteProtocolError:
+            if method not in ("GET", "HEAD", "OPTIONS"):
+                raise
+            # once more, on a new connection
+            return await self._transport.handle_async_request(request)
 
 
 async def _unavailable(send: Send, detail: str) -> None:
@@ -289,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     values: dict[str, Any] = json.loads(os.environ[SETTINGS_ENV])
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    run(Config(values), args.fd, args.writer, args.parent, args.api_socket)
+    run(Config.from_values(values), args.fd, args.writer, args.parent, args.api_socket)
 
 
 if __name__ == "__main__":

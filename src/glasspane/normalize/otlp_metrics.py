@@ -21,6 +21,7 @@ beside them. Trace and span ids come from the first exemplar that has them.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
@@ -160,17 +161,17 @@ def explicit_buckets(point: ExponentialHistogramDataPoint) -> Histogram:
     Zero-count buckets open and close the list (and fill gaps beside the zero
     bucket) so that every counted range keeps its exact bounds.
     """
-    base = 2.0 ** (2.0**-point.scale)
+    base = _power(2.0, 2.0**-point.scale)
     ranges: list[tuple[float, float, int]] = []  # (lower, upper, count), ascending
     negative, positive = point.negative, point.positive
     for k in reversed(range(len(negative.bucket_counts))):
         i = negative.offset + k
-        ranges.append((-(base ** (i + 1)), -(base**i), int(negative.bucket_counts[k])))
+        ranges.append((-_power(base, i + 1), -_power(base, i), int(negative.bucket_counts[k])))
     if point.zero_count or not (negative.bucket_counts or positive.bucket_counts):
         ranges.append((-point.zero_threshold, point.zero_threshold, int(point.zero_count)))
     for k, count in enumerate(positive.bucket_counts):
         i = positive.offset + k
-        ranges.append((base**i, base ** (i + 1), int(count)))
+        ranges.append((_power(base, i), _power(base, i + 1), int(count)))
     bounds, counts = [ranges[0][0]], [0]
     for lower, upper, count in ranges:
         if lower > bounds[-1]:  # a gap between the zero bucket and its neighbours
@@ -179,3 +180,12 @@ def explicit_buckets(point: ExponentialHistogramDataPoint) -> Histogram:
         bounds.append(upper)
         counts.append(count)
     return Histogram(bounds, [*counts, 0])
+
+
+def _power(base: float, exponent: float) -> float:
+    """``base ** exponent``, infinite past the largest float (scale -10, or a far offset)."""
+    try:
+        power: float = base**exponent  # typed Any: a negative base gives a complex
+        return power
+    except OverflowError:
+        return math.inf

@@ -112,10 +112,8 @@ def _drop_ips(obj: Any) -> None:
 def policy_for(config: Any) -> Policy:
     """The policy of the server's settings (``scrub``, ``max_string_length`` ...)."""
     return Policy(
-        max_string_length=int(config.max_string_length),
-        max_json_depth=int(config.max_json_depth),
-        scrubber=Scrubber(str(config.scrub_fields), int(config.max_json_depth))
-        if config.scrub
-        else None,
-        store_client_ips=bool(config.store_client_ips),
+        max_string_length=config.max_string_length,
+        max_json_depth=config.max_json_depth,
+        scrubber=Scrubber(config.scrub_fields, config.max_json_depth) if config.scrub else None,
+        store_client_ips=config.store_client_ips,
     )

@@ -43,7 +43,9 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _short(value: Any, limit: int = MAX_TEXT) -> str:
-    text = " ".join(str(value).split())
+    if not isinstance(value, (str, int, float)):  # the repr of deep nesting never ends well
+        value = f"[{type(value).__name__}]"
+    text = " ".join(str(value)[: limit * 4].split())  # no more than the limit needs
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

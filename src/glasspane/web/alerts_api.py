@@ -6,24 +6,19 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from glasspane.instance import Instance
 from glasspane.web.auth import require_admin
+from glasspane.web.deps import instance_of
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
 
 
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
-
-
 @router.get("/alerts", summary="Alert rules with state, value, threshold and history")
 def alerts(request: Request) -> dict[str, Any]:
-    return _instance(request).alerts.snapshot()
+    return instance_of(request).alerts.snapshot()
 
 
 @router.post("/alerts/reload", summary="Re-read the alert rules file")
 def reload(request: Request) -> dict[str, Any]:
-    engine = _instance(request).alerts
+    engine = instance_of(request).alerts
     error = engine.reload()
     return {"reloaded": error is None, "error": error, "rules": len(engine.rules.rules)}

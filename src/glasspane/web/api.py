@@ -15,13 +15,9 @@ from glasspane.instance import Instance
 from glasspane.query import performance
 from glasspane.query.traces import get_trace
 from glasspane.web.auth import require_admin
+from glasspane.web.deps import instance_of
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
-
-
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
 
 
 class ProjectIn(BaseModel):
@@ -41,13 +37,13 @@ def _project_json(instance: Instance, project: Project) -> dict[str, Any]:
 
 @router.get("/projects", summary="List projects with their DSNs")
 def list_projects(request: Request) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     return {"projects": [_project_json(instance, p) for p in instance.projects()]}
 
 
 @router.post("/projects", status_code=201, summary="Create a project; 409 if the name is taken")
 def create_project(body: ProjectIn, request: Request) -> JSONResponse:
-    instance = _instance(request)
+    instance = instance_of(request)
     project = instance.create_project(body.name)
     return JSONResponse(_project_json(instance, project), status_code=201)
 
@@ -58,7 +54,7 @@ class ProjectPatch(BaseModel):
 
 @router.patch("/projects/{project_id}", summary="Change a project's Apdex threshold")
 def update_project(project_id: int, body: ProjectPatch, request: Request) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     return _project_json(
         instance, instance.set_apdex_threshold(project_id, body.apdex_threshold_ms)
     )
@@ -69,7 +65,7 @@ def update_project(project_id: int, body: ProjectPatch, request: Request) -> dic
     summary="Give a project a new DSN key; the old key is refused (401) from now on",
 )
 def rotate_key(project_id: int, request: Request) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     return _project_json(instance, instance.rotate_key(project_id))
 
 
@@ -81,14 +77,14 @@ def rotate_key(project_id: int, request: Request) -> dict[str, Any]:
 def trace(trace_id: str, request: Request) -> Response:
     """Encoded with orjson directly: a 2,000-span trace is a large answer, and
     FastAPI's generic encoder took longer than the database (bench/query.py)."""
-    instance = _instance(request)
+    instance = instance_of(request)
     answer = get_trace(instance.store, instance.projects(), trace_id)
     return Response(orjson.dumps(answer), media_type="application/json")
 
 
 @router.get("/outcomes", summary="Items dropped as malformed or unsupported, per reason")
 def outcomes(request: Request) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     names = {p.id: p.name for p in instance.projects()}
     return {
         "outcomes": [
@@ -109,7 +105,7 @@ def transactions(
     period: str | None = PeriodParam,
     sort: str = Query("-count", description="A column, - for descending"),
 ) -> dict[str, Any]:
-    store = _instance(request).store
+    store = instance_of(request).store
     return performance.transactions(store, performance.window(query, period), sort)
 
 
@@ -122,7 +118,7 @@ def transaction_series(
     interval: float | None = Query(None, description="Bucket seconds (default period/60)"),
 ) -> dict[str, Any]:
     w = performance.transaction_filter(performance.window(query, period), transaction)
-    return performance.series(_instance(request).store, w, interval)
+    return performance.series(instance_of(request).store, w, interval)
 
 
 @router.get("/traces", summary="Recent traces matching a query")
@@ -134,7 +130,7 @@ def traces(
     limit: int = 50,
 ) -> dict[str, Any]:
     w = performance.window(query, period)
-    return performance.traces(_instance(request).store, w, sort, limit)
+    return performance.traces(instance_of(request).store, w, sort, limit)
 
 
 @router.get("/services", summary="Per service: Apdex, error rate, p95, throughput")
@@ -144,7 +140,7 @@ def services(
     period: str | None = PeriodParam,
     sort: str = "service",
 ) -> dict[str, Any]:
-    store = _instance(request).store
+    store = instance_of(request).store
     return performance.services(store, performance.window(query, period), sort)
 
 
@@ -152,11 +148,11 @@ def services(
 def regressions(
     request: Request, query: str | None = QueryParam, period: str | None = PeriodParam
 ) -> dict[str, Any]:
-    return performance.regressions(_instance(request).store, performance.window(query, period))
+    return performance.regressions(instance_of(request).store, performance.window(query, period))
 
 
 @router.get("/impact", summary="Affected users and transactions by country, browser, OS")
 def impact(
     request: Request, query: str | None = QueryParam, period: str | None = PeriodParam
 ) -> dict[str, Any]:
-    return performance.impact(_instance(request).store, performance.window(query, period))
+    return performance.impact(instance_of(request).store, performance.window(query, period))

@@ -7,13 +7,14 @@ import hmac
 from fastapi import Request
 
 from glasspane.errors import AuthError
+from glasspane.web.deps import instance_of
 
 
 def require_admin(request: Request) -> None:
     """FastAPI dependency: ``Authorization: Bearer <admin token>``, compared in constant time."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    expected: str = request.app.state.instance.admin_token
+    expected: str = instance_of(request).admin_token
     if scheme.lower() != "bearer" or not token:
         raise AuthError(
             "Missing admin token: send Authorization: Bearer <token> (the token is printed by "

@@ -7,19 +7,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from glasspane.instance import Instance
 from glasspane.query import client_reports, feedback, monitors, profiles, releases
 from glasspane.query.replays import normalize_replay_id, period_window
 from glasspane.web.auth import require_admin
+from glasspane.web.deps import instance_of
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
 
 PeriodParam = Query(None, description="15m, 1h, 24h (default), 7d")
-
-
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
 
 
 @router.get("/releases", summary="Release health: crash-free sessions and users per release")
@@ -28,27 +23,27 @@ def list_releases(
     period: str | None = PeriodParam,
     project: str | None = Query(None, description="Only this project's releases"),
 ) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     w = period_window(period)
     return releases.list_releases(instance.store, instance.projects(), w, project)
 
 
 @router.get("/monitors", summary="Cron monitors: runs, failures, timeouts and missed runs")
 def list_monitors(request: Request, period: str | None = PeriodParam) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     return monitors.list_monitors(instance.store, instance.projects(), period_window(period))
 
 
 @router.get("/monitors/{slug}", summary="One cron monitor with its recent runs")
 def monitor(slug: str, request: Request, period: str | None = PeriodParam) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     w = period_window(period)
     return monitors.get_monitor(instance.store, instance.projects(), slug, w)
 
 
 @router.get("/client-reports", summary="What the SDKs dropped before sending, by reason")
 def list_client_reports(request: Request, period: str | None = PeriodParam) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     return client_reports.client_reports(instance.store, instance.projects(), period_window(period))
 
 
@@ -59,7 +54,7 @@ def list_feedback(
     replay_id: str | None = Query(None, description="Only feedback given during this replay"),
     limit: int = Query(100, description="At most 1000"),
 ) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     replay = normalize_replay_id(replay_id) if replay_id else None
     w = period_window(period)
     return feedback.list_feedback(instance.store, instance.projects(), w, replay, limit)
@@ -73,7 +68,7 @@ def list_profiles(
     trace_id: str | None = None,
     limit: int = Query(50, description="At most 1000"),
 ) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     w = period_window(period)
     return profiles.list_profiles(
         instance.store, instance.projects(), w, transaction_id, trace_id, limit
@@ -82,5 +77,5 @@ def list_profiles(
 
 @router.get("/profiles/{profile_id}", summary="One profile: its transaction and hot functions")
 def profile(profile_id: str, request: Request) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     return profiles.get_profile(instance.store, instance.projects(), profile_id)

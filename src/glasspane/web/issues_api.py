@@ -7,20 +7,15 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from glasspane.instance import Instance
 from glasspane.query import issues
 from glasspane.query.performance import window
 from glasspane.web.auth import require_admin
+from glasspane.web.deps import instance_of
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
 
 QueryParam = Query(None, description="Search query, e.g. is:unresolved error.type:KeyError")
 PeriodParam = Query(None, description="Counts over 15m, 1h, 24h (default), 7d")
-
-
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
 
 
 class StatusIn(BaseModel):
@@ -37,7 +32,7 @@ def list_issues(
     sort: str = Query(issues.DEFAULT_SORT, description="[-]last_seen, first_seen, count or users"),
     limit: int = Query(100, description="At most 1000"),
 ) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     return issues.list_issues(
         instance.store, instance.projects(), window(query, period), sort, limit
     )
@@ -51,14 +46,14 @@ def issue(
     period: str | None = PeriodParam,
     limit: int = Query(50, description="Events on the first page (see .../events)"),
 ) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     w = window(query, period)
     return issues.issue_detail(instance.store, instance.projects(), issue_id, w, limit)
 
 
 @router.post("/issues/{issue_id}", summary="Resolve, ignore or reopen an issue")
 def set_issue_status(issue_id: int, body: StatusIn, request: Request) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     w = window(None, None)
     return issues.set_status(instance.store, instance.projects(), issue_id, body.status, w)
 
@@ -67,10 +62,10 @@ def set_issue_status(issue_id: int, body: StatusIn, request: Request) -> dict[st
 def issue_events(
     issue_id: int, request: Request, limit: int = 50, offset: int = 0
 ) -> dict[str, Any]:
-    store = _instance(request).store
+    store = instance_of(request).store
     return issues.issue_events(store, issue_id, window(None, None), limit, offset)
 
 
 @router.get("/issues/{issue_id}/events/{event_id}", summary="One event of an issue in full")
 def issue_event(issue_id: int, event_id: str, request: Request) -> dict[str, Any]:
-    return issues.issue_event(_instance(request).store, issue_id, event_id)
+    return issues.issue_event(instance_of(request).store, issue_id, event_id)

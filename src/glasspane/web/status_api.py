@@ -9,15 +9,15 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from glasspane import __version__, server_metrics, server_status
-from glasspane.instance import Instance
 from glasspane.store.location import StoreLocation, store_location
 from glasspane.web.auth import require_admin
+from glasspane.web.deps import instance_of
 
 router = APIRouter(dependencies=[Depends(require_admin)])
 
 
 def _location(request: Request) -> StoreLocation:
-    instance: Instance = request.app.state.instance
+    instance = instance_of(request)
     return store_location(instance.config.store, instance.config.data_path)
 
 

@@ -6,19 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from glasspane.instance import Instance
 from glasspane.query import logs, metrics
 from glasspane.query.performance import window
 from glasspane.web.auth import require_admin
+from glasspane.web.deps import instance_of
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)])
 
 PeriodParam = Query(None, description="15m, 1h, 24h (default), 7d")
-
-
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
 
 
 @router.get("/logs", summary="Logs matching a query, newest first")
@@ -30,7 +25,7 @@ def list_logs(
     period: str | None = PeriodParam,
     limit: int = Query(logs.DEFAULT_LIMIT, description=f"At most {logs.MAX_LIMIT}"),
 ) -> dict[str, Any]:
-    instance = _instance(request)
+    instance = instance_of(request)
     return logs.list_logs(instance.store, instance.projects(), window(query, period), limit)
 
 
@@ -43,7 +38,7 @@ def metric_series(
     interval: float | None = Query(None, description="Bucket seconds (default period/60)"),
     group_by: str | None = Query(None, description="A column (service, ...) or an attribute"),
 ) -> dict[str, Any]:
-    store = _instance(request).store
+    store = instance_of(request).store
     return metrics.metric_series(store, name, window(query, period), interval, group_by)
 
 
@@ -53,4 +48,4 @@ def metric_names(
     query: str | None = Query(None, description="Filter, e.g. service:api"),
     period: str | None = PeriodParam,
 ) -> dict[str, Any]:
-    return metrics.list_metrics(_instance(request).store, window(query, period))
+    return metrics.list_metrics(instance_of(request).store, window(query, period))

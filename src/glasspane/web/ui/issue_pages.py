@@ -9,9 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from glasspane.errors import ProtocolError
-from glasspane.instance import Instance
 from glasspane.query import issues
 from glasspane.query.performance import window
+from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
 from glasspane.web.ui.login import form
 from glasspane.web.ui.render import page, url
@@ -20,11 +20,6 @@ from glasspane.web.ui.session import LoggedIn, check_csrf
 router = APIRouter(include_in_schema=False)
 DEFAULT_QUERY = "is:unresolved"
 STATUSES = ("unresolved", "resolved", "ignored")
-
-
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
 
 
 @router.get("/issues")
@@ -37,7 +32,7 @@ def issues_page(
 ) -> HTMLResponse:
     """``query`` absent means ``is:unresolved``; an empty ``query=`` lists every status."""
     text = DEFAULT_QUERY if query is None else query.strip()
-    instance = _instance(request)
+    instance = instance_of(request)
     w = window(text, period)
     found = issues.list_issues(instance.store, instance.projects(), w, sort, 100)
     for row in found["issues"]:
@@ -65,7 +60,7 @@ def issue_page(
     session: LoggedIn,
     period: str | None = None,
 ) -> HTMLResponse:
-    instance = _instance(request)
+    instance = instance_of(request)
     w = window(None, period)
     issue = issues.issue_detail(instance.store, instance.projects(), issue_id, w, 50)
     series = issue.get("series") or []
@@ -94,7 +89,7 @@ async def set_status(request: Request, issue_id: int, session: LoggedIn) -> Resp
     status = fields.get("status", "")
     if status not in STATUSES:
         raise ProtocolError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
-    instance = _instance(request)
+    instance = instance_of(request)
     await run_in_threadpool(
         issues.set_status, instance.store, instance.projects(), issue_id, status, window(None, None)
     )

@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse
 
-from glasspane.instance import Instance
 from glasspane.query import performance
+from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
 from glasspane.web.ui.render import duration, page, percent
 from glasspane.web.ui.session import LoggedIn
@@ -23,11 +23,6 @@ HISTOGRAM_SAMPLES = 5000
 #: Service health marks a service degraded below this Apdex or above this error rate.
 DEGRADED_APDEX = 0.85
 DEGRADED_ERROR_RATE = 0.05
-
-
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
 
 
 def _toggle(current: str, column: str) -> str:
@@ -57,7 +52,7 @@ def transactions_page(
     period: str | None = None,
     sort: str = "-count",
 ) -> HTMLResponse:
-    store = _instance(request).store
+    store = instance_of(request).store
     w = performance.window(query, period)
     rows = performance.transactions(store, w, sort)["transactions"]
     regressed: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -89,7 +84,7 @@ def transaction_page(
     status: str | None = Query(None, pattern="^(ok|error)?$"),
     sort: str = "-timestamp",
 ) -> HTMLResponse:
-    store = _instance(request).store
+    store = instance_of(request).store
     w = performance.one_transaction(performance.window(query, period), name, service)
     stats = performance.transactions(store, w)["transactions"]
     series = performance.series(store, w, None)
@@ -139,7 +134,7 @@ def services_page(
     sort: str = "service",
 ) -> HTMLResponse:
     w = performance.window(query, period)
-    rows = performance.services(_instance(request).store, w, sort)["services"]
+    rows = performance.services(instance_of(request).store, w, sort)["services"]
     return page(
         request,
         "services.html",
@@ -161,7 +156,7 @@ def regressions_page(
     period: str | None = None,
 ) -> HTMLResponse:
     w = performance.window(query, period)
-    rows = performance.regressions(_instance(request).store, w)["regressions"]
+    rows = performance.regressions(instance_of(request).store, w)["regressions"]
     return page(request, "regressions.html", session=session, nav="regressions", rows=rows)
 
 
@@ -173,7 +168,7 @@ def impact_page(
     period: str | None = None,
 ) -> HTMLResponse:
     w = performance.window(query, period)
-    impact = performance.impact(_instance(request).store, w)
+    impact = performance.impact(instance_of(request).store, w)
     groups = {
         "Country": impact["by_country"],
         "Browser": impact["by_browser"],
@@ -204,7 +199,7 @@ def metric_value(metric: object, value: object) -> str:
 @router.get("/alerts")
 def alerts_page(request: Request, session: LoggedIn) -> HTMLResponse:
     """Rules, state, since and history; an honest empty state when there are none."""
-    engine = getattr(request.app.state.instance, "alerts", None)
+    engine = getattr(instance_of(request), "alerts", None)
     snapshot: dict[str, Any] = engine.snapshot() if engine is not None else {}
     return page(
         request,

@@ -8,20 +8,15 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from glasspane.errors import ProtocolError
-from glasspane.instance import Instance
 from glasspane.query import issues, performance
 from glasspane.query.traces import get_trace, normalize_trace_id
+from glasspane.web.deps import instance_of
 from glasspane.web.ui import waterfall
 from glasspane.web.ui.render import page
 from glasspane.web.ui.session import LoggedIn
 
 router = APIRouter(include_in_schema=False)
 SEARCH_LIMIT = 100
-
-
-def _instance(request: Request) -> Instance:
-    instance: Instance = request.app.state.instance
-    return instance
 
 
 def _root(trace: dict[str, Any]) -> dict[str, Any] | None:
@@ -38,7 +33,7 @@ def trace_page(
     session: LoggedIn,
     span: str | None = None,
 ) -> HTMLResponse:
-    instance = _instance(request)
+    instance = instance_of(request)
     trace = get_trace(instance.store, instance.projects(), trace_id)
     view = waterfall.build(trace, span)
     root = _root(trace)
@@ -69,7 +64,7 @@ def search_page(
         return RedirectResponse(f"/traces/{normalize_trace_id(text)}", status_code=303)
     except ProtocolError:
         pass
-    instance = _instance(request)
+    instance = instance_of(request)
     w = performance.window(query, period)
     found = performance.traces(instance.store, w, "-timestamp", SEARCH_LIMIT)["traces"]
     issue_error = None
