@@ -26,16 +26,14 @@ from glasspane import __version__, embedded, server_metrics
 from glasspane.errors import ConfigError
 from glasspane.instance import DEFAULT_PROJECT, TOKEN_FILE, Instance
 from glasspane.settings import Config, resolve
+from glasspane.store import shared_between_processes
 from glasspane.web.app import create_app
-
-#: Store schemes several processes may share.
-SHARED_STORES = ("clickhouse://", "clickhouses://", "http://", "https://")
 
 
 def run(flags: dict[str, Any]) -> None:
     config = resolve(flags)
     workers = config.workers
-    shared = config.store.startswith(SHARED_STORES)
+    shared = shared_between_processes(config.store)
     if workers > 1 and not shared:
         raise ConfigError(
             f"--workers {workers} needs a ClickHouse server store (--store clickhouse://...): "
