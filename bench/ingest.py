@@ -232,26 +232,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def parse_workers(text: str) -> list[int]:
+def parse_counts(text: str, what: str, most: int) -> list[int]:
+    """``1,4,16`` → [1, 4, 16], each between 1 and ``most``."""
     try:
         counts = [int(part) for part in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"worker counts such as 1,2, not {text!r}") from None
-    if not counts or not all(1 <= n <= MAX_WORKERS for n in counts):
-        raise argparse.ArgumentTypeError(f"worker counts between 1 and {MAX_WORKERS}, not {text!r}")
+        raise argparse.ArgumentTypeError(f"{what} counts such as 1,2, not {text!r}") from None
+    if not counts or not all(1 <= n <= most for n in counts):
+        raise argparse.ArgumentTypeError(f"{what} counts between 1 and {most}, not {text!r}")
     return counts
+
+
+def parse_workers(text: str) -> list[int]:
+    return parse_counts(text, "worker", MAX_WORKERS)
 
 
 def parse_connections(text: str) -> list[int]:
-    try:
-        counts = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"connection counts like 1,4,16, not {text!r}") from None
-    if not counts or not all(1 <= n <= MAX_CONNECTIONS for n in counts):
-        raise argparse.ArgumentTypeError(
-            f"connection counts between 1 and {MAX_CONNECTIONS}, not {text!r}"
-        )
-    return counts
+    return parse_counts(text, "connection", MAX_CONNECTIONS)
 
 
 def load_kinds(fixtures: Path) -> dict[str, Kind]:

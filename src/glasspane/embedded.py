@@ -140,7 +140,8 @@ _NO_WAIT = ("/static/", "/healthz", "/metrics", "/api/v1/status")
 FRESH_WAIT = 1.0
 
 
-def _bind(config: Config) -> socket.socket:
+def bind(config: Config) -> socket.socket:
+    """The listening socket on ``--host``/``--port``, to be shared by child processes."""
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -180,7 +181,7 @@ def run(config: Config, banner: Callable[[Config, Instance, int, int], None]) ->
     workers: IngestWorkers | None = None
     feeder: JournalFeeder | None = None
     try:
-        sock = _bind(config)
+        sock = bind(config)
         workers = IngestWorkers(config, sock, api_socket, ingest_worker_count(config))
         feeder = JournalFeeder(
             data_dir / worker.JOURNAL_DIR,

@@ -100,12 +100,7 @@ def _run_workers(config: Config, workers: int) -> None:
         _banner(config, instance, workers)
     finally:
         instance.close()
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((config.host, config.port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
+    sock = embedded.bind(config)
     metrics = Path(tempfile.mkdtemp(prefix="glasspane-metrics-"))
     server_metrics.prepare_multiprocess(metrics)  # /metrics adds up every worker's counts
     context = multiprocessing.get_context("fork")
