@@ -165,6 +165,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     add("--connections", "-c", type=int, default=16, help="concurrent connections (default 16)")
     add(
+        "--matrix",
+        type=parse_connections,
+        help="run once per connection count (e.g. 1,4,16,64), each on a fresh server, and"
+        " print a table of them",
+    )
+    add(
         "--bodies",
         type=int,
         help=f"wrk driver: distinct bodies to pre-generate (default {BODIES_PER_SECOND} per "
@@ -226,14 +232,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def parse_workers(text: str) -> list[int]:
+def parse_counts(text: str, what: str, most: int) -> list[int]:
+    """``1,4,16`` → [1, 4, 16], each between 1 and ``most``."""
     try:
         counts = [int(part) for part in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"worker counts such as 1,2, not {text!r}") from None
-    if not counts or not all(1 <= n <= MAX_WORKERS for n in counts):
-        raise argparse.ArgumentTypeError(f"worker counts between 1 and {MAX_WORKERS}, not {text!r}")
+        raise argparse.ArgumentTypeError(f"{what} counts such as 1,2, not {text!r}") from None
+    if not counts or not all(1 <= n <= most for n in counts):
+        raise argparse.ArgumentTypeError(f"{what} counts between 1 and {most}, not {text!r}")
     return counts
+
+
+def parse_workers(text: str) -> list[int]:
+    return parse_counts(text, "worker", MAX_WORKERS)
+
+
+def parse_connections(text: str) -> list[int]:
+    return parse_counts(text, "connection", MAX_CONNECTIONS)
 
 
 def load_kinds(fixtures: Path) -> dict[str, Kind]:
@@ -812,9 +827,13 @@ def main(argv: list[str] | None = None) -> int:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="glasspane-wrk-")))
             bodies = pregenerate(args, work)  # reused by every run: each has a fresh database
         for workers in args.workers:
-            measured.append(run_once(args, kinds, driver, bodies, wrk, workers))
-            print("\n".join(["", "glasspane ingest benchmark", *measured[-1].lines]), flush=True)
-    if len(measured) > 1:
+            for connections in args.matrix or [args.connections]:
+                run_args = argparse.Namespace(**{**vars(args), "connections": connections})
+                measured.append(run_once(run_args, kinds, driver, bodies, wrk, workers))
+                print("\n".join(["", "glasspane ingest benchmark", *measured[-1].lines]))
+    if args.matrix:
+        print("\n".join(matrix_table(args, measured)))
+    elif len(measured) > 1:
         print("\n".join(compare_workers(args, measured)))
     return 0 if all(m.ok for m in measured) else 1
 
@@ -875,6 +894,7 @@ class Measured:
     """One run of the load against one server."""
 
     workers: int
+    connections: int
     result: Result
     server_cpu: float | None  # cores busy, all the server's processes
     backend_cpu: float | None  # cores busy in the chDB HTTP server, if we started one
@@ -943,7 +963,29 @@ def run_once(
         found, asked, line = read_back(target, result.traces, args.verify)
         lines.append(f"read-back      {line}")
     ok = sum(result.acked.values()) > 0 and found == asked
-    return Measured(workers, result, busy[0], busy[1], peak, lines, ok)
+    return Measured(workers, args.connections, result, busy[0], busy[1], peak, lines, ok)
+
+
+def matrix_table(args: argparse.Namespace, measured: list[Measured]) -> list[str]:
+    """The runs by connection count, as a Markdown table."""
+    kind = "error events" if args.error_ratio >= 1 else "envelopes"
+    lines = [
+        "",
+        f"glasspane ingest, {args.store} store, {args.duration:g} s per run, {args.encoding},"
+        f" load average {os.getloadavg()[0]:.1f} at the end",
+        "",
+        f"| connections | {kind}/s | spans/s | p50 | p99 | non-2xx | server CPU | peak RSS |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in measured:
+        r = m.result
+        rate = sum(r.acked.values()) / r.elapsed
+        cpu = "n/a" if m.server_cpu is None else f"{m.server_cpu:.0%}"
+        lines.append(
+            f"| {m.connections} | {rate:,.0f} | {r.spans / r.elapsed:,.0f} | {r.p50_ms:.1f} ms"
+            f" | {r.p99_ms:.1f} ms | {sum(r.failures.values())} | {cpu} | {fmt_mib(m.peak_mib)} |"
+        )
+    return lines
 
 
 def compare_workers(args: argparse.Namespace, measured: list[Measured]) -> list[str]:

@@ -113,27 +113,35 @@ class IngestWorkers:
                 process.wait()
 
 
-#: Paths that need not wait for the journal (the status shows how far behind it is).
-NOT_READS = ("/static/", "/healthz", "/metrics", "/api/v1/status")
-
-
 class FreshReads:
-    """Reads see what was acknowledged before them: each API request first waits (up to
-    a second) until the journal, as it is when the request arrives, is in the store."""
+    """Reads see what was acknowledged before them: each API or UI request first waits
+    (at most :data:`FRESH_WAIT`) until the journal, as it is when the request arrives,
+    is in the store. Under heavy ingest that wait is about one feeding round, which is
+    a DuckDB commit of everything that arrived meanwhile (tens of milliseconds);
+    ``--fresh-reads false`` turns it off, and reads may then be that far behind.
+    """
 
     def __init__(self, app: ASGIApp, feeder: JournalFeeder) -> None:
         self.app = app
         self.feeder = feeder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(NOT_READS):
+        if scope["type"] == "http" and not scope["path"].startswith(_NO_WAIT):
             behind = self.feeder.behind()
             if behind:
-                await asyncio.to_thread(self.feeder.wait_for, behind, 1.0)
+                await asyncio.to_thread(self.feeder.wait_for, behind, FRESH_WAIT)
         await self.app(scope, receive, send)
 
 
-def _bind(config: Config) -> socket.socket:
+#: Paths that never wait for the journal (static files, liveness, and the status,
+#: which shows how far behind it is).
+_NO_WAIT = ("/static/", "/healthz", "/metrics", "/api/v1/status")
+#: Longest wait of a read for what was acknowledged before it.
+FRESH_WAIT = 1.0
+
+
+def bind(config: Config) -> socket.socket:
+    """The listening socket on ``--host``/``--port``, to be shared by child processes."""
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -173,7 +181,7 @@ def run(config: Config, banner: Callable[[Config, Instance, int, int], None]) ->
     workers: IngestWorkers | None = None
     feeder: JournalFeeder | None = None
     try:
-        sock = _bind(config)
+        sock = bind(config)
         workers = IngestWorkers(config, sock, api_socket, ingest_worker_count(config))
         feeder = JournalFeeder(
             data_dir / worker.JOURNAL_DIR,
@@ -186,7 +194,10 @@ def run(config: Config, banner: Callable[[Config, Instance, int, int], None]) ->
         worker.publish_projects(data_dir, instance.projects())
         instance.on_projects_changed = lambda projects: worker.publish_projects(data_dir, projects)
         SharedBuckets.reset(data_dir / worker.BUCKETS_FILE)
-        api = _api_server(config, FreshReads(create_app(instance), feeder), api_socket)
+        app: ASGIApp = create_app(instance)
+        if config.fresh_reads:
+            app = FreshReads(app, feeder)
+        api = _api_server(config, app, api_socket)
         workers.start()
         feeder.start()
         banner(config, instance, 1, workers.count)

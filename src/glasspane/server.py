@@ -26,16 +26,14 @@ from glasspane import __version__, embedded, server_metrics
 from glasspane.errors import ConfigError
 from glasspane.instance import DEFAULT_PROJECT, TOKEN_FILE, Instance
 from glasspane.settings import Config, resolve
+from glasspane.store import shared_between_processes
 from glasspane.web.app import create_app
-
-#: Store schemes several processes may share.
-SHARED_STORES = ("clickhouse://", "clickhouses://", "http://", "https://")
 
 
 def run(flags: dict[str, Any]) -> None:
     config = resolve(flags)
     workers = config.workers
-    shared = config.store.startswith(SHARED_STORES)
+    shared = shared_between_processes(config.store)
     if workers > 1 and not shared:
         raise ConfigError(
             f"--workers {workers} needs a ClickHouse server store (--store clickhouse://...): "
@@ -102,12 +100,7 @@ def _run_workers(config: Config, workers: int) -> None:
         _banner(config, instance, workers)
     finally:
         instance.close()
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((config.host, config.port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
+    sock = embedded.bind(config)
     metrics = Path(tempfile.mkdtemp(prefix="glasspane-metrics-"))
     server_metrics.prepare_multiprocess(metrics)  # /metrics adds up every worker's counts
     context = multiprocessing.get_context("fork")

@@ -69,6 +69,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Ingest worker processes sharing the port on an embedded store (DuckDB, chDB); "
         "0: one per CPU core.",
     ),
+    Setting(
+        "fresh_reads",
+        bool,
+        True,
+        "With ingest workers, API and UI reads wait (at most 1 s) until what was "
+        "acknowledged before them is stored; false: they never wait, and may be a "
+        "fraction of a second behind under heavy ingest.",
+    ),
     Setting("public_url", str, "", "Base URL written into DSNs (default: http://HOST:PORT)."),
     Setting("alerts", str, "", "Alert rules file (default: alerts.yaml in the data directory)."),
     Setting("alert_interval", float, 30.0, "Seconds between alert evaluations.", "s"),
@@ -165,6 +173,7 @@ class Config:
     retention: str
     workers: int
     ingest_workers: int
+    fresh_reads: bool
     public_url: str
     alerts: str
     alert_interval: float

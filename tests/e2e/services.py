@@ -45,3 +45,6 @@ class Service:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()

@@ -99,6 +99,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     server.stop()
     smtp.stop()
     http.shutdown()
+    http.server_close()
 
 
 def _alerts(server: RunningServer) -> dict[str, dict[str, Any]]:

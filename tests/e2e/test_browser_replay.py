@@ -72,6 +72,7 @@ def page_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}/index.html"
     httpd.shutdown()
+    httpd.server_close()
     thread.join(timeout=5)
 
 

@@ -76,6 +76,7 @@ def python_service(server: RunningServer) -> Iterator[str]:
         yield f"http://127.0.0.1:{http_server.server_port}/process"
     finally:
         http_server.shutdown()
+        http_server.server_close()
         thread.join(timeout=5)
         sentry_sdk.get_client().close(timeout=5)
         sentry_sdk.get_global_scope().set_client(None)

@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass, field
 
 from glasspane.domain import Batch, ClientInfo, ErrorEvent, ExceptionInfo, Span, User
-from glasspane.store.api import Store, Window
+from glasspane.store.api import Store
+from glasspane.store.models import Window
 
 NOW = time.time()
 TRACES = {name: f"{i:032x}" for i, name in enumerate(["T1", "T2", "T3", "T4"], start=1)}

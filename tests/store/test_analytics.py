@@ -22,7 +22,8 @@ from glasspane.domain import (
 from glasspane.errors import QueryError
 from glasspane.filters import Cmp, Not
 from glasspane.query.search import parse
-from glasspane.store.api import Store, Window
+from glasspane.store.api import Store
+from glasspane.store.models import Window
 from store.backends import BACKENDS, drop, open_backend, store_url
 
 START = 1_800_000_000.0

@@ -12,7 +12,8 @@ from glasspane.domain import Batch
 from glasspane.errors import ProtocolError
 from glasspane.query.search import parse
 from glasspane.store import rows
-from glasspane.store.api import Store, Window
+from glasspane.store.api import Store
+from glasspane.store.models import Window
 from store.backends import open_backend
 from store.search_data import ERRORS, NOW, E, load
 

@@ -13,7 +13,8 @@ from glasspane.errors import QueryError
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.transaction import normalize_transaction
 from glasspane.query.search import parse
-from glasspane.store.api import MetricBucket, MetricQuery, Store, Window
+from glasspane.store.api import Store
+from glasspane.store.models import MetricBucket, MetricQuery, Window
 
 NOW = time.time()
 WINDOW = Window(NOW - 3600, NOW)

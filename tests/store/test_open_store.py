@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from glasspane.errors import ConfigError, UnsupportedStore
-from glasspane.store import open_store
+from glasspane.store import open_store, shared_between_processes
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,30 @@ def test_unreachable_clickhouse_is_a_clear_error(tmp_path: Path) -> None:
         ConfigError, match=r"Cannot reach ClickHouse at clickhouse://u:\*\*\*@127\.0\.0\.1:9/"
     ):
         open_store("clickhouse://u:secret@127.0.0.1:9/glasspane", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("url", "shared"),
+    [
+        ("", False),
+        ("duckdb:///data/glasspane.duckdb", False),
+        ("chdb:///data/clickhouse", False),
+        ("clickhouse://default:@db:8123/glasspane", True),
+        ("clickhouses://db:8443/glasspane", True),
+        ("https://db:8443/glasspane", True),
+        ("postgres://db/glasspane", False),  # opening it says what is wrong
+    ],
+)
+def test_whether_processes_may_share_a_store_is_known_before_it_opens(
+    url: str, shared: bool
+) -> None:
+    assert shared_between_processes(url) is shared
+
+
+@pytest.mark.parametrize("url", ["duckdb://", "chdb://"])
+def test_an_open_store_declares_what_its_url_says(url: str, tmp_path: Path) -> None:
+    store = open_store(url, tmp_path)
+    try:
+        assert store.shared_between_processes is shared_between_processes(url) is False
+    finally:
+        store.close()

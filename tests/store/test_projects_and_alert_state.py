@@ -1,10 +1,11 @@
-"""Project settings, saved alert state and the alert lease, on every backend."""
+"""Project settings, saved alert state, the alert lease and journal positions, on every backend."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+from glasspane.domain import Batch
 from glasspane.store.api import Store
 from store.backends import open_backend
 
@@ -54,7 +55,10 @@ def test_saved_alert_state_survives_reopening(
 
 
 def test_the_lease_has_one_holder_at_a_time_until_it_expires(store: Store, backend: str) -> None:
-    if backend == "duckdb":  # one process per file: every caller is the only one
+    if backend == "duckdb":
+        # Single-process: the caller is the only process, so every call is granted
+        # and nothing is recorded (AlertStateStore.take_lease).
+        assert not store.shared_between_processes
         assert store.take_lease("alerts", "a", 60) and store.take_lease("alerts", "b", 60)
         assert store.lease_holder("alerts") is None
         return
@@ -69,3 +73,20 @@ def test_the_lease_has_one_holder_at_a_time_until_it_expires(store: Store, backe
     assert store.take_lease("alerts", "b", 60)
     assert store.lease_holder("alerts") == "b"
     assert not store.take_lease("alerts", "a", 60)
+
+
+def test_journal_positions_are_committed_with_the_rows_and_forgotten_at_minus_one(
+    store: Store, backend: str, url: str, tmp_path: Path
+) -> None:
+    assert store.journal_positions() == {}
+    store.write(Batch(checkpoint={"worker-1.0001": 100})).result(timeout=10)
+    store.write(Batch(checkpoint={"worker-1.0001": 250, "worker-2.0001": 10})).result(timeout=10)
+    assert store.journal_positions() == {"worker-1.0001": 250, "worker-2.0001": 10}
+    store.write(Batch(checkpoint={"worker-1.0001": -1})).result(timeout=10)  # fed, deleted
+    assert store.journal_positions() == {"worker-2.0001": 10}
+    store.close()
+    reopened = open_backend(backend, tmp_path, url)
+    try:
+        assert reopened.journal_positions() == {"worker-2.0001": 10}
+    finally:
+        reopened.close()

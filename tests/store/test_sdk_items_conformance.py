@@ -21,7 +21,8 @@ from glasspane.domain import (
 )
 from glasspane.normalize.context import IngestContext
 from glasspane.normalize.event import normalize_event
-from glasspane.store.api import OutcomeCount, Store, Window
+from glasspane.store.api import Store
+from glasspane.store.models import OutcomeCount, Window
 
 NOW = time.time()
 EVERYTHING = Window(0.0, NOW + 3600)

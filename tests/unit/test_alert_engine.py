@@ -19,7 +19,7 @@ from glasspane.alerts.engine import LEASE, AlertEngine
 from glasspane.alerts.notify import Alert, Delivery
 from glasspane.alerts.rules import Action
 from glasspane.filters import And, Cmp
-from glasspane.store.api import ImpactStats, IssueSummary, Window, WindowTotals
+from glasspane.store.models import ImpactStats, IssueSummary, Window, WindowTotals
 from waiting import wait_until
 
 NOW = 1_700_000_000.0

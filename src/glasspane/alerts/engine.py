@@ -20,13 +20,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from glasspane.alerts.notify import Alert, Delivery, Notifier
 from glasspane.alerts.rules import Condition, Rule, RulesFile, load_rules
 from glasspane.errors import ConfigError, GlasspaneError
 from glasspane.query import alert_metrics
-from glasspane.store.api import Store, Window
+from glasspane.store.api import AlertStateStore
+from glasspane.store.models import Window
 
 log = logging.getLogger(__name__)
 HISTORY = 50
@@ -56,13 +57,22 @@ class RuleState:
         }
 
 
+class AlertEngineStore(alert_metrics.AlertReads, AlertStateStore, Protocol):
+    """What the engine needs of the store: the metrics' reads, its saved state, the lease."""
+
+
 #: The store lease naming the one process that evaluates alert rules.
 LEASE = "alerts"
 
 
 class AlertEngine:
     def __init__(
-        self, store: Store, path: Path, interval: float, base_url: str, retry_delay: float = 1.0
+        self,
+        store: AlertEngineStore,
+        path: Path,
+        interval: float,
+        base_url: str,
+        retry_delay: float = 1.0,
     ) -> None:
         self.store = store
         self.path = path

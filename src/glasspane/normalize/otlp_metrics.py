@@ -185,6 +185,7 @@ def explicit_buckets(point: ExponentialHistogramDataPoint) -> Histogram:
 def _power(base: float, exponent: float) -> float:
     """``base ** exponent``, infinite past the largest float (scale -10, or a far offset)."""
     try:
-        return base**exponent
+        power: float = base**exponent  # typed Any: a negative base gives a complex
+        return power
     except OverflowError:
         return math.inf

@@ -48,14 +48,19 @@ def _lists(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.name not in SKIPPED)
 
 
+#: Field types that hold no text: never walked.
+_NUMERIC = frozenset({"int", "float", "bool", "int | None", "float | None", "bool | None"})
+
+
 def _walked_fields(cls: type) -> tuple[str, ...]:
-    """The fields of a domain class worth walking (not ids), computed once per class."""
+    """The fields of a domain class worth walking (not ids, not numbers), once per class."""
     names = _FIELDS.get(cls)
     if names is None:
         names = _FIELDS[cls] = tuple(
             f.name
             for f in dataclasses.fields(cls)
             if not (f.name == "id" or f.name.endswith(("_id", "_ids")) or f.name == "fingerprint")
+            and str(f.type) not in _NUMERIC
         )
     return names
 
@@ -69,19 +74,87 @@ def _plain(text: str, policy: Policy) -> bool:
     )
 
 
+def _clean(value: Any, policy: Policy, depth: int = 1) -> bool:
+    """True when scrubbing and clamping would leave ``value`` as it is.
+
+    One quick pass instead of the two (scrub, then clamp) that would each walk
+    it and find nothing to do, which is what most span data and contexts are.
+    Anything doubtful (a sensitive name, a string worth a closer look) answers
+    False, and the full path decides.
+    """
+    kind = type(value)
+    if kind is str:
+        return _plain(value, policy) or _scrubbed_alike(value, policy)
+    if kind is dict:
+        if depth > policy.max_json_depth:
+            return False
+        scrubber = policy.scrubber
+        limit = policy.max_string_length
+        for key, item in value.items():
+            if type(key) is not str or len(key) > limit:
+                return False
+            if scrubber is not None and scrubber.is_sensitive(key):
+                return False
+            if type(item) is str:
+                if not (_plain(item, policy) or _scrubbed_alike(item, policy)):
+                    return False
+            elif isinstance(item, (dict, list)) and not _clean(item, policy, depth + 1):
+                return False
+        return True
+    if kind is list:
+        if depth > policy.max_json_depth:
+            return False
+        scrubber = policy.scrubber
+        for item in value:
+            if (
+                scrubber is not None
+                and type(item) is list
+                and len(item) == 2
+                and type(item[0]) is str
+                and scrubber.is_sensitive(item[0])
+            ):
+                return False  # a [name, value] header pair whose name is a secret's
+            if isinstance(item, (str, dict, list)) and not _clean(item, policy, depth + 1):
+                return False
+        return True
+    return not isinstance(value, (bytes, tuple, set))
+
+
+def _scrubbed_alike(text: str, policy: Policy) -> bool:
+    """A string within the length limit that scrubbing leaves equal (e.g. a long number
+    that is no card number)."""
+    scrubber = policy.scrubber
+    return (
+        len(text) <= policy.max_string_length
+        and scrubber is not None
+        and scrubber.scrub_text(text) == text
+    )
+
+
 def _walk(obj: Any, policy: Policy) -> None:
     if obj.__dataclass_params__.frozen:
         return
     for name in _walked_fields(type(obj)):
         value = getattr(obj, name)
-        if not value or (type(value) is str and _plain(value, policy)):
+        if not value:
             continue
-        if isinstance(value, (str, dict, list)):
-            new = _value(value, policy)
-            if new is not value:
-                setattr(obj, name, new)
-        elif dataclasses.is_dataclass(value):
+        kind = type(value)
+        if kind is str:
+            if _plain(value, policy):
+                continue
+        elif kind is dict:
+            if _clean(value, policy):
+                continue
+        elif kind is list:
+            pass
+        elif hasattr(kind, "__dataclass_fields__"):
             _walk(value, policy)
+            continue
+        elif not isinstance(value, (str, dict, list)):  # numbers, booleans
+            continue
+        new = _value(value, policy)
+        if new is not value:
+            setattr(obj, name, new)
     if isinstance(obj, User) and not policy.store_client_ips:
         obj.ip_address = None
     if not policy.store_client_ips:

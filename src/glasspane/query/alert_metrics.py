@@ -9,15 +9,22 @@ names from the same reads as the API's transactions, impact and issues, and
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from glasspane.filters import Cmp, Filter, all_of
 from glasspane.query.search import parse
-from glasspane.store.api import Store, Window
+from glasspane.store.api import AnalyticsReader, IssueStore
+from glasspane.store.models import Window
 
 #: Metrics read from the window's transactions; a rule with one of them and no
 #: transaction in the window has no value.
 TRANSACTION_METRICS = frozenset({"error_rate", "failure_rate", "p50", "p95", "throughput", "count"})
+
+
+class AlertReads(AnalyticsReader, IssueStore, Protocol):
+    """The reads a rule's metrics need: transactions, impact and issues."""
+
+
 #: New issues considered by ``issue_events`` without an issue id.
 NEW_ISSUES_SCANNED = 1000
 
@@ -35,7 +42,7 @@ def rule_window(filters: Mapping[str, str], start: float, end: float) -> Window:
 
 
 def rule_values(
-    store: Store, window: Window, metrics: Collection[str], issue: int | None = None
+    store: AlertReads, window: Window, metrics: Collection[str], issue: int | None = None
 ) -> dict[str, float] | None:
     """Each of ``metrics`` over the window; ``None`` when a transaction metric has no data.
 
@@ -63,12 +70,12 @@ def rule_values(
     return values
 
 
-def affected_users(store: Store, window: Window) -> int:
+def affected_users(store: AnalyticsReader, window: Window) -> int:
     """Distinct identities with a failing transaction or an error in the window."""
     return store.impact(window).users
 
 
-def issue_events(store: Store, window: Window, issue: int | None) -> int:
+def issue_events(store: IssueStore, window: Window, issue: int | None) -> int:
     if issue is not None:
         found = store.get_issue(issue, window)
         return found.count if found else 0
@@ -76,7 +83,7 @@ def issue_events(store: Store, window: Window, issue: int | None) -> int:
     return sum(i.count for i in listed if i.first_seen >= window.start)
 
 
-def recent_errors(store: Store, window: Window, limit: int = 5) -> list[dict[str, Any]]:
+def recent_errors(store: IssueStore, window: Window, limit: int = 5) -> list[dict[str, Any]]:
     """The issues with most events in the window, for a notification's details."""
     return [
         {"issue_id": i.id, "title": i.title, "count": i.count}

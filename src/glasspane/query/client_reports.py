@@ -12,10 +12,11 @@ from collections import defaultdict
 from typing import Any
 
 from glasspane.domain import Project
-from glasspane.store.api import Store, Window
+from glasspane.store.api import SdkItemReader
+from glasspane.store.models import Window
 
 
-def client_reports(store: Store, projects: list[Project], window: Window) -> dict[str, Any]:
+def client_reports(store: SdkItemReader, projects: list[Project], window: Window) -> dict[str, Any]:
     names = {p.id: p.name for p in projects}
     rows = store.client_reports(window)
     by_reason: dict[str, int] = defaultdict(int)

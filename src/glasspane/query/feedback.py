@@ -7,7 +7,8 @@ from typing import Any
 
 from glasspane.domain import Feedback, Project
 from glasspane.errors import ProtocolError
-from glasspane.store.api import Store, Window
+from glasspane.store.api import SdkItemReader
+from glasspane.store.models import Window
 
 MAX_LIMIT = 1000
 
@@ -34,7 +35,7 @@ def feedback_json(f: Feedback, projects: dict[int, Project]) -> dict[str, Any]:
 
 
 def list_feedback(
-    store: Store, projects: list[Project], window: Window, replay_id: str | None, limit: int
+    store: SdkItemReader, projects: list[Project], window: Window, replay_id: str | None, limit: int
 ) -> dict[str, Any]:
     if not 1 <= limit <= MAX_LIMIT:
         raise ProtocolError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")

@@ -12,7 +12,8 @@ from typing import Any
 
 from glasspane.domain import Project
 from glasspane.errors import NotFound, ProtocolError
-from glasspane.store.api import IssueEvent, IssueSummary, RelatedIssue, Store, Window
+from glasspane.store.api import IssueStore, Store
+from glasspane.store.models import IssueEvent, IssueSummary, RelatedIssue, Window
 
 SERIES_BUCKETS = 24
 DEFAULT_SORT = "-last_seen"
@@ -57,7 +58,7 @@ def issue_json(issue: IssueSummary, projects: dict[int, Project]) -> dict[str, A
 
 
 def list_issues(
-    store: Store, projects: list[Project], window: Window, sort: str, limit: int
+    store: IssueStore, projects: list[Project], window: Window, sort: str, limit: int
 ) -> dict[str, Any]:
     """``{issues: [...], interval}``; ``interval`` is the seconds per series point."""
     by_id = {p.id: p for p in projects}
@@ -68,7 +69,7 @@ def list_issues(
     }
 
 
-def _issue(store: Store, issue_id: int, window: Window) -> IssueSummary:
+def _issue(store: IssueStore, issue_id: int, window: Window) -> IssueSummary:
     issue = store.get_issue(issue_id, window, SERIES_BUCKETS)
     if issue is None:
         raise NotFound(f"No issue {issue_id}: list the issues with GET /api/v1/issues")
@@ -93,7 +94,7 @@ def issue_detail(
     }
 
 
-def events_page(store: Store, issue_id: int, limit: int, offset: int) -> dict[str, Any]:
+def events_page(store: IssueStore, issue_id: int, limit: int, offset: int) -> dict[str, Any]:
     """``{events: [...], next_offset}``; ``next_offset`` is null on the last page."""
     if offset < 0:
         raise ProtocolError(f"offset must be 0 or more, got {offset}")
@@ -105,12 +106,12 @@ def events_page(store: Store, issue_id: int, limit: int, offset: int) -> dict[st
     }
 
 
-def issue_events(store: Store, issue_id: int, window: Window, limit: int, offset: int) -> dict:
+def issue_events(store: IssueStore, issue_id: int, window: Window, limit: int, offset: int) -> dict:
     _issue(store, issue_id, window)
     return events_page(store, issue_id, limit, offset)
 
 
-def issue_event(store: Store, issue_id: int, event_id: str) -> dict[str, Any]:
+def issue_event(store: IssueStore, issue_id: int, event_id: str) -> dict[str, Any]:
     payload = store.issue_event(issue_id, event_id.replace("-", "").lower())
     if payload is None:
         raise NotFound(f"No event {event_id} in issue {issue_id}")
@@ -118,7 +119,7 @@ def issue_event(store: Store, issue_id: int, event_id: str) -> dict[str, Any]:
 
 
 def set_status(
-    store: Store, projects: list[Project], issue_id: int, status: str, window: Window
+    store: IssueStore, projects: list[Project], issue_id: int, status: str, window: Window
 ) -> dict[str, Any]:
     if not store.set_issue_status(issue_id, status):
         raise NotFound(f"No issue {issue_id}: list the issues with GET /api/v1/issues")

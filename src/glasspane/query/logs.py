@@ -6,7 +6,8 @@ from typing import Any
 
 from glasspane.domain import LogRecord, Project
 from glasspane.errors import ProtocolError
-from glasspane.store.api import Store, Window
+from glasspane.store.api import LogMetricReader
+from glasspane.store.models import Window
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -33,7 +34,7 @@ def log_json(log: LogRecord, projects: dict[int, Project]) -> dict[str, Any]:
 
 
 def list_logs(
-    store: Store, projects: list[Project], w: Window, limit: int = DEFAULT_LIMIT
+    store: LogMetricReader, projects: list[Project], w: Window, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
     if not 1 <= limit <= MAX_LIMIT:
         raise ProtocolError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
@@ -41,6 +42,8 @@ def list_logs(
     return {"logs": [log_json(log, by_id) for log in store.list_logs(w, limit)]}
 
 
-def trace_logs(store: Store, projects: dict[int, Project], trace_id: str) -> list[dict[str, Any]]:
+def trace_logs(
+    store: LogMetricReader, projects: dict[int, Project], trace_id: str
+) -> list[dict[str, Any]]:
     """The trace's logs, oldest first, each with the span it was written in (or None)."""
     return [log_json(log, projects) for log in store.trace_logs(trace_id, TRACE_LOG_LIMIT)]

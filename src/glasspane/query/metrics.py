@@ -12,7 +12,8 @@ from dataclasses import asdict
 from typing import Any
 
 from glasspane.errors import NotFound, ProtocolError
-from glasspane.store.api import MetricBucket, MetricQuery, Store, Window
+from glasspane.store.api import LogMetricReader
+from glasspane.store.models import MetricBucket, MetricQuery, Window
 
 MAX_BUCKETS = 2000
 MAX_GROUPS = 50
@@ -52,7 +53,11 @@ def _totals(buckets: list[MetricBucket], w: Window) -> dict[str, Any]:
 
 
 def metric_series(
-    store: Store, name: str, w: Window, interval: float | None, group_by: str | None = None
+    store: LogMetricReader,
+    name: str,
+    w: Window,
+    interval: float | None,
+    group_by: str | None = None,
 ) -> dict[str, Any]:
     info = store.describe_metric(name)
     if info is None:
@@ -86,7 +91,7 @@ def metric_series(
 
 
 def _groups(
-    store: Store, name: str, w: Window, interval: float, group_by: str
+    store: LogMetricReader, name: str, w: Window, interval: float, group_by: str
 ) -> list[dict[str, Any]]:
     totals = store.metric_series(MetricQuery(name, w, w.end - w.start, group_by))
     totals.sort(key=lambda b: (-b.count, b.group is None, b.group or ""))
@@ -105,5 +110,5 @@ def _groups(
     ]
 
 
-def list_metrics(store: Store, w: Window) -> dict[str, Any]:
+def list_metrics(store: LogMetricReader, w: Window) -> dict[str, Any]:
     return {"metrics": [asdict(info) for info in store.list_metrics(w)]}

@@ -23,7 +23,8 @@ from typing import Any
 from glasspane.domain import CheckIn, Project
 from glasspane.errors import NotFound, ProtocolError
 from glasspane.query.cron import Crontab, crontab_times, interval_seconds
-from glasspane.store.api import Store, Window
+from glasspane.store.api import SdkItemReader
+from glasspane.store.models import Window
 
 DEFAULT_MARGIN_MINUTES = 1.0
 DEFAULT_MAX_RUNTIME_MINUTES = 30.0
@@ -197,7 +198,7 @@ def monitor_json(monitor: Monitor, projects: dict[int, Project], w: Window) -> d
     }
 
 
-def list_monitors(store: Store, projects: list[Project], w: Window) -> dict[str, Any]:
+def list_monitors(store: SdkItemReader, projects: list[Project], w: Window) -> dict[str, Any]:
     by_id = {p.id: p for p in projects}
     monitors = group_runs(store.check_ins(w))
     rows = [monitor_json(m, by_id, w) for m in monitors]
@@ -205,7 +206,9 @@ def list_monitors(store: Store, projects: list[Project], w: Window) -> dict[str,
     return {"monitors": rows}
 
 
-def get_monitor(store: Store, projects: list[Project], slug: str, w: Window) -> dict[str, Any]:
+def get_monitor(
+    store: SdkItemReader, projects: list[Project], slug: str, w: Window
+) -> dict[str, Any]:
     found = [m for m in list_monitors(store, projects, w)["monitors"] if m["slug"] == slug]
     if not found:
         raise NotFound(f"No monitor {slug!r} has checked in; check the monitor_slug")

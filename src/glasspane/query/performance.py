@@ -13,7 +13,8 @@ from glasspane.filters import And, Cmp, Filter, all_of, conjuncts, pop_key
 from glasspane.query.period import parse_period
 from glasspane.query.regressions import Sample, find_regressions
 from glasspane.query.search import parse
-from glasspane.store.api import Store, TransactionStats, Window
+from glasspane.store.api import AnalyticsReader
+from glasspane.store.models import TransactionStats, Window
 
 TRANSACTION_SORTS = (
     "transaction",
@@ -66,13 +67,13 @@ def _transaction_row(stats: TransactionStats, minutes: float) -> dict[str, Any]:
     }
 
 
-def transactions(store: Store, w: Window, sort: str = "-count") -> dict[str, Any]:
+def transactions(store: AnalyticsReader, w: Window, sort: str = "-count") -> dict[str, Any]:
     minutes = _minutes(w)
     rows = [_transaction_row(s, minutes) for s in store.transaction_stats(w)]
     return {"transactions": _sorted(rows, sort, TRANSACTION_SORTS)}
 
 
-def services(store: Store, w: Window, sort: str = "service") -> dict[str, Any]:
+def services(store: AnalyticsReader, w: Window, sort: str = "service") -> dict[str, Any]:
     minutes = _minutes(w)
     rows = [
         {
@@ -90,7 +91,9 @@ def services(store: Store, w: Window, sort: str = "service") -> dict[str, Any]:
     return {"services": _sorted(rows, sort, allowed)}
 
 
-def traces(store: Store, w: Window, sort: str = "-timestamp", limit: int = 50) -> dict[str, Any]:
+def traces(
+    store: AnalyticsReader, w: Window, sort: str = "-timestamp", limit: int = 50
+) -> dict[str, Any]:
     """Recent traces; ``trace.status:ok|error`` in the query filters whole traces."""
     statuses, rest = pop_key(w.filter, "trace.status")
     status = None
@@ -108,7 +111,7 @@ def traces(store: Store, w: Window, sort: str = "-timestamp", limit: int = 50) -
     return {"traces": [{**asdict(r), "duration_ms": round(r.duration_ms, 3)} for r in rows]}
 
 
-def series(store: Store, w: Window, interval: float | None) -> dict[str, Any]:
+def series(store: AnalyticsReader, w: Window, interval: float | None) -> dict[str, Any]:
     """Buckets for charts; ``interval`` defaults to a sixtieth of the period."""
     span = w.end - w.start
     interval = interval or span / 60.0
@@ -133,7 +136,7 @@ def series(store: Store, w: Window, interval: float | None) -> dict[str, Any]:
     return {"interval": interval, "series": out}
 
 
-def regressions(store: Store, w: Window) -> dict[str, Any]:
+def regressions(store: AnalyticsReader, w: Window) -> dict[str, Any]:
     grouped: dict[tuple[str, str], list[Sample]] = defaultdict(list)
     for s in store.duration_samples(w, SAMPLES_PER_TRANSACTION):
         grouped[(s.transaction, s.service)].append(Sample(s.timestamp, s.duration_ms, s.failed))
@@ -156,7 +159,7 @@ def regressions(store: Store, w: Window) -> dict[str, Any]:
     return {"regressions": rows}
 
 
-def impact(store: Store, w: Window) -> dict[str, Any]:
+def impact(store: AnalyticsReader, w: Window) -> dict[str, Any]:
     return asdict(store.impact(w))
 
 
@@ -183,13 +186,13 @@ def with_trace_status(w: Window, status: str | None) -> Window:
     return Window(w.start, w.end, all_of([*conjuncts(w.filter), Cmp("trace.status", "=", status)]))
 
 
-def duration_samples_ms(store: Store, w: Window, limit: int) -> list[float]:
+def duration_samples_ms(store: AnalyticsReader, w: Window, limit: int) -> list[float]:
     """Durations of matching transactions (at most ``limit`` per transaction), for a histogram."""
     return [s.duration_ms for s in store.duration_samples(w, limit)]
 
 
 def trend_counts(
-    store: Store, w: Window, buckets: int, per_transaction: int
+    store: AnalyticsReader, w: Window, buckets: int, per_transaction: int
 ) -> dict[tuple[str, str], tuple[list[float], list[float]]]:
     """Per (transaction, service): transactions and failed ones in each of ``buckets``
     equal slices of the window, from at most ``per_transaction`` samples each (raw

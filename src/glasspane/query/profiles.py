@@ -16,7 +16,8 @@ import orjson
 
 from glasspane.domain import Profile, Project
 from glasspane.errors import NotFound, ProtocolError
-from glasspane.store.api import Store, Window
+from glasspane.store.api import SdkItemReader
+from glasspane.store.models import Window
 
 MAX_LIMIT = 1000
 TOP_FUNCTIONS = 30
@@ -94,7 +95,7 @@ def top_functions(payload: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def get_profile(store: Store, projects: list[Project], profile_id: str) -> dict[str, Any]:
+def get_profile(store: SdkItemReader, projects: list[Project], profile_id: str) -> dict[str, Any]:
     profile = store.get_profile(_hex(profile_id, "Profile id"))
     if profile is None:
         raise NotFound(f"No profile {profile_id}: it has not arrived, or was not sampled")
@@ -107,7 +108,7 @@ def get_profile(store: Store, projects: list[Project], profile_id: str) -> dict[
 
 
 def list_profiles(
-    store: Store,
+    store: SdkItemReader,
     projects: list[Project],
     window: Window,
     transaction_id: str | None,

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from glasspane.domain import Project
-from glasspane.store.api import ReleaseHealth, Store, Window
+from glasspane.store.api import SdkItemReader
+from glasspane.store.models import ReleaseHealth, Window
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -45,7 +46,7 @@ def release_json(health: ReleaseHealth, projects: dict[int, Project]) -> dict[st
 
 
 def list_releases(
-    store: Store, projects: list[Project], window: Window, project: str | None = None
+    store: SdkItemReader, projects: list[Project], window: Window, project: str | None = None
 ) -> dict[str, Any]:
     by_id = {p.id: p for p in projects}
     rows = [release_json(h, by_id) for h in store.release_health(window)]

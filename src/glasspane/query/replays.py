@@ -20,7 +20,8 @@ from glasspane.protocol.replay import recording_events
 from glasspane.query.period import parse_period
 from glasspane.query.replay_timeline import build_timeline
 from glasspane.query.traces import normalize_trace_id
-from glasspane.store.api import ReplaySummary, Store, TraceError, Window
+from glasspane.store.api import SdkItemReader, Store, TraceReader
+from glasspane.store.models import ReplaySummary, TraceError, Window
 
 MAX_LIMIT = 1000
 #: Errors of at most this many of the replay's traces are looked up.
@@ -76,7 +77,7 @@ def summary_json(replay: ReplaySummary, projects: dict[int, Project]) -> dict[st
 
 
 def list_replays(
-    store: Store,
+    store: SdkItemReader,
     projects: list[Project],
     window: Window,
     trace_id: str | None = None,
@@ -107,7 +108,7 @@ def _segment_json(event: ReplayEvent | None, recording: ReplayRecording | None) 
     return out
 
 
-def _errors(store: Store, segments: list[ReplayEvent]) -> list[tuple[TraceError, str]]:
+def _errors(store: TraceReader, segments: list[ReplayEvent]) -> list[tuple[TraceError, str]]:
     """The replay's own errors, then those of its traces, each once."""
     own = sorted({e for s in segments for e in s.error_ids})
     traces = sorted({t for s in segments for t in s.trace_ids})[:MAX_TRACES]
@@ -236,7 +237,7 @@ def _head(
     }
 
 
-def recording(store: Store, replay_id: str) -> dict[str, Any]:
+def recording(store: SdkItemReader, replay_id: str) -> dict[str, Any]:
     """The rrweb events of every segment, for a player."""
     replay_id = normalize_replay_id(replay_id)
     recordings = store.replay_recordings(replay_id)

@@ -8,7 +8,8 @@ from typing import Any
 from glasspane.domain import NON_FAILING_STATUSES, Project, Span
 from glasspane.errors import NotFound, ProtocolError
 from glasspane.query.logs import trace_logs
-from glasspane.store.api import Store, TraceError, Window
+from glasspane.store.api import Store
+from glasspane.store.models import TraceError, Window
 
 #: Links (replays of a trace) are looked up over all time.
 ALL_TIME = Window(0.0, float("inf"))

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from glasspane.domain import NON_FAILING_STATUSES
-from glasspane.store.api import ImpactStats, SeriesPoint, TransactionStats, Window
 from glasspane.store.issues import IDENTITY
+from glasspane.store.models import ImpactStats, SeriesPoint, TransactionStats, Window
 
 _OK = ", ".join(f"'{s}'" for s in sorted(NON_FAILING_STATUSES))
 #: A transaction failed: its status is none of the non-failing ones.
@@ -26,7 +26,8 @@ APDEX = (
     " + count(*) FILTER (WHERE duration_ms > apdex_t AND duration_ms <= 4 * apdex_t) / 2.0)"
     " / count(*)"
 )
-#: ``sort`` of :meth:`Store.trace_summaries` (without its ``-``) → the column it orders by.
+#: ``sort`` of :meth:`~glasspane.store.api.AnalyticsReader.trace_summaries` (without its
+#: ``-``) → the column it orders by.
 TRACE_SORTS = {
     "timestamp": "start_ts",
     "duration": "duration_ms",

@@ -1,70 +1,72 @@
-"""The store contract every backend fulfils, and the read models it returns.
+"""The store contracts, one per role, and :class:`Store`, their sum.
 
-Durability: the future returned by :meth:`Store.write` resolves only after
-everything in the batch is committed; an acknowledged write survives the
-process being killed. A failed write resolves with :class:`StoreError`.
-Concurrency: ``write`` may be called from any thread or coroutine; reads may
-run concurrently with writes and see only committed data.
-Ownership: returned objects belong to the caller.
-Unknown ids: reads return empty results or ``None``, never raise; the query
-layer decides what is a 404.
+Each caller depends on the role it uses: ingest (and the journal feeder) on
+:class:`BatchWriter`, the project cache on :class:`ProjectStore`, the alert
+engine on :class:`AlertStateStore`, each ``query`` module on its reader, the
+accounts (``access/``) on :class:`~glasspane.store.accounts.AccountStore`. Every
+backend implements all of them as one :class:`Store`; ``tests/store`` holds
+both to the same suite. What they return are the read models of
+:mod:`glasspane.store.models`.
+
+What holds for every role:
+
+- Durability: the future returned by :meth:`BatchWriter.write` resolves only
+  after everything in the batch is committed; an acknowledged write survives
+  the process being killed. A failed write resolves with :class:`StoreError`
+  (:class:`DiskFull` when the disk refuses writes). The other writes return
+  once durable.
+- Concurrency: any method may be called from any thread; reads run
+  concurrently with writes and see only committed data.
+- Ownership: returned objects belong to the caller.
+- Unknown ids: reads return empty results or ``None``, never raise; the query
+  layer decides what is a 404.
+- Filters: a window's filter with a key that is neither a search key nor a
+  tag (or attribute) seen in the data is a :class:`QueryError` naming it.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from glasspane.domain import (
     Batch,
     CheckIn,
-    ClientInfo,
     Feedback,
-    Location,
     LogRecord,
     Profile,
     Project,
     ReplayEvent,
     ReplayRecording,
     Span,
-    User,
 )
 from glasspane.filters import Filter
 from glasspane.store.accounts import AccountStore
+from glasspane.store.models import (
+    DurationSample,
+    ImpactStats,
+    IssueEvent,
+    IssueSummary,
+    MetricBucket,
+    MetricInfo,
+    MetricQuery,
+    OutcomeCount,
+    RelatedIssue,
+    ReleaseHealth,
+    ReplaySummary,
+    SeriesPoint,
+    ServiceStats,
+    TraceError,
+    TraceSummary,
+    TransactionStats,
+    Window,
+    WindowTotals,
+)
 
 
-@dataclass(slots=True)
-class TraceError:
-    """An error event as a trace shows it."""
+class BatchWriter(Protocol):
+    """The write path: ingest, the journal feeder, the demo's own receiver."""
 
-    event_id: str
-    issue_id: int
-    project_id: int
-    trace_id: str | None
-    span_id: str | None
-    timestamp: float
-    level: str
-    type: str | None
-    value: str | None
-    title: str
-    culprit: str | None
-    location: Location | None
-    contexts: dict[str, Any] = field(default_factory=dict)
-    transaction: str | None = None
-
-
-@dataclass(slots=True)
-class OutcomeCount:
-    project_id: int
-    category: str
-    reason: str
-    quantity: int
-    last_seen: float
-
-
-class Store(AccountStore, Protocol):
-    # -- writing ---------------------------------------------------------
     def write(self, batch: Batch) -> Future[None]:
         """Queue the batch; the future resolves once it is durably committed.
 
@@ -74,6 +76,14 @@ class Store(AccountStore, Protocol):
 
     def journal_positions(self) -> dict[str, int]:
         """The committed journal positions: segment file name → offset fed up to."""
+        ...
+
+
+class ProjectStore(Protocol):
+    """Projects and their DSN keys (``instance.py`` keeps a cache of them)."""
+
+    def list_projects(self) -> list[Project]:
+        """Every project, by id."""
         ...
 
     def create_project(self, name: str, public_key: str, apdex_threshold_ms: float) -> Project:
@@ -88,10 +98,33 @@ class Store(AccountStore, Protocol):
         """Replace a project's DSN key (the old one stops working); ``None`` if unknown."""
         ...
 
-    # -- reading ---------------------------------------------------------
-    def list_projects(self) -> list[Project]:
-        """Every project, by id."""
+
+class AlertStateStore(Protocol):
+    """What the alert engine saves, and the lease naming the process that evaluates."""
+
+    def alert_states(self) -> dict[str, dict[str, Any]]:
+        """Each rule's saved state (JSON objects), by rule name."""
         ...
+
+    def save_alert_state(self, rule: str, state: dict[str, Any]) -> None:
+        """Durably replace one rule's state."""
+        ...
+
+    def take_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Hold the named lease for ``seconds`` if it is free, expired or already
+        ``holder``'s; whether ``holder`` holds it now. Several processes sharing
+        one store use it to agree on who runs a singleton job (alert evaluation).
+        A store not :attr:`~StoreLifecycle.shared_between_processes` may grant
+        every call: the one process that opened it has no one to agree with."""
+        ...
+
+    def lease_holder(self, name: str) -> str | None:
+        """Who holds the named lease now (``None``: nobody, or a single-process store)."""
+        ...
+
+
+class TraceReader(Protocol):
+    """Spans and error events by trace (the trace view) and by event id."""
 
     def trace_spans(self, trace_id: str) -> list[Span]:
         """Every span of the trace across projects, by start time; [] if unknown."""
@@ -101,11 +134,14 @@ class Store(AccountStore, Protocol):
         """Every error event of the trace, by time; [] if unknown."""
         ...
 
-    def outcomes(self) -> list[OutcomeCount]:
-        """Dropped items summed per project, category and reason."""
+    def errors_by_id(self, event_ids: list[str]) -> list[TraceError]:
+        """The error events with these ids (unknown ids are left out), by time."""
         ...
 
-    # -- analytics (transactions are segments that started in the window) ---
+
+class AnalyticsReader(Protocol):
+    """Performance analytics; transactions are segments that started in the window."""
+
     def transaction_stats(self, window: Window) -> list[TransactionStats]:
         """One row per (transaction name, service); order unspecified."""
         ...
@@ -136,34 +172,14 @@ class Store(AccountStore, Protocol):
         """All matching transactions together; percentiles and rates ``None`` when empty."""
         ...
 
-    # -- alert state -------------------------------------------------------
-    def alert_states(self) -> dict[str, dict[str, Any]]:
-        """Each rule's saved state (JSON objects), by rule name."""
-        ...
-
-    def save_alert_state(self, rule: str, state: dict[str, Any]) -> None:
-        """Durably replace one rule's state."""
-        ...
-
-    # -- issues (aggregates computed from the error rows) -----------------
-    def take_lease(self, name: str, holder: str, seconds: float) -> bool:
-        """Hold the named lease for ``seconds`` if it is free, expired or already
-        ``holder``'s; whether ``holder`` holds it now. Several processes sharing
-        one store use it to agree on who runs a singleton job (alert evaluation)."""
-        ...
-
-    def enforce_retention(self) -> None:
-        """Drop data older than the retention now (the store also does it by itself)."""
-        ...
-
-    def lease_holder(self, name: str) -> str | None:
-        """Who holds the named lease now (``None``: nobody, or a single-process store)."""
-        ...
-
     def validate_filter(self, tree: Filter | None) -> None:
         """:class:`QueryError` naming a key that is neither a search key nor a tag seen
         in the data."""
         ...
+
+
+class IssueStore(Protocol):
+    """Issues: aggregates computed from the error rows, and their status."""
 
     def list_issues(
         self, window: Window, sort: str, limit: int, buckets: int = 24
@@ -194,7 +210,10 @@ class Store(AccountStore, Protocol):
         unknown. A later event on a resolved issue reopens it as regressed."""
         ...
 
-    # -- logs and metrics (times are when the SDK recorded them) ----------
+
+class LogMetricReader(Protocol):
+    """Logs and metrics; their times are when the SDK recorded them."""
+
     def trace_logs(self, trace_id: str, limit: int) -> list[LogRecord]:
         """The trace's logs across projects, oldest first, at most ``limit``."""
         ...
@@ -218,7 +237,10 @@ class Store(AccountStore, Protocol):
         percentiles of the metric's increments (see :class:`MetricBucket`)."""
         ...
 
-    # -- replays, release health, crons, feedback, profiles ----------------
+
+class SdkItemReader(Protocol):
+    """Replays, release health, crons, feedback, profiles, and what was dropped."""
+
     def replay_segments(self, replay_id: str) -> list[ReplayEvent]:
         """The replay's ``replay_event`` of each segment, by segment id; [] if unknown."""
         ...
@@ -235,20 +257,12 @@ class Store(AccountStore, Protocol):
         or traces."""
         ...
 
-    def errors_by_id(self, event_ids: list[str]) -> list[TraceError]:
-        """The error events with these ids (unknown ids are left out), by time."""
-        ...
-
     def release_health(self, window: Window) -> list[ReleaseHealth]:
         """Per project and release, sessions started in the window by outcome."""
         ...
 
     def check_ins(self, window: Window) -> list[CheckIn]:
         """Check-ins in the window, and each monitor's last one before it, by time."""
-        ...
-
-    def client_reports(self, window: Window) -> list[OutcomeCount]:
-        """What the SDKs reported dropping (reasons ``client:*``) in the window."""
         ...
 
     def list_feedback(self, window: Window, replay_id: str | None, limit: int) -> list[Feedback]:
@@ -266,222 +280,45 @@ class Store(AccountStore, Protocol):
         first, without their payloads (``b""``)."""
         ...
 
-    # -- lifecycle -------------------------------------------------------
+    def outcomes(self) -> list[OutcomeCount]:
+        """Items glasspane dropped, summed per project, category and reason."""
+        ...
+
+    def client_reports(self, window: Window) -> list[OutcomeCount]:
+        """What the SDKs reported dropping (reasons ``client:*``) in the window."""
+        ...
+
+
+class StoreLifecycle(Protocol):
+    """What the process that opens the store asks of it and does with it."""
+
+    @property
+    def shared_between_processes(self) -> bool:
+        """Whether several processes may open this store at once (``--workers``, several
+        machines). Declared by each backend; ``glasspane.store`` answers it for a URL
+        before anything is opened."""
+        ...
+
+    def enforce_retention(self) -> None:
+        """Drop data older than the retention now (the store also does it by itself)."""
+        ...
+
     def close(self) -> None:
         """Commit what is queued, then release the database."""
         ...
 
 
-# -- analytics read models ---------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Window:
-    """Transactions that started in [start, end) and match ``filter``."""
-
-    start: float
-    end: float
-    filter: Filter | None = None
-
-
-@dataclass(slots=True)
-class TransactionStats:
-    transaction: str
-    service: str
-    project_id: int
-    samples: int  # transactions received
-    count: float  # weighted by 1 / sample rate
-    p50_ms: float
-    p95_ms: float
-    failure_rate: float
-    apdex: float
-
-
-@dataclass(slots=True)
-class ServiceStats:
-    service: str
-    samples: int
-    count: float
-    apdex: float
-    error_rate: float
-    p95_ms: float
-
-
-@dataclass(slots=True)
-class TraceSummary:
-    trace_id: str
-    transaction: str | None
-    service: str
-    duration_ms: float
-    status: str
-    user: str | None
-    timestamp: float
-
-
-@dataclass(slots=True)
-class SeriesPoint:
-    timestamp: float  # bucket start
-    samples: int
-    count: float
-    p50_ms: float | None
-    p95_ms: float | None
-    failure_rate: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class DurationSample:
-    transaction: str
-    service: str
-    timestamp: float
-    duration_ms: float
-    failed: bool
-
-
-@dataclass(slots=True)
-class WindowTotals:
-    samples: int
-    count: float
-    p50_ms: float | None
-    p95_ms: float | None
-    failure_rate: float | None
-    error_rate: float | None
-
-
-@dataclass(slots=True)
-class ImpactStats:
-    users: int
-    transactions: int
-    by_country: dict[str, int]
-    by_browser: dict[str, int]
-    by_os: dict[str, int]
-
-
-# -- issue read models -------------------------------------------------------
-@dataclass(slots=True)
-class IssueSummary:
-    """An issue as listed: what it is (from its latest event) and how often it happens."""
-
-    id: int
-    project_id: int
-    title: str
-    type: str | None
-    value: str | None
-    culprit: str | None
-    level: str
-    status: str  # unresolved, resolved or ignored
-    count: int  # matching events in the window
-    users: int  # distinct identities among them
-    first_seen: float  # over all time
-    last_seen: float
-    total: int  # events over all time
-    regressed_at: float | None  # set when a resolved issue got a new event
-    series: list[int] = field(default_factory=list)  # matching events per slice of the window
-
-
-@dataclass(slots=True)
-class IssueEvent:
-    """One event of an issue, as the issue's event list shows it."""
-
-    event_id: str
-    timestamp: float
-    trace_id: str | None
-    span_id: str | None
-    transaction: str | None
-    service: str
-    environment: str | None
-    release: str | None
-    level: str
-    value: str | None
-    identity: str | None  # user id, else email, else IP, else username
-    user: str | None  # display: email, else username, else id, else IP
-
-
-@dataclass(slots=True)
-class RelatedIssue:
-    id: int
-    project_id: int
-    title: str
-    culprit: str | None
-    status: str
-    shared_traces: int
-
-
-# -- metric read models ------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class MetricQuery:
-    """One metric's points in ``window``, bucketed by ``interval`` seconds and,
-    with ``group_by`` (a column such as ``service`` or an attribute), grouped."""
-
-    name: str
-    window: Window
-    interval: float
-    group_by: str | None = None
-
-
-@dataclass(slots=True)
-class MetricBucket:
-    """What one bucket (and group) of a metric holds.
-
-    A Sentry ``trace_metric`` or OTLP sum/gauge point is one value; an OTLP
-    histogram point brings its count and sum. Cumulative OTLP points count by
-    their increase since the series' previous point (a repeated total is not
-    counted). Percentiles are exact
-    (interpolated between values) for single values and interpolated within
-    buckets for histograms; ``None`` when a bucket mixes both kinds.
-    """
-
-    timestamp: float  # bucket start
-    group: str | None  # the group_by value (None without group_by, or when absent)
-    count: int
-    sum: float
-    min: float | None
-    max: float | None
-    p50: float | None
-    p95: float | None
-
-
-@dataclass(slots=True)
-class MetricInfo:
-    name: str
-    type: str  # counter, gauge or distribution
-    unit: str | None
-    points: int
-    last_seen: float
-
-
-# -- replay and release health read models ----------------------------------
-@dataclass(slots=True)
-class ReplaySummary:
-    """A replay as listed: its segments' metadata merged."""
-
-    replay_id: str
-    project_id: int
-    started_at: float
-    finished_at: float
-    segments: int
-    trace_ids: list[str]
-    error_ids: list[str]
-    urls: list[str]
-    user: User
-    client: ClientInfo
-    environment: str | None
-    release: str | None
-    replay_type: str | None
-
-
-@dataclass(slots=True)
-class ReleaseHealth:
-    """Sessions of one release by outcome (each session counted once, by its worst
-    update) and the distinct users (``did``) among them."""
-
-    project_id: int
-    release: str
-    environments: list[str]
-    sessions: int
-    healthy: int
-    errored: int
-    abnormal: int
-    unhandled: int
-    crashed: int
-    users: int
-    crashed_users: int  # users with a crashed or unhandled session
-    first_seen: float
-    last_seen: float
+class Store(
+    BatchWriter,
+    ProjectStore,
+    AlertStateStore,
+    TraceReader,
+    AnalyticsReader,
+    IssueStore,
+    LogMetricReader,
+    SdkItemReader,
+    StoreLifecycle,
+    AccountStore,
+    Protocol,
+):
+    """Every role: what a backend implements and what ``open_store`` returns."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from glasspane.errors import ProtocolError
-from glasspane.store.api import IssueSummary
+from glasspane.store.models import IssueSummary
 
 #: One identity per event: user id, else email, else IP, else username.
 IDENTITY = "coalesce(user_id, user_email, user_ip, user_username)"

@@ -1,6 +1,6 @@
-"""Rows of a metric query → :class:`~glasspane.store.api.MetricBucket`, for every backend.
+"""Rows of a metric query → :class:`~glasspane.store.models.MetricBucket`, for every backend.
 
-A backend answers :meth:`~glasspane.store.api.Store.metric_series` with two
+A backend answers :meth:`~glasspane.store.api.LogMetricReader.metric_series` with two
 queries, and hands their rows here (pure, no I/O):
 
 - single values, aggregated in SQL: ``(bucket index, group, count, sum, min,
@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from glasspane.store.api import MetricBucket, MetricQuery
 from glasspane.store.histograms import Folded, HistogramRow, fold
+from glasspane.store.models import MetricBucket, MetricQuery
 
 Key = tuple[int, str | None]
 

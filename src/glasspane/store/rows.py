@@ -22,7 +22,7 @@ from glasspane.domain import (
     Span,
     User,
 )
-from glasspane.store.api import TraceError
+from glasspane.store.models import TraceError
 
 SPAN_COLUMNS: tuple[str, ...] = (
     "project_id",

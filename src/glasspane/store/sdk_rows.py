@@ -24,7 +24,7 @@ from glasspane.domain import (
     SessionUpdate,
     User,
 )
-from glasspane.store.api import ReleaseHealth, ReplaySummary
+from glasspane.store.models import ReleaseHealth, ReplaySummary
 
 Conn = Any  # duckdb.DuckDBPyConnection
 S, F, INT, B = pa.string(), pa.float64(), pa.int32(), pa.int64()

@@ -36,7 +36,9 @@ from glasspane.store.analytics import (
     trace_order,
     transaction_stats_rows,
 )
-from glasspane.store.api import (
+from glasspane.store.clickhouse.connection import Connection
+from glasspane.store.issues import USER_DISPLAY
+from glasspane.store.models import (
     DurationSample,
     ImpactStats,
     SeriesPoint,
@@ -46,8 +48,6 @@ from glasspane.store.api import (
     Window,
     WindowTotals,
 )
-from glasspane.store.clickhouse.connection import Connection
-from glasspane.store.issues import USER_DISPLAY
 from glasspane.store.search_keys import CLICKHOUSE
 from glasspane.store.where import check_keys, compile_errors, compile_spans
 
@@ -221,7 +221,7 @@ def window_totals(conn: Connection, window: Window) -> WindowTotals:
 
 
 class AnalyticsReads:
-    """The analytics reads of :class:`~glasspane.store.api.Store`."""
+    """The analytics reads (:class:`~glasspane.store.api.AnalyticsReader`)."""
 
     _conn: Connection
 

@@ -40,6 +40,11 @@ class Result:
 class Connection(Protocol):
     database: str
 
+    @property
+    def shared_between_processes(self) -> bool:
+        """Whether other processes may use the same database at once."""
+        ...
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Result:
         """Run one statement; its rows (none for DDL and mutations)."""
         ...
@@ -119,6 +124,9 @@ class ChdbConnection:
     so a write and a read never interleave on its single session.
     """
 
+    #: chDB locks its data directory to the process that opened it.
+    shared_between_processes = False
+
     def __init__(self, path: Path, database: str = "glasspane") -> None:
         from chdb import session
 
@@ -171,6 +179,9 @@ QUERY_TIMEOUT = 120
 
 class HttpConnection:
     """A ClickHouse server through ``clickhouse-connect`` (HTTP, port 8123 by default)."""
+
+    #: A server takes any number of clients: processes and machines share it.
+    shared_between_processes = True
 
     def __init__(self, url: str) -> None:
         import clickhouse_connect

@@ -21,7 +21,6 @@ from typing import Any
 
 import orjson
 
-from glasspane.store.api import IssueEvent, IssueSummary, RelatedIssue, Window
 from glasspane.store.clickhouse.connection import Connection
 from glasspane.store.issues import (
     IDENTITY,
@@ -32,6 +31,7 @@ from glasspane.store.issues import (
     sort_clause,
     summary,
 )
+from glasspane.store.models import IssueEvent, IssueSummary, RelatedIssue, Window
 from glasspane.store.search_keys import CLICKHOUSE
 from glasspane.store.where import check_keys, compile_errors
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from glasspane.domain import LogRecord
 from glasspane.store import attribute_where, metric_buckets, rows
-from glasspane.store.api import MetricBucket, MetricInfo, MetricQuery, Window
 from glasspane.store.clickhouse.connection import Connection
+from glasspane.store.models import MetricBucket, MetricInfo, MetricQuery, Window
 from glasspane.store.search_keys import CLICKHOUSE
 
 _LOG_COLUMNS = ", ".join(f'"{c}"' for c in rows.LOG_COLUMNS)

@@ -23,8 +23,8 @@ import pyarrow as pa
 
 from glasspane.domain import CheckIn, Feedback, Profile, ReplayEvent, ReplayRecording
 from glasspane.store import rows
-from glasspane.store.api import OutcomeCount, ReleaseHealth, ReplaySummary, TraceError, Window
 from glasspane.store.clickhouse.connection import Connection
+from glasspane.store.models import OutcomeCount, ReleaseHealth, ReplaySummary, TraceError, Window
 from glasspane.store.sdk_rows import (
     CHECK_INS,
     FEEDBACK,

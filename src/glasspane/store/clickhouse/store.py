@@ -29,7 +29,7 @@ import pyarrow as pa
 from glasspane.domain import Batch, Project, Span
 from glasspane.errors import Conflict
 from glasspane.store import rows, sdk_rows
-from glasspane.store.api import OutcomeCount, TraceError
+from glasspane.store.api import Store
 from glasspane.store.clickhouse.accounts import AccountsMixin
 from glasspane.store.clickhouse.analytics import AnalyticsReads
 from glasspane.store.clickhouse.connection import Connection
@@ -37,6 +37,7 @@ from glasspane.store.clickhouse.issues import IssueReads
 from glasspane.store.clickhouse.logs_metrics import LogMetricReads
 from glasspane.store.clickhouse.schema import migrate
 from glasspane.store.clickhouse.sdk_items import SdkItemReads
+from glasspane.store.models import OutcomeCount, TraceError
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS, TTL_COLUMNS
 from glasspane.store.writer import GroupCommitWriter
 
@@ -71,7 +72,9 @@ def _text_payloads(table: pa.Table) -> pa.Table:
     return table
 
 
-class ClickHouseStore(AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads, AccountsMixin):
+class ClickHouseStore(
+    AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads, AccountsMixin, Store
+):
     def __init__(
         self,
         conn: Connection,
@@ -85,6 +88,11 @@ class ClickHouseStore(AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads, 
         self._writer: GroupCommitWriter[Connection] = GroupCommitWriter(
             conn, self._write_batches, (_nothing, _nothing, _nothing), max_group=max_group
         )
+
+    @property
+    def shared_between_processes(self) -> bool:
+        """A ClickHouse server is; chDB in this process is not (see the connection)."""
+        return self._conn.shared_between_processes
 
     # -- writing ---------------------------------------------------------
     def write(self, batch: Batch) -> Future[None]:

@@ -19,7 +19,8 @@ from glasspane.store.analytics import (
     trace_order,
     transaction_stats_rows,
 )
-from glasspane.store.api import (
+from glasspane.store.issues import USER_DISPLAY
+from glasspane.store.models import (
     DurationSample,
     ImpactStats,
     SeriesPoint,
@@ -29,7 +30,6 @@ from glasspane.store.api import (
     Window,
     WindowTotals,
 )
-from glasspane.store.issues import USER_DISPLAY
 from glasspane.store.where import check_keys, compile_errors, compile_spans
 
 Cursor = duckdb.DuckDBPyConnection

@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 
 from glasspane.domain import CheckIn, Feedback, Profile
-from glasspane.store.api import OutcomeCount, ReleaseHealth, Window
+from glasspane.store.models import OutcomeCount, ReleaseHealth, Window
 from glasspane.store.sdk_rows import (
     CHECK_INS,
     FEEDBACK,

@@ -15,7 +15,6 @@ from typing import Any
 import duckdb
 import orjson
 
-from glasspane.store.api import IssueEvent, IssueSummary, RelatedIssue, Window
 from glasspane.store.issues import (
     IDENTITY,
     USER_DISPLAY,
@@ -25,6 +24,7 @@ from glasspane.store.issues import (
     sort_clause,
     summary,
 )
+from glasspane.store.models import IssueEvent, IssueSummary, RelatedIssue, Window
 from glasspane.store.where import check_keys, compile_errors
 
 Cursor = duckdb.DuckDBPyConnection

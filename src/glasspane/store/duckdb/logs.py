@@ -6,7 +6,7 @@ import duckdb
 
 from glasspane.domain import LogRecord
 from glasspane.store import attribute_where, rows
-from glasspane.store.api import Window
+from glasspane.store.models import Window
 
 Cursor = duckdb.DuckDBPyConnection
 _COLUMNS = ", ".join(f'"{c}"' for c in rows.LOG_COLUMNS)

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from glasspane.store import attribute_where, metric_buckets
-from glasspane.store.api import MetricBucket, MetricInfo, MetricQuery, Window
+from glasspane.store.models import MetricBucket, MetricInfo, MetricQuery, Window
 
 Cursor = duckdb.DuckDBPyConnection
 _SERIES = "project_id, service, attributes, start_ts"

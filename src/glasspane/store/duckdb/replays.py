@@ -8,7 +8,7 @@ import duckdb
 
 from glasspane.domain import ReplayEvent, ReplayRecording
 from glasspane.store import rows
-from glasspane.store.api import ReplaySummary, TraceError, Window
+from glasspane.store.models import ReplaySummary, TraceError, Window
 from glasspane.store.sdk_rows import (
     REPLAY_RECORDINGS,
     REPLAY_SEGMENTS,

@@ -7,16 +7,27 @@ on a cursor of its own through the store's ``_analytics``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Concatenate, ParamSpec, TypeVar
+
+import duckdb
 
 from glasspane.domain import CheckIn, Feedback, Profile, ReplayEvent, ReplayRecording
-from glasspane.store.api import OutcomeCount, ReleaseHealth, ReplaySummary, TraceError, Window
 from glasspane.store.duckdb import health, replays
+from glasspane.store.models import OutcomeCount, ReleaseHealth, ReplaySummary, TraceError, Window
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class SdkItemReads:
-    #: Runs a query on a fresh cursor: provided by the store this is mixed into.
-    _analytics: Callable[..., Any]
+    def _analytics(
+        self,
+        query: Callable[Concatenate[duckdb.DuckDBPyConnection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``query`` on a fresh cursor: provided by the store this is mixed into."""
+        raise NotImplementedError
 
     def replay_segments(self, replay_id: str) -> list[ReplayEvent]:
         return self._analytics(replays.segments, replay_id)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import duckdb
 import orjson
@@ -28,7 +28,14 @@ from glasspane.domain import Batch, LogRecord, Project, Span
 from glasspane.errors import ConfigError, Conflict, StoreError
 from glasspane.filters import Filter
 from glasspane.store import rows, sdk_rows, where
-from glasspane.store.api import (
+from glasspane.store.api import Store
+from glasspane.store.duckdb import analytics, faults, issues, logs, metrics
+from glasspane.store.duckdb.accounts import AccountsMixin
+from glasspane.store.duckdb.retention import RetentionSweep
+from glasspane.store.duckdb.schema import migrate
+from glasspane.store.duckdb.sdk_store import SdkItemReads
+from glasspane.store.issues import check_status
+from glasspane.store.models import (
     DurationSample,
     ImpactStats,
     IssueEvent,
@@ -46,16 +53,12 @@ from glasspane.store.api import (
     Window,
     WindowTotals,
 )
-from glasspane.store.duckdb import analytics, faults, issues, logs, metrics
-from glasspane.store.duckdb.accounts import AccountsMixin
-from glasspane.store.duckdb.retention import RetentionSweep
-from glasspane.store.duckdb.schema import migrate
-from glasspane.store.duckdb.sdk_store import SdkItemReads
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS
 from glasspane.store.writer import GroupCommitWriter
 
 Conn = duckdb.DuckDBPyConnection
 T = TypeVar("T")
+P = ParamSpec("P")
 log = logging.getLogger(__name__)
 
 
@@ -71,7 +74,11 @@ def _connect(path: Path) -> Conn:
         ) from None
 
 
-class DuckDBStore(SdkItemReads, AccountsMixin):
+class DuckDBStore(SdkItemReads, AccountsMixin, Store):
+    #: DuckDB opens a file in one process only (it locks the file): every reader
+    #: and the writer of a DuckDB store live in the process that opened it.
+    shared_between_processes = False
+
     def __init__(
         self, path: Path, max_group: int = 2000, retention_days: int = DEFAULT_RETENTION_DAYS
     ) -> None:
@@ -346,9 +353,11 @@ class DuckDBStore(SdkItemReads, AccountsMixin):
         return [OutcomeCount(*row) for row in self._read(rows.OUTCOME_TOTALS)]
 
     # -- analytics -------------------------------------------------------
-    def _analytics(self, query: Callable[..., T], *args: Any) -> T:
+    def _analytics(
+        self, query: Callable[Concatenate[Conn, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         with self._cursor() as cursor:
-            return query(cursor, *args)
+            return query(cursor, *args, **kwargs)
 
     def transaction_stats(self, window: Window) -> list[TransactionStats]:
         return self._analytics(analytics.transaction_stats, window)
@@ -387,10 +396,14 @@ class DuckDBStore(SdkItemReads, AccountsMixin):
         self._writer.submit(task).result()
 
     def take_lease(self, name: str, holder: str, seconds: float) -> bool:
-        """Always granted: a DuckDB file is open in one process only."""
+        """Always granted, and that is the right answer: the store is single-process
+        (:attr:`shared_between_processes` is False, as DuckDB locks its file), so the
+        process asking is the only one that can run the job; there is nobody to
+        agree with, and nothing to record."""
         return True
 
     def lease_holder(self, name: str) -> str | None:
+        """``None``: nothing is recorded in a single-process store (see :meth:`take_lease`)."""
         return None
 
     def enforce_retention(self) -> None:
@@ -423,7 +436,7 @@ class DuckDBStore(SdkItemReads, AccountsMixin):
         return self._analytics(issues.related_issues, issue_id, limit)
 
     def set_issue_status(self, issue_id: int, status: str) -> bool:
-        issues.check_status(status)
+        check_status(status)
         changed: bool = self._writer.submit(
             lambda conn: issues.set_status(conn, issue_id, status, time.time())
         ).result()
