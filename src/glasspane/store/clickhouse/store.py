@@ -16,7 +16,6 @@ evaluates alert rules.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
 from collections.abc import Callable
@@ -33,8 +32,10 @@ from glasspane.store.api import Store
 from glasspane.store.clickhouse.analytics import AnalyticsReads
 from glasspane.store.clickhouse.connection import Connection
 from glasspane.store.clickhouse.issues import IssueReads
-from glasspane.store.clickhouse.logs_metrics import LogMetricReads
-from glasspane.store.clickhouse.schema import migrate
+from glasspane.store.clickhouse.logs import LogReads
+from glasspane.store.clickhouse.metrics import MetricReads
+from glasspane.store.clickhouse.replays import ReplayReads
+from glasspane.store.clickhouse.schema import migrate, text_payloads
 from glasspane.store.clickhouse.sdk_items import SdkItemReads
 from glasspane.store.models import OutcomeCount, TraceError
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS, TTL_COLUMNS
@@ -56,22 +57,9 @@ def _nothing(_: Connection) -> None:
     return None
 
 
-def _text_payloads(table: pa.Table) -> pa.Table:
-    """Binary columns base64-encoded (see the schema's note on payloads)."""
-    for index, field in enumerate(table.schema):
-        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
-            encoded = pa.array(
-                [
-                    None if v is None else base64.b64encode(v).decode()
-                    for v in table.column(index).to_pylist()
-                ],
-                pa.string(),
-            )
-            table = table.set_column(index, field.name, encoded)
-    return table
-
-
-class ClickHouseStore(AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads, Store):
+class ClickHouseStore(
+    AnalyticsReads, IssueReads, LogReads, MetricReads, ReplayReads, SdkItemReads, Store
+):
     def __init__(
         self,
         conn: Connection,
@@ -142,7 +130,7 @@ class ClickHouseStore(AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads, 
             [rows.metric_row(p, now) for b in batches for p in b.metrics],
         )
         for table, arrow in sdk_rows.tables(batches):
-            conn.insert(table, _text_payloads(arrow))
+            conn.insert(table, text_payloads(arrow))
         self._save_checkpoint(conn, batches, now)
         self._known_issues.update(new)
         if len(self._known_issues) > 100_000:  # a cache, not a registry

@@ -12,7 +12,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 import duckdb
 
 from glasspane.domain import CheckIn, Feedback, Profile, ReplayEvent, ReplayRecording
-from glasspane.store.duckdb import health, replays
+from glasspane.store.duckdb import replays, sdk_items
 from glasspane.store.models import OutcomeCount, ReleaseHealth, ReplaySummary, TraceError, Window
 
 P = ParamSpec("P")
@@ -44,21 +44,21 @@ class SdkItemReads:
         return self._analytics(replays.errors_by_id, event_ids)
 
     def release_health(self, window: Window) -> list[ReleaseHealth]:
-        return self._analytics(health.release_health, window)
+        return self._analytics(sdk_items.release_health, window)
 
     def check_ins(self, window: Window) -> list[CheckIn]:
-        return self._analytics(health.check_ins, window)
+        return self._analytics(sdk_items.check_ins, window)
 
     def client_reports(self, window: Window) -> list[OutcomeCount]:
-        return self._analytics(health.client_reports, window)
+        return self._analytics(sdk_items.client_reports, window)
 
     def list_feedback(self, window: Window, replay_id: str | None, limit: int) -> list[Feedback]:
-        return self._analytics(health.list_feedback, window, replay_id, limit)
+        return self._analytics(sdk_items.list_feedback, window, replay_id, limit)
 
     def get_profile(self, profile_id: str) -> Profile | None:
-        return self._analytics(health.get_profile, profile_id)
+        return self._analytics(sdk_items.get_profile, profile_id)
 
     def list_profiles(
         self, window: Window, transaction_id: str | None, trace_id: str | None, limit: int
     ) -> list[Profile]:
-        return self._analytics(health.list_profiles, window, transaction_id, trace_id, limit)
+        return self._analytics(sdk_items.list_profiles, window, transaction_id, trace_id, limit)
