@@ -12,6 +12,11 @@ Several processes: nothing here is kept only in memory. Issue ids are derived
 from the fingerprint (the same in every process), updates are new rows of
 ``ReplacingMergeTree`` tables, and the alert lease says which process
 evaluates alert rules.
+
+The class holds the writes, projects, alert state and the store's lifecycle;
+the reads of each role are a mixin at the foot of the module holding their
+SQL (``analytics``, ``issues``, ``logs``, ``metrics``, ``replays``,
+``sdk_items``), on the store's one connection. The DuckDB store has the same map.
 """
 
 from __future__ import annotations
@@ -235,10 +240,6 @@ class ClickHouseStore(
     # -- reading ---------------------------------------------------------
     def _read(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params or []).fetchall()
-
-    def _analytics(self, query: Callable[..., T], *args: Any) -> T:
-        """Run a read module's function with the connection as its cursor."""
-        return query(self._conn, *args)
 
     _PROJECT = "SELECT id, name, public_key, created_at, apdex_threshold_ms FROM projects FINAL"
 
