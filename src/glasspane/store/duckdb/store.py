@@ -43,6 +43,7 @@ from glasspane.store.duckdb.replays import ReplayReads
 from glasspane.store.duckdb.retention import RetentionSweep
 from glasspane.store.duckdb.schema import migrate
 from glasspane.store.duckdb.sdk_items import SdkItemReads
+from glasspane.store.group_rows import group_rows
 from glasspane.store.models import OutcomeCount, TraceError
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS
 from glasspane.store.writer import GroupCommitWriter
@@ -164,41 +165,26 @@ class DuckDBStore(
     def _write_batches(self, conn: Conn, batches: list[Batch]) -> None:
         """Insert a group of batches; runs on the writer thread, inside its transaction."""
         now = time.time()
-        spans = [rows.span_row(s, now) for b in batches for s in b.spans]
-        spans += [row for b in batches for row in b.span_rows]
-        outcomes = [rows.outcome_row(o) for b in batches for o in b.outcomes]
-        log_rows = [rows.log_row(r, now) for b in batches for r in b.logs]
-        metric_rows = [rows.metric_row(p, now) for b in batches for p in b.metrics]
         new_issues: list[tuple[Any, ...]] = []
-        errors = []
-        touched: set[int] = set()
-        for batch in batches:
-            for event in batch.errors:
-                issue_id = self._issue_id(event.project_id, event.fingerprint, new_issues, now)
-                errors.append(rows.error_row(event, issue_id))
-                touched.add(issue_id)
+        group = group_rows(
+            batches,
+            now,
+            lambda project, fingerprint: self._issue_id(project, fingerprint, new_issues, now),
+        )
         # A failure from here on rolls back, and _rollback forgets the new issue ids.
-        self._insert(conn, "spans", rows.SPAN_COLUMNS, spans)
-        segments = [row for row in spans if row[rows.IS_SEGMENT]]
-        self._insert(conn, "segments", rows.SPAN_COLUMNS, segments)
-        self._insert(conn, "errors", rows.ERROR_COLUMNS, errors)
-        self._insert(conn, "outcomes", rows.OUTCOME_COLUMNS, outcomes)
-        self._insert(conn, "logs", rows.LOG_COLUMNS, log_rows)
-        self._insert(conn, "metrics", rows.METRIC_COLUMNS, metric_rows)
+        for table, columns, data in group.tables():
+            self._insert(conn, table, columns, data)
         sdk_rows.insert(conn, batches)
         if new_issues:
             conn.executemany(
                 "INSERT INTO issues (id, project_id, fingerprint, created_at) VALUES (?, ?, ?, ?)",
                 new_issues,
             )
-        issues.reopen_resolved(conn, touched - {new[0] for new in new_issues}, now)
-        self._save_checkpoint(conn, batches)
+        issues.reopen_resolved(conn, set(group.issues) - {new[0] for new in new_issues}, now)
+        self._save_checkpoint(conn, group.checkpoint)
 
     @staticmethod
-    def _save_checkpoint(conn: Conn, batches: list[Batch]) -> None:
-        checkpoint: dict[str, int] = {}
-        for batch in batches:
-            checkpoint.update(batch.checkpoint)
+    def _save_checkpoint(conn: Conn, checkpoint: dict[str, int]) -> None:
         if not checkpoint:
             return
         gone = [[name] for name, position in checkpoint.items() if position < 0]
