@@ -22,8 +22,13 @@ released step: add the next one.
 
 from __future__ import annotations
 
+import base64
 import re
 import time
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
 
 from glasspane.errors import ConfigError
 from glasspane.store.clickhouse.connection import Connection
@@ -293,3 +298,29 @@ def apply_retention(conn: Connection, days: int) -> None:
         conn.execute(
             f"ALTER TABLE {db}.{table} MODIFY TTL toDateTime({column}) + toIntervalDay({days})"
         )
+
+
+# -- binary payloads (see the note on replay recordings and profiles above) ------
+
+
+def text_payloads(table: pa.Table) -> pa.Table:
+    """Binary columns base64-encoded, for an insert."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+            encoded = pa.array(
+                [
+                    None if v is None else base64.b64encode(v).decode()
+                    for v in table.column(index).to_pylist()
+                ],
+                pa.string(),
+            )
+            table = table.set_column(index, field.name, encoded)
+    return table
+
+
+def decoded(schema: pa.Schema, row: Sequence[Any]) -> list[Any]:
+    """The row with its base64 ``payload`` column turned back into bytes."""
+    values = list(row)
+    index = schema.get_field_index("payload")
+    values[index] = base64.b64decode(values[index] or "")
+    return values

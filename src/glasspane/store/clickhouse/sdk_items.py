@@ -1,13 +1,13 @@
-"""Replays, release health, crons, client reports, feedback and profiles reads, in ClickHouse SQL.
+"""Release health, crons, client reports, feedback and profiles reads, in ClickHouse SQL.
 
 A mixin of :class:`~glasspane.store.clickhouse.store.ClickHouseStore`. The
-queries follow the DuckDB store's (``duckdb/replays.py``, ``duckdb/health.py``);
-where ClickHouse differs:
+queries follow the DuckDB store's (``duckdb/sdk_items.py``); where ClickHouse
+differs:
 
 - "the latest copy of a resent item" is ``ORDER BY received_at DESC LIMIT 1 BY
   key`` (there is no ``QUALIFY``);
-- replay recording and profile payloads are stored base64-encoded (the read
-  path hands every String column back as text) and decoded here;
+- profile payloads are stored base64-encoded (the read path hands every String
+  column back as text) and decoded here;
 - session aggregates' counters become rows with ``ARRAY JOIN`` (no ``UNPIVOT``).
 
 Rows become domain objects through the shared ``store/sdk_rows.py``.
@@ -15,63 +15,24 @@ Rows become domain objects through the shared ``store/sdk_rows.py``.
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
-import pyarrow as pa
-
-from glasspane.domain import CheckIn, Feedback, Profile, ReplayEvent, ReplayRecording
-from glasspane.store import rows
+from glasspane.domain import CheckIn, Feedback, Profile
 from glasspane.store.clickhouse.connection import Connection
-from glasspane.store.models import OutcomeCount, ReleaseHealth, ReplaySummary, TraceError, Window
+from glasspane.store.clickhouse.schema import decoded
+from glasspane.store.models import OutcomeCount, ReleaseHealth, Window
 from glasspane.store.sdk_rows import (
     CHECK_INS,
     FEEDBACK,
     PROFILES,
-    REPLAY_RECORDINGS,
-    REPLAY_SEGMENTS,
     check_in_from_row,
     columns,
     feedback_from_row,
     profile_filter,
     profile_from_row,
     release_health_from_row,
-    replay_event_from_row,
-    replay_recording_from_row,
-    replay_summary_from_row,
 )
-
-
-def _decoded(schema: pa.Schema, row: Sequence[Any]) -> list[Any]:
-    """The row with its base64 ``payload`` column turned back into bytes."""
-    values = list(row)
-    index = schema.get_field_index("payload")
-    values[index] = base64.b64decode(values[index] or "")
-    return values
-
-
-#: A replay's segments merged: URLs in segment order, the rest from its first segment.
-_REPLAY_SUMMARY = """
-    SELECT replay_id, any(project_id), min(coalesce(replay_start_ts, "timestamp")),
-        max("timestamp") AS finished_at, uniqExact(segment_id),
-        groupUniqArrayArray(trace_ids), groupUniqArrayArray(error_ids),
-        arrayDistinct(arrayFlatten(arrayMap(p -> p.2,
-            arraySort(p -> p.1, groupArray((segment_id, urls)))))),
-        argMin(user_id, segment_id), argMin(user_email, segment_id),
-        argMin(user_username, segment_id), argMin(user_ip, segment_id),
-        argMin(browser_name, segment_id), argMin(os_name, segment_id),
-        argMin(country_code, segment_id), argMin(environment, segment_id),
-        argMin(release, segment_id), argMin(replay_type, segment_id)
-    FROM replay_segments WHERE replay_id IN ({matching})
-    GROUP BY replay_id ORDER BY finished_at DESC LIMIT ?"""
-
-#: An issue's replays: those that saw one of its events or traces. The issue's
-#: ids are scalar subqueries (run once), since ClickHouse has no correlated ones.
-_ISSUE_LINK = """(
-    hasAny(error_ids, (SELECT groupUniqArray(event_id) FROM errors WHERE issue_id = ?))
-    OR hasAny(trace_ids, (SELECT groupUniqArray(assumeNotNull(trace_id)) FROM errors
-        WHERE issue_id = ? AND trace_id IS NOT NULL)))"""
 
 #: One row per session (its worst update wins) plus one per aggregate counter;
 #: parameters: start, end, start, end.
@@ -122,62 +83,12 @@ _CLIENT_REPORTS = """
 
 class SdkItemReads:
     _conn: Connection
-
-    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        return self._conn.execute(sql, params).fetchall()
-
-    # -- replays -----------------------------------------------------------
-    def replay_segments(self, replay_id: str) -> list[ReplayEvent]:
-        # A segment the SDK resent (after a network error) is kept once: its latest copy.
-        sql = (
-            f"SELECT {columns(REPLAY_SEGMENTS)} FROM replay_segments WHERE replay_id = ? "
-            "ORDER BY segment_id, received_at DESC LIMIT 1 BY segment_id"
-        )
-        return [replay_event_from_row(r) for r in self._fetch(sql, [replay_id])]
-
-    def replay_recordings(self, replay_id: str) -> list[ReplayRecording]:
-        sql = (
-            f"SELECT {columns(REPLAY_RECORDINGS)} FROM replay_recordings WHERE replay_id = ? "
-            "ORDER BY segment_id, received_at DESC LIMIT 1 BY segment_id"
-        )
-        return [
-            replay_recording_from_row(_decoded(REPLAY_RECORDINGS, r))
-            for r in self._fetch(sql, [replay_id])
-        ]
-
-    def list_replays(
-        self, window: Window, trace_id: str | None, issue_id: int | None, limit: int
-    ) -> list[ReplaySummary]:
-        """Replays touching the window; a link filter looks at all time instead."""
-        links: list[str] = []
-        params: list[Any] = []
-        if trace_id is not None:
-            links.append("has(trace_ids, ?)")
-            params.append(trace_id)
-        if issue_id is not None:
-            links.append(_ISSUE_LINK)
-            params += [issue_id, issue_id]
-        if not links:
-            links.append('"timestamp" >= ? AND "timestamp" < ?')
-            params = [window.start, window.end]
-        matching = f"SELECT replay_id FROM replay_segments WHERE {' AND '.join(links)}"
-        sql = _REPLAY_SUMMARY.format(matching=matching)
-        return [replay_summary_from_row(r) for r in self._fetch(sql, [*params, limit])]
-
-    def errors_by_id(self, event_ids: list[str]) -> list[TraceError]:
-        if not event_ids:
-            return []
-        cols = ", ".join(f'"{c}"' for c in rows.TRACE_ERROR_COLUMNS)
-        sql = (
-            f'SELECT {cols} FROM errors WHERE event_id IN ? ORDER BY "timestamp" '
-            "LIMIT 1 BY event_id"
-        )
-        return [rows.trace_error_from_row(r) for r in self._fetch(sql, [event_ids])]
+    _read: Callable[..., list[tuple[Any, ...]]]
 
     # -- release health, crons, client reports -------------------------------
     def release_health(self, window: Window) -> list[ReleaseHealth]:
         params = [window.start, window.end] * 2
-        return [release_health_from_row(r) for r in self._fetch(_RELEASE_HEALTH, params)]
+        return [release_health_from_row(r) for r in self._read(_RELEASE_HEALTH, params)]
 
     def check_ins(self, window: Window) -> list[CheckIn]:
         cols = columns(CHECK_INS)
@@ -192,10 +103,10 @@ class SdkItemReads:
                 )
             ) ORDER BY "timestamp", received_at"""
         params = [window.start, window.end, window.start]
-        return [check_in_from_row(r) for r in self._fetch(sql, params)]
+        return [check_in_from_row(r) for r in self._read(sql, params)]
 
     def client_reports(self, window: Window) -> list[OutcomeCount]:
-        return [OutcomeCount(*r) for r in self._fetch(_CLIENT_REPORTS, [window.start, window.end])]
+        return [OutcomeCount(*r) for r in self._read(_CLIENT_REPORTS, [window.start, window.end])]
 
     # -- feedback and profiles ---------------------------------------------------
     def list_feedback(self, window: Window, replay_id: str | None, limit: int) -> list[Feedback]:
@@ -208,7 +119,7 @@ class SdkItemReads:
                 SELECT {columns(FEEDBACK)} FROM feedback WHERE {where}
                 ORDER BY received_at DESC LIMIT 1 BY event_id
             ) ORDER BY "timestamp" DESC LIMIT ?"""
-        return [feedback_from_row(r) for r in self._fetch(sql, [*params, limit])]
+        return [feedback_from_row(r) for r in self._read(sql, [*params, limit])]
 
     def get_profile(self, profile_id: str) -> Profile | None:
         sql = (
@@ -216,7 +127,7 @@ class SdkItemReads:
             "ORDER BY received_at DESC LIMIT 1"
         )
         row = self._conn.execute(sql, [profile_id]).fetchone()
-        return profile_from_row(_decoded(PROFILES, row)) if row else None
+        return profile_from_row(decoded(PROFILES, row)) if row else None
 
     def list_profiles(
         self, window: Window, transaction_id: str | None, trace_id: str | None, limit: int
@@ -225,4 +136,4 @@ class SdkItemReads:
         # Listed without payloads: an empty one in its place (decoded to b"").
         cols = ", ".join("'' AS payload" if n == "payload" else f'"{n}"' for n in PROFILES.names)
         sql = f'SELECT {cols} FROM profiles WHERE {condition} ORDER BY "timestamp" DESC LIMIT ?'
-        return [profile_from_row(_decoded(PROFILES, r)) for r in self._fetch(sql, [*params, limit])]
+        return [profile_from_row(decoded(PROFILES, r)) for r in self._read(sql, [*params, limit])]

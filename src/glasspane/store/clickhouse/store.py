@@ -12,11 +12,15 @@ Several processes: nothing here is kept only in memory. Issue ids are derived
 from the fingerprint (the same in every process), updates are new rows of
 ``ReplacingMergeTree`` tables, and the alert lease says which process
 evaluates alert rules.
+
+The class holds the writes, projects, alert state and the store's lifecycle;
+the reads of each role are a mixin at the foot of the module holding their
+SQL (``analytics``, ``issues``, ``logs``, ``metrics``, ``replays``,
+``sdk_items``), on the store's one connection. The DuckDB store has the same map.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
 from collections.abc import Callable
@@ -34,9 +38,12 @@ from glasspane.store.clickhouse.accounts import AccountsMixin
 from glasspane.store.clickhouse.analytics import AnalyticsReads
 from glasspane.store.clickhouse.connection import Connection
 from glasspane.store.clickhouse.issues import IssueReads
-from glasspane.store.clickhouse.logs_metrics import LogMetricReads
-from glasspane.store.clickhouse.schema import migrate
+from glasspane.store.clickhouse.logs import LogReads
+from glasspane.store.clickhouse.metrics import MetricReads
+from glasspane.store.clickhouse.replays import ReplayReads
+from glasspane.store.clickhouse.schema import migrate, text_payloads
 from glasspane.store.clickhouse.sdk_items import SdkItemReads
+from glasspane.store.group_rows import group_rows
 from glasspane.store.models import OutcomeCount, TraceError
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS, TTL_COLUMNS
 from glasspane.store.writer import GroupCommitWriter
@@ -57,23 +64,15 @@ def _nothing(_: Connection) -> None:
     return None
 
 
-def _text_payloads(table: pa.Table) -> pa.Table:
-    """Binary columns base64-encoded (see the schema's note on payloads)."""
-    for index, field in enumerate(table.schema):
-        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
-            encoded = pa.array(
-                [
-                    None if v is None else base64.b64encode(v).decode()
-                    for v in table.column(index).to_pylist()
-                ],
-                pa.string(),
-            )
-            table = table.set_column(index, field.name, encoded)
-    return table
-
-
 class ClickHouseStore(
-    AnalyticsReads, IssueReads, LogMetricReads, SdkItemReads, AccountsMixin, Store
+    AnalyticsReads,
+    IssueReads,
+    LogReads,
+    MetricReads,
+    ReplayReads,
+    SdkItemReads,
+    AccountsMixin,
+    Store,
 ):
     def __init__(
         self,
@@ -100,16 +99,8 @@ class ClickHouseStore(
 
     def _write_batches(self, conn: Connection, batches: list[Batch]) -> None:
         now = time.time()
-        spans = [rows.span_row(s, now) for b in batches for s in b.spans]
-        spans += [row for b in batches for row in b.span_rows]
-        errors: list[tuple[Any, ...]] = []
-        touched: dict[int, tuple[int, str]] = {}
-        for batch in batches:
-            for event in batch.errors:
-                ident = issue_id(event.project_id, event.fingerprint)
-                errors.append(rows.error_row(event, ident))
-                touched[ident] = (event.project_id, event.fingerprint)
-        new = {ident: key for ident, key in touched.items() if ident not in self._known_issues}
+        group = group_rows(batches, now, issue_id)
+        new = {ident: key for ident, key in group.issues.items() if ident not in self._known_issues}
         # Issues first: an error row never points at an issue that is not there.
         if new:
             conn.insert(
@@ -125,28 +116,12 @@ class ClickHouseStore(
                     }
                 ),
             )
-        self._reopen_resolved(conn, set(touched), now)
-        self._insert(conn, "spans", rows.SPAN_COLUMNS, spans)
-        self._insert(conn, "segments", rows.SPAN_COLUMNS, [r for r in spans if r[rows.IS_SEGMENT]])
-        self._insert(conn, "errors", rows.ERROR_COLUMNS, errors)
-        self._insert(
-            conn,
-            "outcomes",
-            rows.OUTCOME_COLUMNS,
-            [rows.outcome_row(o) for b in batches for o in b.outcomes],
-        )
-        self._insert(
-            conn, "logs", rows.LOG_COLUMNS, [rows.log_row(r, now) for b in batches for r in b.logs]
-        )
-        self._insert(
-            conn,
-            "metrics",
-            rows.METRIC_COLUMNS,
-            [rows.metric_row(p, now) for b in batches for p in b.metrics],
-        )
+        self._reopen_resolved(conn, set(group.issues), now)
+        for table, columns, data in group.tables():
+            self._insert(conn, table, columns, data)
         for table, arrow in sdk_rows.tables(batches):
-            conn.insert(table, _text_payloads(arrow))
-        self._save_checkpoint(conn, batches, now)
+            conn.insert(table, text_payloads(arrow))
+        self._save_checkpoint(conn, group.checkpoint, now)
         self._known_issues.update(new)
         if len(self._known_issues) > 100_000:  # a cache, not a registry
             self._known_issues.clear()
@@ -251,10 +226,6 @@ class ClickHouseStore(
     def _read(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params or []).fetchall()
 
-    def _analytics(self, query: Callable[..., T], *args: Any) -> T:
-        """Run a read module's function with the connection as its cursor."""
-        return query(self._conn, *args)
-
     _PROJECT = "SELECT id, name, public_key, created_at, apdex_threshold_ms FROM projects FINAL"
 
     @classmethod
@@ -292,11 +263,8 @@ class ClickHouseStore(
 
     # -- alert state and the alert lease ----------------------------------
     @staticmethod
-    def _save_checkpoint(conn: Connection, batches: list[Batch], now: float) -> None:
+    def _save_checkpoint(conn: Connection, checkpoint: dict[str, int], now: float) -> None:
         """Journal positions, after the rows they cover (a forgotten segment is -1)."""
-        checkpoint: dict[str, int] = {}
-        for batch in batches:
-            checkpoint.update(batch.checkpoint)
         if checkpoint:
             conn.insert(
                 "journal_positions",

@@ -7,10 +7,13 @@ conversions are in :mod:`glasspane.store.analytics`. Exact percentiles:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import duckdb
 
+from glasspane.filters import Filter
 from glasspane.store.analytics import (
     APDEX,
     FAILED,
@@ -180,3 +183,44 @@ def window_totals(cur: Cursor, window: Window) -> WindowTotals:
     ).fetchone()
     assert row is not None
     return WindowTotals(*row)
+
+
+class AnalyticsReads:
+    """The analytics reads (:class:`~glasspane.store.api.AnalyticsReader`), each on a
+    cursor of its own."""
+
+    _cursor: Callable[[], AbstractContextManager[Cursor]]
+
+    def transaction_stats(self, window: Window) -> list[TransactionStats]:
+        with self._cursor() as cur:
+            return transaction_stats(cur, window)
+
+    def service_stats(self, window: Window) -> list[ServiceStats]:
+        with self._cursor() as cur:
+            return service_stats(cur, window)
+
+    def trace_summaries(
+        self, window: Window, status: str | None, sort: str, limit: int
+    ) -> list[TraceSummary]:
+        with self._cursor() as cur:
+            return trace_summaries(cur, window, status, sort, limit)
+
+    def transaction_series(self, window: Window, interval: float) -> list[SeriesPoint]:
+        with self._cursor() as cur:
+            return transaction_series(cur, window, interval)
+
+    def duration_samples(self, window: Window, per_transaction: int) -> list[DurationSample]:
+        with self._cursor() as cur:
+            return duration_samples(cur, window, per_transaction)
+
+    def impact(self, window: Window) -> ImpactStats:
+        with self._cursor() as cur:
+            return impact(cur, window)
+
+    def window_totals(self, window: Window) -> WindowTotals:
+        with self._cursor() as cur:
+            return window_totals(cur, window)
+
+    def validate_filter(self, tree: Filter | None) -> None:
+        with self._cursor() as cur:
+            check_keys(cur, tree)

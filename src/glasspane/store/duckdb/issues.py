@@ -10,6 +10,9 @@ Each function takes a cursor; writes run on the writer's connection.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import duckdb
@@ -170,3 +173,38 @@ def reopen_resolved(conn: Cursor, issue_ids: set[int], now: float) -> None:
             "WHERE status = 'resolved' AND id IN (SELECT unnest(?::BIGINT[]))",
             [now, now, sorted(issue_ids)],
         )
+
+
+class IssueReads:
+    """The issue reads and status changes (:class:`~glasspane.store.api.IssueStore`):
+    reads each on a cursor of its own, status changes on the writer thread."""
+
+    _cursor: Callable[[], AbstractContextManager[Cursor]]
+    _run: Callable[..., Any]
+
+    def list_issues(
+        self, window: Window, sort: str, limit: int, buckets: int = 24
+    ) -> list[IssueSummary]:
+        with self._cursor() as cur:
+            return list_issues(cur, window, sort, limit, buckets)
+
+    def get_issue(self, issue_id: int, window: Window, buckets: int = 24) -> IssueSummary | None:
+        with self._cursor() as cur:
+            return get_issue(cur, issue_id, window, buckets)
+
+    def issue_event(self, issue_id: int, event_id: str | None = None) -> dict[str, Any] | None:
+        with self._cursor() as cur:
+            return event_payload(cur, issue_id, event_id)
+
+    def issue_events(self, issue_id: int, limit: int, offset: int = 0) -> list[IssueEvent]:
+        with self._cursor() as cur:
+            return issue_events(cur, issue_id, limit, offset)
+
+    def related_issues(self, issue_id: int, limit: int = 20) -> list[RelatedIssue]:
+        with self._cursor() as cur:
+            return related_issues(cur, issue_id, limit)
+
+    def set_issue_status(self, issue_id: int, status: str) -> bool:
+        check_status(status)
+        changed: bool = self._run(lambda conn: set_status(conn, issue_id, status, time.time()))
+        return changed

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
 import duckdb
 
 from glasspane.domain import LogRecord
@@ -29,3 +32,18 @@ def list_logs(cur: Cursor, window: Window, limit: int) -> list[LogRecord]:
         [window.start, window.end, *params, limit],
     ).fetchall()
     return [rows.log_from_row(row) for row in found]
+
+
+class LogReads:
+    """The log reads (of :class:`~glasspane.store.api.LogMetricReader`), each on a
+    cursor of its own."""
+
+    _cursor: Callable[[], AbstractContextManager[Cursor]]
+
+    def trace_logs(self, trace_id: str, limit: int) -> list[LogRecord]:
+        with self._cursor() as cur:
+            return trace_logs(cur, trace_id, limit)
+
+    def list_logs(self, window: Window, limit: int) -> list[LogRecord]:
+        with self._cursor() as cur:
+            return list_logs(cur, window, limit)

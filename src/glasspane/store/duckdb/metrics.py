@@ -12,6 +12,8 @@ happened) is not counted. Histogram points are few and folded in Python
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import duckdb
@@ -100,3 +102,22 @@ def _histogram_rows(
             ORDER BY 1""",
         where.histogram_params(query),
     ).fetchall()
+
+
+class MetricReads:
+    """The metric reads (of :class:`~glasspane.store.api.LogMetricReader`), each on a
+    cursor of its own."""
+
+    _cursor: Callable[[], AbstractContextManager[Cursor]]
+
+    def describe_metric(self, name: str) -> MetricInfo | None:
+        with self._cursor() as cur:
+            return describe(cur, name)
+
+    def list_metrics(self, window: Window) -> list[MetricInfo]:
+        with self._cursor() as cur:
+            return list_metrics(cur, window)
+
+    def metric_series(self, query: MetricQuery) -> list[MetricBucket]:
+        with self._cursor() as cur:
+            return series(cur, query)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import duckdb
@@ -91,3 +93,28 @@ def errors_by_id(conn: Conn, event_ids: list[str]) -> list[TraceError]:
     cols = ", ".join(f'"{c}"' for c in rows.TRACE_ERROR_COLUMNS)
     sql = f'SELECT {cols} FROM errors WHERE list_contains(?, event_id) ORDER BY "timestamp"'
     return [rows.trace_error_from_row(r) for r in conn.execute(sql, [event_ids]).fetchall()]
+
+
+class ReplayReads:
+    """The replay reads (of :class:`~glasspane.store.api.SdkItemReader`) and
+    ``errors_by_id``, each on a cursor of its own."""
+
+    _cursor: Callable[[], AbstractContextManager[Conn]]
+
+    def replay_segments(self, replay_id: str) -> list[ReplayEvent]:
+        with self._cursor() as cur:
+            return segments(cur, replay_id)
+
+    def replay_recordings(self, replay_id: str) -> list[ReplayRecording]:
+        with self._cursor() as cur:
+            return recordings(cur, replay_id)
+
+    def list_replays(
+        self, window: Window, trace_id: str | None, issue_id: int | None, limit: int
+    ) -> list[ReplaySummary]:
+        with self._cursor() as cur:
+            return list_replays(cur, window, trace_id, issue_id, limit)
+
+    def errors_by_id(self, event_ids: list[str]) -> list[TraceError]:
+        with self._cursor() as cur:
+            return errors_by_id(cur, event_ids)

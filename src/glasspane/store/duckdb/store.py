@@ -8,6 +8,12 @@ A full disk fails writes with :class:`DiskFull` and leaves the committed data
 alone; when DuckDB invalidates the instance (see ``faults``), the writer thread
 opens the file again before its next transaction, and a failing read asks it
 to, so the store heals by itself once space returns.
+
+The class holds the writes, projects, alert state and the store's lifecycle;
+the reads of each role are a mixin at the foot of the module holding their
+SQL (``analytics``, ``issues``, ``logs``, ``metrics``, ``replays``,
+``sdk_items``), each read on a cursor of its own (:meth:`DuckDBStore._cursor`).
+The ClickHouse store has the same map.
 """
 
 from __future__ import annotations
@@ -19,46 +25,32 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import orjson
 
-from glasspane.domain import Batch, LogRecord, Project, Span
+from glasspane.domain import Batch, Project, Span
 from glasspane.errors import ConfigError, Conflict, StoreError
-from glasspane.filters import Filter
-from glasspane.store import rows, sdk_rows, where
+from glasspane.store import rows, sdk_rows
 from glasspane.store.api import Store
-from glasspane.store.duckdb import analytics, faults, issues, logs, metrics
+from glasspane.store.duckdb import faults, issues
 from glasspane.store.duckdb.accounts import AccountsMixin
+from glasspane.store.duckdb.analytics import AnalyticsReads
+from glasspane.store.duckdb.issues import IssueReads
+from glasspane.store.duckdb.logs import LogReads
+from glasspane.store.duckdb.metrics import MetricReads
+from glasspane.store.duckdb.replays import ReplayReads
 from glasspane.store.duckdb.retention import RetentionSweep
 from glasspane.store.duckdb.schema import migrate
-from glasspane.store.duckdb.sdk_store import SdkItemReads
-from glasspane.store.issues import check_status
-from glasspane.store.models import (
-    DurationSample,
-    ImpactStats,
-    IssueEvent,
-    IssueSummary,
-    MetricBucket,
-    MetricInfo,
-    MetricQuery,
-    OutcomeCount,
-    RelatedIssue,
-    SeriesPoint,
-    ServiceStats,
-    TraceError,
-    TraceSummary,
-    TransactionStats,
-    Window,
-    WindowTotals,
-)
+from glasspane.store.duckdb.sdk_items import SdkItemReads
+from glasspane.store.group_rows import group_rows
+from glasspane.store.models import OutcomeCount, TraceError
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS
 from glasspane.store.writer import GroupCommitWriter
 
 Conn = duckdb.DuckDBPyConnection
 T = TypeVar("T")
-P = ParamSpec("P")
 log = logging.getLogger(__name__)
 
 
@@ -74,7 +66,16 @@ def _connect(path: Path) -> Conn:
         ) from None
 
 
-class DuckDBStore(SdkItemReads, AccountsMixin, Store):
+class DuckDBStore(
+    AnalyticsReads,
+    IssueReads,
+    LogReads,
+    MetricReads,
+    ReplayReads,
+    SdkItemReads,
+    AccountsMixin,
+    Store,
+):
     #: DuckDB opens a file in one process only (it locks the file): every reader
     #: and the writer of a DuckDB store live in the process that opened it.
     shared_between_processes = False
@@ -172,41 +173,26 @@ class DuckDBStore(SdkItemReads, AccountsMixin, Store):
     def _write_batches(self, conn: Conn, batches: list[Batch]) -> None:
         """Insert a group of batches; runs on the writer thread, inside its transaction."""
         now = time.time()
-        spans = [rows.span_row(s, now) for b in batches for s in b.spans]
-        spans += [row for b in batches for row in b.span_rows]
-        outcomes = [rows.outcome_row(o) for b in batches for o in b.outcomes]
-        log_rows = [rows.log_row(r, now) for b in batches for r in b.logs]
-        metric_rows = [rows.metric_row(p, now) for b in batches for p in b.metrics]
         new_issues: list[tuple[Any, ...]] = []
-        errors = []
-        touched: set[int] = set()
-        for batch in batches:
-            for event in batch.errors:
-                issue_id = self._issue_id(event.project_id, event.fingerprint, new_issues, now)
-                errors.append(rows.error_row(event, issue_id))
-                touched.add(issue_id)
+        group = group_rows(
+            batches,
+            now,
+            lambda project, fingerprint: self._issue_id(project, fingerprint, new_issues, now),
+        )
         # A failure from here on rolls back, and _rollback forgets the new issue ids.
-        self._insert(conn, "spans", rows.SPAN_COLUMNS, spans)
-        segments = [row for row in spans if row[rows.IS_SEGMENT]]
-        self._insert(conn, "segments", rows.SPAN_COLUMNS, segments)
-        self._insert(conn, "errors", rows.ERROR_COLUMNS, errors)
-        self._insert(conn, "outcomes", rows.OUTCOME_COLUMNS, outcomes)
-        self._insert(conn, "logs", rows.LOG_COLUMNS, log_rows)
-        self._insert(conn, "metrics", rows.METRIC_COLUMNS, metric_rows)
+        for table, columns, data in group.tables():
+            self._insert(conn, table, columns, data)
         sdk_rows.insert(conn, batches)
         if new_issues:
             conn.executemany(
                 "INSERT INTO issues (id, project_id, fingerprint, created_at) VALUES (?, ?, ?, ?)",
                 new_issues,
             )
-        issues.reopen_resolved(conn, touched - {new[0] for new in new_issues}, now)
-        self._save_checkpoint(conn, batches)
+        issues.reopen_resolved(conn, set(group.issues) - {new[0] for new in new_issues}, now)
+        self._save_checkpoint(conn, group.checkpoint)
 
     @staticmethod
-    def _save_checkpoint(conn: Conn, batches: list[Batch]) -> None:
-        checkpoint: dict[str, int] = {}
-        for batch in batches:
-            checkpoint.update(batch.checkpoint)
+    def _save_checkpoint(conn: Conn, checkpoint: dict[str, int]) -> None:
         if not checkpoint:
             return
         gone = [[name] for name, position in checkpoint.items() if position < 0]
@@ -352,36 +338,7 @@ class DuckDBStore(SdkItemReads, AccountsMixin, Store):
     def outcomes(self) -> list[OutcomeCount]:
         return [OutcomeCount(*row) for row in self._read(rows.OUTCOME_TOTALS)]
 
-    # -- analytics -------------------------------------------------------
-    def _analytics(
-        self, query: Callable[Concatenate[Conn, P], T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        with self._cursor() as cursor:
-            return query(cursor, *args, **kwargs)
-
-    def transaction_stats(self, window: Window) -> list[TransactionStats]:
-        return self._analytics(analytics.transaction_stats, window)
-
-    def service_stats(self, window: Window) -> list[ServiceStats]:
-        return self._analytics(analytics.service_stats, window)
-
-    def trace_summaries(
-        self, window: Window, status: str | None, sort: str, limit: int
-    ) -> list[TraceSummary]:
-        return self._analytics(analytics.trace_summaries, window, status, sort, limit)
-
-    def transaction_series(self, window: Window, interval: float) -> list[SeriesPoint]:
-        return self._analytics(analytics.transaction_series, window, interval)
-
-    def duration_samples(self, window: Window, per_transaction: int) -> list[DurationSample]:
-        return self._analytics(analytics.duration_samples, window, per_transaction)
-
-    def impact(self, window: Window) -> ImpactStats:
-        return self._analytics(analytics.impact, window)
-
-    def window_totals(self, window: Window) -> WindowTotals:
-        return self._analytics(analytics.window_totals, window)
-
+    # -- alert state and the alert lease ----------------------------------
     def alert_states(self) -> dict[str, dict[str, Any]]:
         rows = self._read("SELECT rule, state FROM alert_states")
         return {rule: orjson.loads(state) for rule, state in rows}
@@ -413,47 +370,3 @@ class DuckDBStore(SdkItemReads, AccountsMixin, Store):
         self._retention.stop()
         self._writer.close()
         self._db.close()
-
-    # -- issues ----------------------------------------------------------
-    def validate_filter(self, tree: Filter | None) -> None:
-        self._analytics(where.check_keys, tree)
-
-    def list_issues(
-        self, window: Window, sort: str, limit: int, buckets: int = 24
-    ) -> list[IssueSummary]:
-        return self._analytics(issues.list_issues, window, sort, limit, buckets)
-
-    def get_issue(self, issue_id: int, window: Window, buckets: int = 24) -> IssueSummary | None:
-        return self._analytics(issues.get_issue, issue_id, window, buckets)
-
-    def issue_event(self, issue_id: int, event_id: str | None = None) -> dict[str, Any] | None:
-        return self._analytics(issues.event_payload, issue_id, event_id)
-
-    def issue_events(self, issue_id: int, limit: int, offset: int = 0) -> list[IssueEvent]:
-        return self._analytics(issues.issue_events, issue_id, limit, offset)
-
-    def related_issues(self, issue_id: int, limit: int = 20) -> list[RelatedIssue]:
-        return self._analytics(issues.related_issues, issue_id, limit)
-
-    def set_issue_status(self, issue_id: int, status: str) -> bool:
-        check_status(status)
-        changed: bool = self._writer.submit(
-            lambda conn: issues.set_status(conn, issue_id, status, time.time())
-        ).result()
-        return changed
-
-    # -- logs and metrics ------------------------------------------------
-    def trace_logs(self, trace_id: str, limit: int) -> list[LogRecord]:
-        return self._analytics(logs.trace_logs, trace_id, limit)
-
-    def list_logs(self, window: Window, limit: int) -> list[LogRecord]:
-        return self._analytics(logs.list_logs, window, limit)
-
-    def describe_metric(self, name: str) -> MetricInfo | None:
-        return self._analytics(metrics.describe, name)
-
-    def list_metrics(self, window: Window) -> list[MetricInfo]:
-        return self._analytics(metrics.list_metrics, window)
-
-    def metric_series(self, query: MetricQuery) -> list[MetricBucket]:
-        return self._analytics(metrics.series, query)

@@ -1,13 +1,12 @@
-"""Logs and metrics reads, in ClickHouse SQL.
+"""Metrics reads, in ClickHouse SQL.
 
 A mixin of :class:`~glasspane.store.clickhouse.store.ClickHouseStore`; the
-same queries as :mod:`glasspane.store.duckdb.logs` and
-:mod:`glasspane.store.duckdb.metrics`, with the same filters
+same queries as :mod:`glasspane.store.duckdb.metrics`, with the same filters
 (:mod:`glasspane.store.attribute_where`) and the same folding of the rows into
 buckets (:mod:`glasspane.store.metric_buckets`). What differs is spelled out
 where it occurs: ``argMax``, ``lagInFrame``, ``quantileExactInclusive``.
 
-Log and metric rows have no identity, so a row written twice (a group retried
+Metric rows have no identity, so a row written twice (a group retried
 after a partial failure, see the store) is read twice: unlike a span, it
 cannot be told from a second, identical record.
 """
@@ -16,13 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from glasspane.domain import LogRecord
-from glasspane.store import attribute_where, metric_buckets, rows
+from glasspane.store import attribute_where, metric_buckets
 from glasspane.store.clickhouse.connection import Connection
 from glasspane.store.models import MetricBucket, MetricInfo, MetricQuery, Window
 from glasspane.store.search_keys import CLICKHOUSE
 
-_LOG_COLUMNS = ", ".join(f'"{c}"' for c in rows.LOG_COLUMNS)
 #: What names a cumulative series (see :func:`glasspane.store.rows.metric_row`).
 _SERIES = "project_id, service, attributes, start_ts"
 #: A metric's latest type and unit (``argMax`` skips NULL units, as DuckDB's ``arg_max``).
@@ -30,30 +27,9 @@ _METRIC_INFO = """SELECT name, argMax(type, "timestamp"), argMax(unit, "timestam
                          max("timestamp") FROM metrics"""
 
 
-class LogMetricReads:
+class MetricReads:
     _conn: Connection
 
-    # -- logs ------------------------------------------------------------
-    def trace_logs(self, trace_id: str, limit: int) -> list[LogRecord]:
-        found = self._conn.execute(
-            f'SELECT {_LOG_COLUMNS} FROM logs WHERE trace_id = ? ORDER BY "timestamp" LIMIT ?',
-            [trace_id, limit],
-        ).fetchall()
-        return [rows.log_from_row(row) for row in found]
-
-    def list_logs(self, window: Window, limit: int) -> list[LogRecord]:
-        condition, params = attribute_where.checked_filter(
-            self._conn, attribute_where.CH_LOGS, window.filter, CLICKHOUSE
-        )
-        found = self._conn.execute(
-            f"""SELECT {_LOG_COLUMNS} FROM logs
-                WHERE "timestamp" >= ? AND "timestamp" < ? AND {condition}
-                ORDER BY "timestamp" DESC LIMIT ?""",
-            [window.start, window.end, *params, limit],
-        ).fetchall()
-        return [rows.log_from_row(row) for row in found]
-
-    # -- metrics ---------------------------------------------------------
     def describe_metric(self, name: str) -> MetricInfo | None:
         row = self._conn.execute(f"{_METRIC_INFO} WHERE name = ? GROUP BY name", [name]).fetchone()
         return MetricInfo(*row) if row else None

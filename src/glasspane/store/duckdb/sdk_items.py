@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import duckdb
@@ -119,3 +121,36 @@ def list_profiles(
     cols = ", ".join(n if n.endswith("payload") else f'"{n}"' for n in names)
     sql = f'SELECT {cols} FROM profiles WHERE {condition} ORDER BY "timestamp" DESC LIMIT ?'
     return [profile_from_row(r) for r in conn.execute(sql, [*params, limit]).fetchall()]
+
+
+class SdkItemReads:
+    """Release health, crons, client reports, feedback and profiles (of
+    :class:`~glasspane.store.api.SdkItemReader`), each on a cursor of its own."""
+
+    _cursor: Callable[[], AbstractContextManager[Conn]]
+
+    def release_health(self, window: Window) -> list[ReleaseHealth]:
+        with self._cursor() as cur:
+            return release_health(cur, window)
+
+    def check_ins(self, window: Window) -> list[CheckIn]:
+        with self._cursor() as cur:
+            return check_ins(cur, window)
+
+    def client_reports(self, window: Window) -> list[OutcomeCount]:
+        with self._cursor() as cur:
+            return client_reports(cur, window)
+
+    def list_feedback(self, window: Window, replay_id: str | None, limit: int) -> list[Feedback]:
+        with self._cursor() as cur:
+            return list_feedback(cur, window, replay_id, limit)
+
+    def get_profile(self, profile_id: str) -> Profile | None:
+        with self._cursor() as cur:
+            return get_profile(cur, profile_id)
+
+    def list_profiles(
+        self, window: Window, transaction_id: str | None, trace_id: str | None, limit: int
+    ) -> list[Profile]:
+        with self._cursor() as cur:
+            return list_profiles(cur, window, transaction_id, trace_id, limit)
