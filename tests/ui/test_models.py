@@ -208,3 +208,16 @@ def test_formatting() -> None:
 )
 def test_login_only_returns_to_local_paths(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
+
+
+def test_logs_hang_under_the_span_they_were_written_in() -> None:
+    logs = [
+        {"span_id": "b", "level": "info", "body": "Case created", "timestamp": T0 + 1},
+        {"span_id": "gone", "level": "warn", "body": "no span", "timestamp": T0 + 2},
+    ]
+    trace = {"spans": [span("a", None, 0, 3), span("b", "a", 1, 2)], "logs": logs}
+    view = waterfall.build(trace)
+    rows = {r.span_id: r for r in view.rows}
+    assert [g["body"] for g in rows["b"].logs] == ["Case created"]
+    assert rows["a"].logs == []
+    assert [g["body"] for g in view.unattached_logs] == ["no span"]

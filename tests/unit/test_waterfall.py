@@ -317,6 +317,37 @@ def test_errors_come_before_the_children_of_their_span() -> None:
     assert lines[3].startswith("  └─ svc: function work child ")
 
 
+def log(span_id: str | None, body: str, level: str = "info") -> dict[str, Any]:
+    """A log as the trace API returns it."""
+    return {"timestamp": T0 + 1, "level": level, "body": body, "span_id": span_id}
+
+
+def test_logs_sit_under_their_span_after_its_errors_before_its_children() -> None:
+    spans = [span("root", None, 0, 10), span("child", "root", 1, 1)]
+    logs = [log("root", "Case AAA-1 created"), log("root", "took 120 ms", "warn")]
+    lines = lines_of(render_waterfall(trace(spans, [error("root", location=None)], logs=logs)))
+    assert lines[1].startswith("svc: function work root ")
+    assert lines[2].startswith("  ├─ ERROR TransactionTimeoutError")
+    assert lines[3:5] == ["  ├─ LOG INFO Case AAA-1 created", "  ├─ LOG WARN took 120 ms"]
+    assert lines[5].startswith("  └─ svc: function work child ")
+
+
+def test_a_leaf_span_closes_its_branch_with_its_last_log() -> None:
+    spans = [span("root", None, 0, 10), span("child", "root", 1, 1)]
+    output = render_waterfall(trace(spans, logs=[log("child", "done\x1b[2J")]), width=60)
+    assert lines_of(output)[3] == "      └─ LOG INFO done [2J"
+
+
+def test_logs_without_a_matching_span_are_listed_at_the_end() -> None:
+    logs = [log("gone", "lost", "error"), log(None, "no span")]
+    lines = lines_of(render_waterfall(trace([span("a", None, 0, 1)], logs=logs), color=True))
+    assert lines[2:] == [
+        "Logs not attached to a span:",
+        "\x1b[31m  LOG ERROR lost\x1b[0m",
+        "  LOG INFO no span",
+    ]
+
+
 @pytest.mark.parametrize(
     ("location", "suffix"),
     [

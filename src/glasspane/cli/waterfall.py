@@ -12,7 +12,8 @@ span whose parent is missing (``orphan: true``, or a parent id that is not in
 the list) is drawn at the top level with an ``(orphan)`` marker, as is any span
 caught in a parent cycle, so every span is shown exactly once. Error events are
 drawn under the span they happened in, others at the end; custom contexts of
-errors follow.
+errors follow. Logs are drawn under the span they were written in (after its
+errors), the others at the end.
 
 Every line is at most ``width`` characters (ANSI colour codes, when asked for, are
 not counted). Text from the trace is reduced to one line without control
@@ -33,6 +34,7 @@ from glasspane.query.trace_tree import (
     Axis,
     Node,
     attach,
+    attach_logs,
     format_duration,
     is_failure,
     one_line,
@@ -49,6 +51,7 @@ _FAIL_MARK = "✗"
 _RED = "\x1b[31m"
 _RESET = "\x1b[0m"
 _ORPHAN_MARKER = " (orphan)"
+_RED_LEVELS = frozenset({"error", "fatal"})
 # Fixed characters of a row: " [" + "] " + " " + mark.
 _ROW_FIXED = 6
 
@@ -77,6 +80,7 @@ def render_waterfall(trace: Mapping[str, Any], width: int = 100, color: bool = F
     errors = [e for e in _list(trace.get("errors")) if isinstance(e, Mapping)]
     nodes = [to_node(span) for span in spans]
     unattached = attach(nodes, errors)
+    stray_logs = attach_logs(nodes, [g for g in _list(trace.get("logs")) if isinstance(g, Mapping)])
     layout = _layout(width, max([3, *(len(format_duration(n.duration_ms)) for n in nodes)]))
     lines = [_header(trace, nodes, width, color)]
     lines.extend(_tree_lines(nodes, time_axis(nodes), layout, color))
@@ -85,6 +89,9 @@ def render_waterfall(trace: Mapping[str, Any], width: int = 100, color: bool = F
     if unattached:
         lines.append(_fit("Errors not attached to a span:", width))
         lines.extend(_error_line("  ", error, width, color) for error in unattached)
+    if stray_logs:
+        lines.append(_fit("Logs not attached to a span:", width))
+        lines.extend(_log_line("  ", log, width, color) for log in stray_logs)
     lines.extend(_context_lines(errors, width))
     return "\n".join(lines)
 
@@ -163,6 +170,7 @@ def _tree_lines(nodes: list[Node], axis: Axis, layout: _Layout, color: bool) -> 
             node = nodes[index]
             yield _row(node, prefix, axis, layout, color)
             yield from _error_lines(node, continuation, layout.width, color)
+            yield from _log_lines(node, continuation, layout.width, color)
             stack.extend(reversed(list(_descendants(node, nodes, continuation))))
         leftover = next(leftovers, None)
         roots = [] if leftover is None else [leftover]
@@ -200,8 +208,22 @@ def _row(node: Node, prefix: str, axis: Axis, layout: _Layout, color: bool) -> s
 def _error_lines(node: Node, continuation: str, width: int, color: bool) -> Iterator[str]:
     """The span's errors, drawn as its first children (before its child spans)."""
     for position, error in enumerate(node.errors):
-        last = position == len(node.errors) - 1 and not node.children
+        last = position == len(node.errors) - 1 and not node.logs and not node.children
         yield _error_line(continuation + ("└─ " if last else "├─ "), error, width, color)
+
+
+def _log_lines(node: Node, continuation: str, width: int, color: bool) -> Iterator[str]:
+    """The span's logs, oldest first, after its errors and before its child spans."""
+    for position, log in enumerate(node.logs):
+        last = position == len(node.logs) - 1 and not node.children
+        yield _log_line(continuation + ("└─ " if last else "├─ "), log, width, color)
+
+
+def _log_line(prefix: str, log: Mapping[str, Any], width: int, color: bool) -> str:
+    """``<prefix>LOG WARN <body>``, fitted to ``width``; error and fatal logs in red."""
+    level = one_line(log.get("level")) or "log"
+    line = _fit(f"{prefix}LOG {level.upper()} {one_line(log.get('body'))}".rstrip(), width)
+    return _red(line) if color and level.lower() in _RED_LEVELS else line
 
 
 def _bar(node: Node, axis: Axis, cells: int) -> str:

@@ -1,10 +1,10 @@
 """The trace as a tree: the model both waterfalls (terminal and web page) draw.
 
-Pure: takes the span and error dicts of ``GET /api/v1/traces/{trace_id}``
+Pure: takes the span, error and log dicts of ``GET /api/v1/traces/{trace_id}``
 (``query.traces.get_trace``) and links them, so both views nest, order and mark
 orphans the same way. The flat span list becomes a tree through
 ``parent_span_id``; a span whose parent is missing (``orphan: true``, or a
-parent id that is not in the list) is top-level and marked orphan; errors hang
+parent id that is not in the list) is top-level and marked orphan; errors and logs hang
 under the span they happened in. Missing or malformed fields are blanks, never
 raised.
 """
@@ -50,6 +50,7 @@ class Node:
     orphan: bool
     children: list[int] = field(default_factory=list)
     errors: list[Mapping[str, Any]] = field(default_factory=list)
+    logs: list[Mapping[str, Any]] = field(default_factory=list)
 
 
 def to_node(span: Mapping[str, Any]) -> Node:
@@ -92,6 +93,26 @@ def attach(nodes: list[Node], errors: list[Mapping[str, Any]]) -> list[Mapping[s
             unattached.append(error)
         else:
             nodes[owner_index].errors.append(error)
+    return unattached
+
+
+def attach_logs(nodes: list[Node], logs: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Hang each log under the span it was written in; return the logs with no such span.
+
+    Logs keep their order (the API gives them oldest first); a duplicated span id
+    belongs to its first span, as in :func:`attach`.
+    """
+    owner: dict[str, int] = {}
+    for index, node in enumerate(nodes):
+        owner.setdefault(one_line(node.span.get("span_id")), index)
+    owner.pop("", None)
+    unattached: list[Mapping[str, Any]] = []
+    for log in logs:
+        owner_index = owner.get(one_line(log.get("span_id")))
+        if owner_index is None:
+            unattached.append(log)
+        else:
+            nodes[owner_index].logs.append(log)
     return unattached
 
 

@@ -4,7 +4,8 @@ Pure: takes the dict of ``GET /api/v1/traces/{trace_id}`` (``query.traces.get_tr
 and returns what the template draws. The tree is the one the terminal
 waterfall draws (``query.trace_tree``), so both views nest, order and mark
 orphans the same way: a span whose parent never arrived, or one caught in a
-parent cycle, is a top-level row marked orphan; errors hang under their span.
+parent cycle, is a top-level row marked orphan; errors and logs hang under
+their span.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from glasspane.query.trace_tree import (
     STANDARD_CONTEXTS,
     Node,
     attach,
+    attach_logs,
     format_duration,
     is_failure,
     span_label,
@@ -47,6 +49,7 @@ class Row:
     orphan: bool
     children: int
     errors: list[Mapping[str, Any]] = field(default_factory=list)
+    logs: list[Mapping[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -83,6 +86,7 @@ class TraceView:
     unattached: list[Mapping[str, Any]]
     ticks: list[str]
     selected: str | None
+    unattached_logs: list[Mapping[str, Any]] = field(default_factory=list)
 
 
 def build(trace: Mapping[str, Any], selected: str | None = None) -> TraceView:
@@ -91,6 +95,8 @@ def build(trace: Mapping[str, Any], selected: str | None = None) -> TraceView:
     errors = [e for e in trace.get("errors") or [] if isinstance(e, Mapping)]
     nodes = [to_node(span) for span in spans]
     unattached = attach(nodes, errors)
+    logs = [g for g in trace.get("logs") or [] if isinstance(g, Mapping)]
+    stray_logs = attach_logs(nodes, logs)
     colours = _colours(trace, spans)
     rows = list(_rows(nodes, colours))
     culprit = _culprit(rows, errors)
@@ -99,9 +105,8 @@ def build(trace: Mapping[str, Any], selected: str | None = None) -> TraceView:
         selected = culprit.row.span_id if culprit else (rows[0].span_id if rows else None)
     length = time_axis(nodes).length * 1000
     ticks = [format_duration(length * i / 4) for i in range(5)]
-    return TraceView(
-        rows, _steps(trace, rows, errors, colours), culprit, unattached, ticks, selected
-    )
+    steps = _steps(trace, rows, errors, colours)
+    return TraceView(rows, steps, culprit, unattached, ticks, selected, stray_logs)
 
 
 def _colours(trace: Mapping[str, Any], spans: Sequence[Mapping[str, Any]]) -> dict[str, int]:
@@ -162,6 +167,7 @@ def _row(node: Node, depth: int, start: float, length: float, colours: dict[str,
         orphan=node.orphan,
         children=len(node.children),
         errors=list(node.errors),
+        logs=list(node.logs),
     )
 
 

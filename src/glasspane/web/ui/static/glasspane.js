@@ -42,7 +42,7 @@
     if (!target) return;
     panel.querySelectorAll(".span-details").forEach(function (s) { s.hidden = s !== target; });
     document.querySelectorAll(".wf-row.selected").forEach(function (r) { r.classList.remove("selected"); });
-    var row = document.querySelector('.wf-row[data-span="' + CSS.escape(id) + '"]:not(.wf-error)');
+    var row = document.querySelector('.wf-row[data-span="' + CSS.escape(id) + '"]:not(.wf-error):not(.wf-log)');
     if (row) {
       row.classList.add("selected");
       // Reveal a span hidden inside a collapsed parent.
@@ -59,7 +59,7 @@
   }
 
   function visibleRows(wf) {
-    return Array.prototype.filter.call(wf.querySelectorAll(".wf-row:not(.wf-error)"), function (r) { return !r.hidden; });
+    return Array.prototype.filter.call(wf.querySelectorAll(".wf-row:not(.wf-error):not(.wf-log)"), function (r) { return !r.hidden; });
   }
 
   function initWaterfall(wf) {
