@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from envelopes import envelope_bytes, error_event, new_span_id, new_trace_id, transaction
 from glasspane.web.ui.session import COOKIE
 from inprocess.conftest import App
+from inprocess.test_logs_metrics_api import LOG_TYPE, container
 
 
 @pytest.fixture
@@ -253,3 +254,43 @@ def test_alert_rules_are_listed(tmp_path: Path) -> None:
     assert page.status_code == 200
     assert 'data-rule="Blockchain indexer degraded"' in page.text
     assert "No alert rules configured" not in page.text
+
+
+def test_logs_page_filters_by_level_and_search_and_links_traces(app: App) -> None:
+    tx = transaction(name="createCase")
+    trace_id, span_id = tx["contexts"]["trace"]["trace_id"], tx["spans"][0]["span_id"]
+    send(app, tx)
+    now = time.time()
+    entries = [
+        {"timestamp": now - 2, "level": "info", "body": "Case created", "span_id": span_id},
+        {"timestamp": now - 1, "level": "warn", "body": "slow <insert>", "span_id": span_id},
+        {"timestamp": now, "level": "error", "body": "disk full"},
+    ]
+    body = container("log", LOG_TYPE, [{**e, "trace_id": trace_id} for e in entries])
+    answer = app.client.post(app.envelope_url(), content=body, headers=app.auth())
+    assert answer.status_code == 200, answer.text
+    client = login(app)
+
+    html = client.get("/explore/logs").text
+    assert 'href="/explore/logs" aria-current="page">Logs' in html
+    bodies = re.findall(r'<td class="logbody">([^<]*)</td>', html)
+    assert bodies == ["disk full", "slow &lt;insert&gt;", "Case created"]  # newest first
+    assert f'href="/traces/{trace_id}?span={span_id}#span-{span_id}"' in html
+
+    warn = client.get("/explore/logs", params={"level": "warn"}).text
+    assert re.findall(r'<td class="logbody">([^<]*)</td>', warn) == ["slow &lt;insert&gt;"]
+    found = client.get("/explore/logs", params={"query": '"created"', "level": "info"}).text
+    assert re.findall(r'<td class="logbody">([^<]*)</td>', found) == ["Case created"]
+    none = client.get("/explore/logs", params={"level": "fatal"}).text
+    assert "No logs in the last 24h at level fatal" in none
+
+    bad = client.get("/explore/logs", params={"level": "loud"})
+    assert bad.status_code == 400
+    assert "level must be one of trace, debug, info, warn, error, fatal" in bad.text
+
+    trace = client.get(f"/traces/{trace_id}").text
+    rows = re.findall(
+        r'<div class="wf-row wf-log level-(\w+)" data-depth="(\d)" data-span="(\w+)"', trace
+    )
+    assert [(level, span) for level, _, span in rows] == [("info", span_id), ("warn", span_id)]
+    assert "Logs not attached to a span" in trace and "disk full" in trace

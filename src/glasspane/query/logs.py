@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from glasspane.domain import LogRecord, Project
 from glasspane.errors import ProtocolError
+from glasspane.filters import And, Cmp
+from glasspane.query.performance import window
 from glasspane.store.api import LogMetricReader
 from glasspane.store.models import Window
 
@@ -13,6 +16,19 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 #: A trace shows at most this many logs (oldest first); the logs API pages the rest.
 TRACE_LOG_LIMIT = 1000
+#: The levels logs are stored with (``normalize.logs``), least severe first.
+LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
+
+
+def level_window(query: str | None, period: str | None, level: str | None) -> Window:
+    """The window of a search narrowed to one level (the logs page's level filter)."""
+    w = window(query, period)
+    if not level:
+        return w
+    if level not in LEVELS:
+        raise ProtocolError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+    only = Cmp("level", "=", level)
+    return replace(w, filter=only if w.filter is None else And((w.filter, only)))
 
 
 def log_json(log: LogRecord, projects: dict[int, Project]) -> dict[str, Any]:

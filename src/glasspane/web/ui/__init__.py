@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from glasspane.web.ui import issue_pages, login, performance_pages, settings_pages, trace_pages
+from glasspane.web.ui import (
+    explore_pages,
+    issue_pages,
+    login,
+    performance_pages,
+    settings_pages,
+    trace_pages,
+)
 from glasspane.web.ui.render import STATIC, error_page
 from glasspane.web.ui.session import Redirect, redirect_response
 
@@ -31,7 +38,14 @@ NOT_PAGES = (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (login, performance_pages, trace_pages, issue_pages, settings_pages):
+for module in (
+    login,
+    performance_pages,
+    trace_pages,
+    issue_pages,
+    explore_pages,
+    settings_pages,
+):
     router.include_router(module.router)
 
 

@@ -100,8 +100,32 @@
     if (hash) select(decodeURIComponent(hash[1]), false);
   }
 
+  // The logs page's live tail: fetch this same page again and swap in its
+  // lines, every few seconds while the tab is visible. The toggle is a link
+  // (live=1 in the URL), so it works, and is shared, without the script.
+  function initLiveTail(toggle) {
+    if (toggle.getAttribute("aria-pressed") !== "true") return;
+    var busy = false;
+    setInterval(function () {
+      if (busy || document.hidden) return;
+      busy = true;
+      fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (answer) { return answer.ok ? answer.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("log-lines");
+          var lines = document.getElementById("log-lines");
+          if (fresh && lines) lines.replaceChildren.apply(lines, Array.prototype.slice.call(fresh.childNodes));
+        })
+        .catch(function () { /* the next poll tries again */ })
+        .then(function () { busy = false; });
+    }, (+toggle.dataset.seconds || 5) * 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var wf = document.getElementById("waterfall");
     if (wf) initWaterfall(wf);
+    var tail = document.getElementById("live-tail");
+    if (tail) initLiveTail(tail);
   });
 })();
