@@ -92,6 +92,27 @@ def test_python_logs_sit_under_their_span(server: RunningServer, python_cases: l
     )
 
 
+def test_cli_waterfall_draws_the_logs_under_their_span(
+    server: RunningServer, python_cases: list
+) -> None:
+    case = python_cases[1]
+    server.wait_for_trace(case["trace_id"], lambda t: len(t["logs"]) == 2)
+    command = [sys.executable, "-m", "glasspane", "trace", case["trace_id"]]
+    command += ["--server", server.url, "--token", server.token, "--width", "120"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    span_row = next(i for i, line in enumerate(lines) if "db insert case" in line)
+    logs = lines[span_row + 1 : span_row + 3]
+    assert [line.strip() for line in logs] == [
+        f"├─ LOG INFO Case {case['case_id']} created",
+        "└─ LOG WARN Case creation took 80.0 ms",
+    ]
+    # One level below the span: their branch is indented further than the span's.
+    span_branch = lines[span_row].index("─ py-cases: db insert case")
+    assert logs[0].index("─ LOG") == logs[1].index("─ LOG") > span_branch
+
+
 def test_python_logs_api_newest_first_with_query(server: RunningServer, python_cases: list) -> None:
     # The SDK also sends stdlib logging records: here werkzeug's access log lines.
     access = wait_until(lambda: logs(server, "service:py-cases logger.name:werkzeug"))
