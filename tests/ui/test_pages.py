@@ -294,3 +294,30 @@ def test_logs_page_filters_by_level_and_search_and_links_traces(app: App) -> Non
     )
     assert [(level, span) for level, _, span in rows] == [("info", span_id), ("warn", span_id)]
     assert "Logs not attached to a span" in trace and "disk full" in trace
+
+
+def test_issue_page_shows_the_logs_of_the_events_trace(app: App) -> None:
+    trace_id, span_id = failing_trace(app)
+    now = time.time()
+    entries = [
+        {"timestamp": now - 2, "level": "info", "body": "Submitting 0x7a", "span_id": span_id},
+        {"timestamp": now - 1, "level": "error", "body": "Not confirmed after 30 s"},
+    ]
+    body = container("log", LOG_TYPE, [{**e, "trace_id": trace_id} for e in entries])
+    answer = app.client.post(app.envelope_url(), content=body, headers=app.auth())
+    assert answer.status_code == 200, answer.text
+    client = login(app)
+    issue_id = app.trace(trace_id)["errors"][0]["issue_id"]
+    html = client.get(f"/issues/{issue_id}").text
+    section = html[html.index('<section id="trace-logs">') :]
+    assert 'Logs of this trace <span class="muted">(2)</span>' in section
+    bodies = re.findall(r'<td class="logbody">([^<]*)</td>', section)
+    assert bodies == ["Submitting 0x7a", "Not confirmed after 30 s"]
+    assert 'class="level-info standout"' in section  # written in the failing span
+    link = f"/explore/logs?query=trace%3A{trace_id}&amp;period=7d"
+    assert link in section
+    listed = client.get(f"/explore/logs?query=trace:{trace_id}&period=7d").text
+    assert re.findall(r'<td class="logbody">([^<]*)</td>', listed) == [
+        "Not confirmed after 30 s",
+        "Submitting 0x7a",
+    ]

@@ -10,7 +10,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from glasspane.access.roles import MEMBER
 from glasspane.errors import ProtocolError
-from glasspane.query import issues
+from glasspane.instance import Instance
+from glasspane.query import issues, logs
 from glasspane.query.performance import window
 from glasspane.web.auth import accounts_of
 from glasspane.web.deps import instance_of
@@ -22,6 +23,8 @@ from glasspane.web.ui.session import LoggedIn, check_csrf, check_role
 router = APIRouter(include_in_schema=False)
 DEFAULT_QUERY = "is:unresolved"
 STATUSES = ("unresolved", "resolved", "ignored")
+#: The issue page shows the last this many logs of the event's trace; Logs has them all.
+ISSUE_LOGS_SHOWN = 100
 
 
 @router.get("/issues")
@@ -80,7 +83,18 @@ def issue_page(
         frames=_frames,
         chart=charts.bar_chart(stamps, series, (w.start, w.end), interval),
         statuses=STATUSES,
+        trace_logs=_trace_logs(instance, event),
+        trace_logs_shown=ISSUE_LOGS_SHOWN,
     )
+
+
+def _trace_logs(instance: Instance, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The logs of the event's trace, oldest first (none without a trace)."""
+    trace_id = event.get("trace_id")
+    if not trace_id:
+        return []
+    projects = {p.id: p for p in instance.projects()}
+    return logs.trace_logs(instance.store, projects, str(trace_id))
 
 
 @router.post("/issues/{issue_id}/status")
