@@ -33,7 +33,7 @@ from glasspane.store.models import (
     Window,
     WindowTotals,
 )
-from glasspane.store.where import check_keys, compile_errors, compile_spans
+from glasspane.store.where import Per, check_keys, compile_errors, compile_segments
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -42,13 +42,16 @@ Cursor = duckdb.DuckDBPyConnection
 QUANTILES = "quantile_cont(duration_ms, [0.5, 0.95])"
 
 
-def _segments(cur: Cursor, window: Window) -> tuple[str, list[Any]]:
+def _segments(cur: Cursor, window: Window, per: Per = "transaction") -> tuple[str, list[Any]]:
     """A subquery of the window's transactions, with their project's Apdex T.
+
+    Span-level terms ask about the spans of each transaction, or with
+    ``per="trace"`` of its whole trace (:class:`~glasspane.store.where.SegmentCompiler`).
 
     Raises :class:`QueryError` (400) for a key that is neither known nor a tag.
     """
     check_keys(cur, window.filter)
-    where, params = compile_spans(window.filter)
+    where, params = compile_segments(window.filter, per=per)
     sql = (
         "(SELECT s.*, p.apdex_threshold_ms AS apdex_t FROM segments s "
         "JOIN projects p ON p.id = s.project_id "
@@ -92,7 +95,7 @@ def trace_summaries(
     Each row is described by the trace's earliest matching transaction; its
     duration and status are the whole trace's.
     """
-    segments, params = _segments(cur, window)
+    segments, params = _segments(cur, window, per="trace")
     order, direction = trace_order(sort)
     status_sql = "" if status is None else "WHERE trace_status = ?"
     # Newest (or oldest) first without a status filter, the answer is among the
