@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any, Literal
 
 from glasspane.errors import ProtocolError, QueryError
@@ -201,7 +202,9 @@ class SegmentCompiler(Compiler):
 
     def _any_span(self, node: Filter) -> str:
         """Whether one span of the transaction (or trace) meets ``node``."""
-        inner = Compiler(self.table, self.dialect)
+        # Free text: the transaction's own name was looked at already.
+        table = replace(self.table, text=("description",)) if isinstance(node, Text) else self.table
+        inner = Compiler(table, self.dialect)
         condition = inner.compile(node)
         self.params.extend(inner.params)
         if self.per == "trace":
