@@ -134,6 +134,8 @@ CASES: list[tuple[str, set[str]]] = [
     ("!span.op:db.query", {"b", "c"}),
     ("!span.status:deadline_exceeded transaction:registerOnBlockchain", {"b"}),
     ("!confirmation", {"b", "c"}),
+    ("span.op:blockchain.wait !span.status:ok", {"a"}),  # one span: waiting, not ok
+    ("span.op:db.query !span.status:ok", set()),
 ]
 
 
