@@ -159,3 +159,17 @@ def test_impact_counts_the_transactions_with_a_matching_span(store: Store) -> No
     assert (impact.transactions, impact.users) == (1, 1)  # only ann's register failed
     assert store.impact(window("span.description:*login")).transactions == 1
     assert store.impact(window("span.op:db.query chain:mainnet")).transactions == 0
+
+
+def test_matching_span_ids_are_the_spans_a_trace_page_highlights(store: Store) -> None:
+    def matched(query: str, trace: str = "a") -> set[str]:
+        ids = store.matching_span_ids(TRACE[trace], parse(query, START))
+        return {bytes.fromhex(i).decode().lstrip("\0") for i in ids}
+
+    assert matched("span.op:blockchain.wait") == {"wa"}
+    assert matched("confirmation transaction:registerOnBlockchain") == {"wa"}
+    assert matched("span.duration:>1s") == {"ra", "wa"}
+    assert matched("span.op:blockchain.wait span.duration:>1s", "b") == set()
+    assert matched("span.op:db.query !span.status:deadline_exceeded") == {"qa"}
+    assert matched("transaction:registerOnBlockchain") == set()  # no span-level term
+    assert matched("!span.op:db.query") == set()  # "no such span" marks nothing

@@ -29,7 +29,7 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from glasspane.errors import ProtocolError, QueryError
-from glasspane.filters import And, Cmp, Filter, Not, Or, Text
+from glasspane.filters import And, Cmp, Filter, Not, Or, Text, all_of, conjuncts
 from glasspane.store.search_keys import (
     DUCKDB,
     DURATIONS,
@@ -188,17 +188,7 @@ class SegmentCompiler(Compiler):
         return super()._node(node)
 
     def _span_level(self, node: Filter) -> bool:
-        """Whether every key of ``node`` is about a single span (span keys, tags)."""
-        if isinstance(node, Cmp):
-            if node.key in SPAN_LEVEL_KEYS:
-                return True
-            other = other_table(self.table, self.dialect)
-            return not knows(self.table, node.key) and not knows(other, node.key)
-        if isinstance(node, Not):
-            return self._span_level(node.part)
-        if isinstance(node, (And, Or)):
-            return all(self._span_level(p) for p in node.parts)
-        return False
+        return is_span_level(node, self.dialect)
 
     def _any_span(self, node: Filter) -> str:
         """Whether one span of the transaction (or trace) meets ``node``."""
@@ -212,6 +202,37 @@ class SegmentCompiler(Compiler):
         return (
             f"((trace_id, span_id) IN (SELECT trace_id, segment_id FROM spans WHERE {condition}))"
         )
+
+
+def is_span_level(node: Filter, dialect: Dialect = DUCKDB) -> bool:
+    """Whether every key of ``node`` is about a single span (span keys, tags)."""
+    if isinstance(node, Cmp):
+        if node.key in SPAN_LEVEL_KEYS:
+            return True
+        spans, errors = TABLES[dialect.name]
+        return not knows(spans, node.key) and not knows(errors, node.key)
+    if isinstance(node, Not):
+        return is_span_level(node.part, dialect)
+    if isinstance(node, (And, Or)):
+        return all(is_span_level(p, dialect) for p in node.parts)
+    return False
+
+
+def span_terms(tree: Filter | None) -> Filter | None:
+    """The part of a query that one span meets (its span-level terms and free text,
+    ANDed at the top); ``None`` when it has none. What a trace page highlights."""
+    parts = [p for p in conjuncts(tree) if isinstance(p, Text) or is_span_level(p)]
+    if not any(not isinstance(p, Not) for p in parts):
+        return None  # "no such span" highlights nothing
+    return all_of(parts)
+
+
+def compile_span_terms(tree: Filter, dialect: Dialect = DUCKDB) -> tuple[str, list[Any]]:
+    """``(sql, params)`` over ``spans`` for :func:`span_terms` (free text: descriptions)."""
+    table = replace(TABLES[dialect.name][0], text=("description",))
+    compiler = Compiler(table, dialect)
+    sql = compiler.compile(tree)
+    return sql, compiler.params
 
 
 def _is_number(value: Any) -> bool:

@@ -49,7 +49,14 @@ from glasspane.store.models import (
     WindowTotals,
 )
 from glasspane.store.search_keys import CLICKHOUSE
-from glasspane.store.where import Per, check_keys, compile_errors, compile_segments
+from glasspane.store.where import (
+    Per,
+    check_keys,
+    compile_errors,
+    compile_segments,
+    compile_span_terms,
+    span_terms,
+)
 
 #: p50 and p95 in one aggregate, which sorts one copy of the durations.
 QUANTILES = "quantilesExactInclusive(0.5, 0.95)(duration_ms)"
@@ -254,3 +261,13 @@ class AnalyticsReads:
 
     def validate_filter(self, tree: Filter | None) -> None:
         check_keys(self._conn, tree, CLICKHOUSE)
+
+    def matching_span_ids(self, trace_id: str, tree: Filter | None) -> set[str]:
+        terms = span_terms(tree)
+        if terms is None:
+            return set()
+        check_keys(self._conn, terms, CLICKHOUSE)
+        where, params = compile_span_terms(terms, CLICKHOUSE)
+        sql = f"SELECT span_id FROM spans WHERE trace_id = ? AND {where}"
+        rows = self._conn.execute(sql, [trace_id, *params]).fetchall()
+        return {str(row[0]) for row in rows}

@@ -33,7 +33,14 @@ from glasspane.store.models import (
     Window,
     WindowTotals,
 )
-from glasspane.store.where import Per, check_keys, compile_errors, compile_segments
+from glasspane.store.where import (
+    Per,
+    check_keys,
+    compile_errors,
+    compile_segments,
+    compile_span_terms,
+    span_terms,
+)
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -227,3 +234,13 @@ class AnalyticsReads:
     def validate_filter(self, tree: Filter | None) -> None:
         with self._cursor() as cur:
             check_keys(cur, tree)
+
+    def matching_span_ids(self, trace_id: str, tree: Filter | None) -> set[str]:
+        terms = span_terms(tree)
+        if terms is None:
+            return set()
+        with self._cursor() as cur:
+            check_keys(cur, terms)
+            where, params = compile_span_terms(terms)
+            sql = f"SELECT span_id FROM spans WHERE trace_id = ? AND {where}"
+            return {str(row[0]) for row in cur.execute(sql, [trace_id, *params]).fetchall()}
