@@ -146,3 +146,28 @@ def test_cli_draws_the_waterfall(server: RunningServer, services) -> None:
     )
     assert unknown.returncode == 1
     assert "No trace 00000000000000000000000000000000" in unknown.stderr
+
+
+def test_span_level_keys_find_the_trace_by_a_child_span(server: RunningServer, services) -> None:
+    """The wait span is a child of the backend's transaction, not a root (issue 18)."""
+    frontend, backend, _, _ = services
+    trace_id = _request(frontend, backend, fail=True)
+    server.wait_for_trace(trace_id, lambda t: _both_segments(t) and t["errors"])
+
+    def get(path: str, query: str) -> Any:
+        answer = server.api("GET", path, params={"query": query, "period": "1h"})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def traces(query: str) -> set[str]:
+        return {t["trace_id"] for t in get("/api/v1/traces", query)["traces"]}
+
+    assert trace_id in traces("span.op:blockchain.wait")
+    assert trace_id in traces('span.description:"Wait for*"')
+    mine = f"trace:{trace_id}"
+    assert traces(f"{mine} confirmation") == {trace_id}
+    assert traces(f"{mine} span.op:blockchain.wait span.status:deadline_exceeded") == {trace_id}
+    assert traces(f"{mine} span.op:blockchain.wait span.status:ok") == set()
+    # Per transaction: the wait span is the backend's, not the frontend's.
+    rows = get("/api/v1/transactions", f"{mine} span.op:blockchain.wait")["transactions"]
+    assert [(r["transaction"], r["count"]) for r in rows] == [("process", 1)]

@@ -23,7 +23,15 @@ from glasspane.errors import QueryError
 from glasspane.query.search import parse
 from glasspane.store.api import Store
 from glasspane.store.search_keys import CLICKHOUSE, DUCKDB, Dialect
-from glasspane.store.where import check_keys, compile_errors, compile_spans
+from glasspane.store.where import (
+    Per,
+    check_keys,
+    compile_errors,
+    compile_segments,
+    compile_span_terms,
+    compile_spans,
+    span_terms,
+)
 from store.backends import BACKENDS, drop, open_backend, store_url
 from store.search_data import ERRORS, NOW, SPANS, TRACES, event_id, load, span_id
 
@@ -300,6 +308,14 @@ def test_any_parsed_query_runs_on_both_tables(loaded: Loaded, text: str) -> None
     for compile_, table in ((compile_spans, "spans"), (compile_errors, "errors")):
         sql, params = compile_(tree, loaded.dialect)
         loaded.execute(f"SELECT count(*) FROM {table} WHERE {sql}", params)
+    pers: tuple[Per, ...] = ("transaction", "trace")
+    for per in pers:
+        sql, params = compile_segments(tree, loaded.dialect, per)
+        loaded.execute(f"SELECT count(*) FROM segments WHERE {sql}", params)
+    terms = span_terms(tree)
+    if terms is not None:  # what a trace page marks
+        sql, params = compile_span_terms(terms, loaded.dialect)
+        loaded.execute(f"SELECT count(*) FROM spans WHERE {sql}", params)
 
 
 def test_store_checks_keys(loaded: Loaded) -> None:

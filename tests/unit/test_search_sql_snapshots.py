@@ -19,7 +19,7 @@ import pytest
 from glasspane.query.search import parse
 from glasspane.store import attribute_where
 from glasspane.store.search_keys import CLICKHOUSE, DUCKDB, Dialect
-from glasspane.store.where import compile_errors, compile_spans
+from glasspane.store.where import compile_errors, compile_segments, compile_spans
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 NOW = 1_700_000_000.0
@@ -45,6 +45,14 @@ SPAN_QUERIES = [
     "checkout failed",
     "trace.status:error",
 ]
+#: Over transactions: span-level terms go through the spans (grouped per AND).
+SEGMENT_QUERIES = [
+    "span.op:blockchain.wait",
+    "span.op:db span.duration:>1s transaction:checkout",
+    "!span.status:ok tags[chain]:base*",
+    "span.op:db OR service:api",
+    "confirmation",
+]
 ERROR_QUERIES = [
     "",
     "is:unresolved",
@@ -64,6 +72,12 @@ def render(dialect: Dialect) -> str:
     metrics = attribute_where.METRICS if dialect is DUCKDB else attribute_where.CH_METRICS
     compilers = [
         ("spans", SPAN_QUERIES, lambda tree: compile_spans(tree, dialect)),
+        ("segments", SEGMENT_QUERIES, lambda tree: compile_segments(tree, dialect)),
+        (
+            "segments per trace",
+            SEGMENT_QUERIES[:2],
+            lambda tree: compile_segments(tree, dialect, "trace"),
+        ),
         ("errors", ERROR_QUERIES, lambda tree: compile_errors(tree, dialect)),
         ("logs", LOG_QUERIES, lambda tree: attribute_where.compile_filter(logs, tree, dialect)),
         (

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from typing import Any
 
 from glasspane.domain import NON_FAILING_STATUSES, Project, Span
 from glasspane.errors import NotFound, ProtocolError
 from glasspane.query.logs import trace_logs
+from glasspane.query.search import parse
 from glasspane.store.api import Store
 from glasspane.store.models import TraceError, Window
 
@@ -120,3 +122,11 @@ def get_trace(store: Store, projects: list[Project], trace_id: str) -> dict[str,
         "replay_ids": [r.replay_id for r in store.list_replays(ALL_TIME, trace_id, None, 20)],
         "logs": logs,
     }
+
+
+def matching_spans(store: Store, trace_id: str, query: str) -> set[str]:
+    """The ids of the trace's spans that meet the span-level terms of ``query``
+    (``span.op``, ``span.description``, ``span.status``, ``span.duration``, tags,
+    free text on descriptions); :class:`QueryError` for a query that is wrong."""
+    tree = parse(query, time.time())
+    return store.matching_span_ids(normalize_trace_id(trace_id), tree)

@@ -177,6 +177,12 @@ class AnalyticsReader(Protocol):
         in the data."""
         ...
 
+    def matching_span_ids(self, trace_id: str, tree: Filter | None) -> set[str]:
+        """The trace's spans that meet the span-level terms of ``tree``
+        (``where.span_terms``); empty when it has none. :class:`QueryError` for an
+        unknown key."""
+        ...
+
 
 class IssueStore(Protocol):
     """Issues: aggregates computed from the error rows, and their status."""

@@ -160,6 +160,9 @@ NUMERIC = DURATIONS | frozenset(
         "last_seen",
     }
 )
+#: Keys of one span: over transactions they ask about any span of the transaction
+#: (tags too, being neither span nor error columns).
+SPAN_LEVEL_KEYS = frozenset({"span.op", "span.description", "span.status", "span.duration"})
 #: Span keys that describe the transaction: over errors they look at segments only.
 SEGMENT_KEYS = frozenset({"transaction.op", "transaction.status", "status", "transaction.duration"})
 

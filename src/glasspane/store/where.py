@@ -11,6 +11,11 @@ spans means "spans of traces with a KeyError", ``span.op:db`` over errors
 "errors in traces with a db span". Negations keep their meaning:
 ``!key:value`` is ``(... ) IS NOT TRUE``, so rows without the key match too.
 
+Transactions (the ``segments`` table) are searched by :class:`SegmentCompiler`:
+span-level terms (``span.op``, ``span.description``, ``span.status``,
+``span.duration``, tags) ask about any span of the transaction (or of the
+trace), and the span-level terms ANDed side by side must all hold for one span.
+
 Keys are checked before a query runs (:func:`check_keys`): a key that is
 neither known here nor a tag seen in the data is a :class:`QueryError` naming
 it and the closest known key. ``tags[name]`` always means the tag, unchecked.
@@ -20,16 +25,18 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 from glasspane.errors import ProtocolError, QueryError
-from glasspane.filters import And, Cmp, Filter, Not, Or, Text
+from glasspane.filters import And, Cmp, Filter, Not, Or, Text, all_of, conjuncts
 from glasspane.store.search_keys import (
     DUCKDB,
     DURATIONS,
     KNOWN_KEYS,
     NUMERIC,
     SEGMENT_KEYS,
+    SPAN_LEVEL_KEYS,
     TABLES,
     Dialect,
     Table,
@@ -146,6 +153,88 @@ class Compiler:
         return f"(issue_id IN (SELECT issue_id FROM errors GROUP BY issue_id HAVING {having}))"
 
 
+#: What a span-level term looks at: the spans of the transaction, or of its whole trace.
+Per = Literal["transaction", "trace"]
+
+
+class SegmentCompiler(Compiler):
+    """Compiles a tree over the ``segments`` table (one row per transaction).
+
+    Span-level terms match when a span of the transaction (``per="transaction"``)
+    or of its trace (``per="trace"``) meets them; the span-level terms of one AND
+    are grouped, so ``span.op:db span.duration:>1s`` asks for one slow db span.
+    A negated span-level term means "no such span". Free text matches the
+    transaction's name or any span's description.
+    """
+
+    def __init__(self, dialect: Dialect = DUCKDB, per: Per = "transaction") -> None:
+        super().__init__(TABLES[dialect.name][0], dialect)
+        self.per = per
+
+    def _node(self, node: Filter) -> str:
+        if isinstance(node, And):
+            group = [p for p in node.parts if self._span_level(p)]
+            if any(not isinstance(p, Not) for p in group):
+                rest = [p for p in node.parts if not self._span_level(p)]
+                grouped = And(tuple(group)) if len(group) > 1 else group[0]
+                parts = [self._any_span(grouped), *(self._node(p) for p in rest)]
+                return "(" + " AND ".join(parts) + ")"
+            return super()._node(node)
+        if isinstance(node, Text):
+            own = super()._node(node)
+            return f"({own} OR {self._any_span(node)})"
+        if isinstance(node, Cmp) and self._span_level(node):
+            return self._any_span(node)
+        return super()._node(node)
+
+    def _span_level(self, node: Filter) -> bool:
+        return is_span_level(node, self.dialect)
+
+    def _any_span(self, node: Filter) -> str:
+        """Whether one span of the transaction (or trace) meets ``node``."""
+        # Free text: the transaction's own name was looked at already.
+        table = replace(self.table, text=("description",)) if isinstance(node, Text) else self.table
+        inner = Compiler(table, self.dialect)
+        condition = inner.compile(node)
+        self.params.extend(inner.params)
+        if self.per == "trace":
+            return f"(trace_id IN (SELECT trace_id FROM spans WHERE {condition}))"
+        return (
+            f"((trace_id, span_id) IN (SELECT trace_id, segment_id FROM spans WHERE {condition}))"
+        )
+
+
+def is_span_level(node: Filter, dialect: Dialect = DUCKDB) -> bool:
+    """Whether every key of ``node`` is about a single span (span keys, tags)."""
+    if isinstance(node, Cmp):
+        if node.key in SPAN_LEVEL_KEYS:
+            return True
+        spans, errors = TABLES[dialect.name]
+        return not knows(spans, node.key) and not knows(errors, node.key)
+    if isinstance(node, Not):
+        return is_span_level(node.part, dialect)
+    if isinstance(node, (And, Or)):
+        return all(is_span_level(p, dialect) for p in node.parts)
+    return False
+
+
+def span_terms(tree: Filter | None) -> Filter | None:
+    """The part of a query that one span meets (its span-level terms and free text,
+    ANDed at the top); ``None`` when it has none. What a trace page highlights."""
+    parts = [p for p in conjuncts(tree) if isinstance(p, Text) or is_span_level(p)]
+    if not any(not isinstance(p, Not) for p in parts):
+        return None  # "no such span" highlights nothing
+    return all_of(parts)
+
+
+def compile_span_terms(tree: Filter, dialect: Dialect = DUCKDB) -> tuple[str, list[Any]]:
+    """``(sql, params)`` over ``spans`` for :func:`span_terms` (free text: descriptions)."""
+    table = replace(TABLES[dialect.name][0], text=("description",))
+    compiler = Compiler(table, dialect)
+    sql = compiler.compile(tree)
+    return sql, compiler.params
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -171,6 +260,15 @@ def _like_pattern(value: str) -> str:
 def compile_spans(tree: Filter | None, dialect: Dialect = DUCKDB) -> tuple[str, list[Any]]:
     """``(sql, params)`` over the ``spans`` table; ``TRUE`` for no filter."""
     compiler = Compiler(TABLES[dialect.name][0], dialect)
+    sql = compiler.compile(tree)
+    return sql, compiler.params
+
+
+def compile_segments(
+    tree: Filter | None, dialect: Dialect = DUCKDB, per: Per = "transaction"
+) -> tuple[str, list[Any]]:
+    """``(sql, params)`` over the ``segments`` table (see :class:`SegmentCompiler`)."""
+    compiler = SegmentCompiler(dialect, per)
     sql = compiler.compile(tree)
     return sql, compiler.params
 

@@ -74,6 +74,34 @@ TRUE
 (json_extract_string(tags, ?) = ?)
 -- params: ["/trace.status", "error"]
 
+-- segments: span.op:blockchain.wait
+((trace_id, span_id) IN (SELECT trace_id, segment_id FROM spans WHERE (op = ?)))
+-- params: ["blockchain.wait"]
+
+-- segments: span.op:db span.duration:>1s transaction:checkout
+(((trace_id, span_id) IN (SELECT trace_id, segment_id FROM spans WHERE ((op = ?) AND (duration_ms > ?)))) AND ("transaction" = ?))
+-- params: ["db", 1000.0, "checkout"]
+
+-- segments: !span.status:ok tags[chain]:base*
+(((trace_id, span_id) IN (SELECT trace_id, segment_id FROM spans WHERE ((((status = ?)) IS NOT TRUE) AND (json_extract_string(tags, ?) ILIKE ? ESCAPE '\')))))
+-- params: ["ok", "/chain", "base%"]
+
+-- segments: span.op:db OR service:api
+(((trace_id, span_id) IN (SELECT trace_id, segment_id FROM spans WHERE (op = ?))) OR (service = ?))
+-- params: ["db", "api"]
+
+-- segments: confirmation
+(("transaction" ILIKE ? ESCAPE '\' OR description ILIKE ? ESCAPE '\') OR ((trace_id, span_id) IN (SELECT trace_id, segment_id FROM spans WHERE (description ILIKE ? ESCAPE '\'))))
+-- params: ["%confirmation%", "%confirmation%", "%confirmation%"]
+
+-- segments per trace: span.op:blockchain.wait
+(trace_id IN (SELECT trace_id FROM spans WHERE (op = ?)))
+-- params: ["blockchain.wait"]
+
+-- segments per trace: span.op:db span.duration:>1s transaction:checkout
+((trace_id IN (SELECT trace_id FROM spans WHERE ((op = ?) AND (duration_ms > ?)))) AND ("transaction" = ?))
+-- params: ["db", 1000.0, "checkout"]
+
 -- errors: 
 TRUE
 -- params: []

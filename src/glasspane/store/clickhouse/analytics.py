@@ -49,27 +49,38 @@ from glasspane.store.models import (
     WindowTotals,
 )
 from glasspane.store.search_keys import CLICKHOUSE
-from glasspane.store.where import check_keys, compile_errors, compile_spans
+from glasspane.store.where import (
+    Per,
+    check_keys,
+    compile_errors,
+    compile_segments,
+    compile_span_terms,
+    span_terms,
+)
 
 #: p50 and p95 in one aggregate, which sorts one copy of the durations.
 QUANTILES = "quantilesExactInclusive(0.5, 0.95)(duration_ms)"
 FAILURE_RATE = f"avg(if({FAILED}, 1.0, 0.0))"
 
 
-def _matching(window: Window) -> tuple[str, list[Any]]:
-    """The window's transactions that match its filter, as a subquery (keys unchecked)."""
-    where, params = compile_spans(window.filter, CLICKHOUSE)
+def _matching(window: Window, per: Per = "transaction") -> tuple[str, list[Any]]:
+    """The window's transactions that match its filter, as a subquery (keys unchecked).
+
+    Span-level terms ask about the spans of each transaction, or with
+    ``per="trace"`` of its whole trace (:class:`~glasspane.store.where.SegmentCompiler`).
+    """
+    where, params = compile_segments(window.filter, CLICKHOUSE, per)
     sql = f"(SELECT * FROM segments WHERE start_ts >= ? AND start_ts < ? AND {where})"
     return sql, [window.start, window.end, *params]
 
 
-def _segments(conn: Connection, window: Window) -> tuple[str, list[Any]]:
+def _segments(conn: Connection, window: Window, per: Per = "transaction") -> tuple[str, list[Any]]:
     """:func:`_matching` with each transaction's project's Apdex T as ``apdex_t``.
 
     Raises :class:`QueryError` (400) for a key that is neither known nor a tag.
     """
     check_keys(conn, window.filter, CLICKHOUSE)
-    matching, params = _matching(window)
+    matching, params = _matching(window, per)
     sql = (
         f"(SELECT s.*, p.apdex_threshold_ms AS apdex_t FROM {matching} AS s "
         "INNER JOIN (SELECT id, apdex_threshold_ms FROM projects FINAL) AS p "
@@ -125,7 +136,7 @@ def trace_summaries(
     as DuckDB's ``arg_min`` does: ``who`` is the earliest transaction's user
     that has one.
     """
-    segments, params = _segments(conn, window)
+    segments, params = _segments(conn, window, per="trace")
     order, direction = trace_order(sort)
     # Newest (or oldest) first without a status filter, the answer is among the
     # traces whose matching transactions start first: assemble only those, not
@@ -250,3 +261,13 @@ class AnalyticsReads:
 
     def validate_filter(self, tree: Filter | None) -> None:
         check_keys(self._conn, tree, CLICKHOUSE)
+
+    def matching_span_ids(self, trace_id: str, tree: Filter | None) -> set[str]:
+        terms = span_terms(tree)
+        if terms is None:
+            return set()
+        check_keys(self._conn, terms, CLICKHOUSE)
+        where, params = compile_span_terms(terms, CLICKHOUSE)
+        sql = f"SELECT span_id FROM spans WHERE trace_id = ? AND {where}"
+        rows = self._conn.execute(sql, [trace_id, *params]).fetchall()
+        return {str(row[0]) for row in rows}

@@ -33,7 +33,14 @@ from glasspane.store.models import (
     Window,
     WindowTotals,
 )
-from glasspane.store.where import check_keys, compile_errors, compile_spans
+from glasspane.store.where import (
+    Per,
+    check_keys,
+    compile_errors,
+    compile_segments,
+    compile_span_terms,
+    span_terms,
+)
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -42,13 +49,16 @@ Cursor = duckdb.DuckDBPyConnection
 QUANTILES = "quantile_cont(duration_ms, [0.5, 0.95])"
 
 
-def _segments(cur: Cursor, window: Window) -> tuple[str, list[Any]]:
+def _segments(cur: Cursor, window: Window, per: Per = "transaction") -> tuple[str, list[Any]]:
     """A subquery of the window's transactions, with their project's Apdex T.
+
+    Span-level terms ask about the spans of each transaction, or with
+    ``per="trace"`` of its whole trace (:class:`~glasspane.store.where.SegmentCompiler`).
 
     Raises :class:`QueryError` (400) for a key that is neither known nor a tag.
     """
     check_keys(cur, window.filter)
-    where, params = compile_spans(window.filter)
+    where, params = compile_segments(window.filter, per=per)
     sql = (
         "(SELECT s.*, p.apdex_threshold_ms AS apdex_t FROM segments s "
         "JOIN projects p ON p.id = s.project_id "
@@ -92,7 +102,7 @@ def trace_summaries(
     Each row is described by the trace's earliest matching transaction; its
     duration and status are the whole trace's.
     """
-    segments, params = _segments(cur, window)
+    segments, params = _segments(cur, window, per="trace")
     order, direction = trace_order(sort)
     status_sql = "" if status is None else "WHERE trace_status = ?"
     # Newest (or oldest) first without a status filter, the answer is among the
@@ -224,3 +234,13 @@ class AnalyticsReads:
     def validate_filter(self, tree: Filter | None) -> None:
         with self._cursor() as cur:
             check_keys(cur, tree)
+
+    def matching_span_ids(self, trace_id: str, tree: Filter | None) -> set[str]:
+        terms = span_terms(tree)
+        if terms is None:
+            return set()
+        with self._cursor() as cur:
+            check_keys(cur, terms)
+            where, params = compile_span_terms(terms)
+            sql = f"SELECT span_id FROM spans WHERE trace_id = ? AND {where}"
+            return {str(row[0]) for row in cur.execute(sql, [trace_id, *params]).fetchall()}

@@ -9,7 +9,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from glasspane.errors import ProtocolError
 from glasspane.query import issues, performance
-from glasspane.query.traces import get_trace, normalize_trace_id
+from glasspane.query.traces import get_trace, matching_spans, normalize_trace_id
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import waterfall
 from glasspane.web.ui.render import page
@@ -32,9 +32,20 @@ def trace_page(
     trace_id: str,
     session: LoggedIn,
     span: str | None = None,
+    query: str | None = None,
 ) -> HTMLResponse:
+    """The waterfall; with ``query``, the spans meeting its span-level terms are marked."""
     instance = instance_of(request)
     trace = get_trace(instance.store, instance.projects(), trace_id)
+    matched: set[str] = set()
+    query_error = None
+    if query and query.strip():
+        try:
+            matched = matching_spans(instance.store, trace_id, query)
+        except ProtocolError as exc:  # QueryError too: the page still shows the trace
+            query_error = str(exc)
+    if span is None and matched:
+        span = next((s["span_id"] for s in trace["spans"] if s["span_id"] in matched), None)
     view = waterfall.build(trace, span)
     root = _root(trace)
     browser = ((root or {}).get("contexts") or {}).get("browser") or {}
@@ -48,6 +59,9 @@ def trace_page(
         root=root,
         browser=browser.get("name") if isinstance(browser, dict) else None,
         custom_contexts=waterfall.custom_contexts,
+        query=(query or "").strip(),
+        matched=matched,
+        query_error=query_error,
     )
 
 
