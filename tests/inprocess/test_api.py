@@ -73,3 +73,16 @@ def test_openapi_schema_lists_the_api(app: App) -> None:
     schema = orjson.loads(app.client.get("/openapi.json").content)
     assert "/api/v1/traces/{trace_id}" in schema["paths"]
     assert "/api/v1/projects" in schema["paths"]
+
+
+def test_trace_marks_its_critical_path(app: App) -> None:
+    payload = transaction()
+    trace_id = payload["contexts"]["trace"]["trace_id"]
+    app.client.post(app.envelope_url(), content=envelope_bytes(payload), headers=app.auth())
+    spans = app.trace(trace_id)["spans"]
+    segment = next(s for s in spans if s["is_transaction"])
+    children = [s for s in spans if s.get("parent_span_id") == segment["span_id"]]
+    assert segment["critical"] is True
+    if children:
+        last = max(children, key=lambda s: s["timestamp"])
+        assert [s["span_id"] for s in children if s["critical"]] == [last["span_id"]]
