@@ -43,7 +43,7 @@ How a change point is found, per metric:
 5. **Located sample by sample.** A bucket boundary can lie most of a bucket
    from the change (24 minutes in a 24 h period); the samples of the other
    side it takes in then set that side's p95 (2 s → 12 s thirty minutes ago
-   read as 5.9 s → 11.8 s from a boundary six minutes late). So the candidate
+   read as 5.9 s → about 12 s from a boundary six minutes late). So the candidate
    moves to the split, between the boundaries on either side of it, that
    maximises the same statistic; for the log mean over a fixed window that is
    the maximum-likelihood single change of a normal mean. before/after and
