@@ -115,6 +115,26 @@ def test_impact_counts_users_by_browser_and_country(
     assert impact["by_browser"] == {"Chrome": 3, "Safari": 1, "Firefox": 1}
     assert impact["by_country"] == {"US": 3, "DE": 1, "FR": 1}
     assert impact["by_os"] == {"Windows": 3, "Mac OS X": 1, "Linux": 1}
+    lines = _cli(server, "impact", "--query", "service:py-impact", "--period", "1h")
+    assert lines[:2] == ["Affected users        5", "Failing transactions  5"]
+    assert "COUNTRY  USERS" in lines and "US           3" in lines
+    assert "Mac OS X      1" in lines
+    # Five failures and one success are no sustained rise.
+    assert _cli(server, "regressions", "--query", "service:py-impact", "--period", "1h") == [
+        "No regressions in the period."
+    ]
+
+
+def _cli(server: RunningServer, *args: str) -> list[str]:
+    """The lines ``glasspane ARGS`` prints against the server."""
+    result = subprocess.run(
+        [sys.executable, "-m", "glasspane", *args, "--server", server.url, "--token", server.token],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
 
 
 def test_cli_tables(server: RunningServer, sampled: Service) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
+from fastapi.testclient import TestClient
 
 from envelopes import envelope_bytes, error_event, new_span_id, transaction
 from inprocess.conftest import App
@@ -73,3 +76,42 @@ def test_openapi_schema_lists_the_api(app: App) -> None:
     schema = orjson.loads(app.client.get("/openapi.json").content)
     assert "/api/v1/traces/{trace_id}" in schema["paths"]
     assert "/api/v1/projects" in schema["paths"]
+
+
+def test_trace_marks_its_critical_path(app: App) -> None:
+    payload = transaction()
+    trace_id = payload["contexts"]["trace"]["trace_id"]
+    app.client.post(app.envelope_url(), content=envelope_bytes(payload), headers=app.auth())
+    spans = app.trace(trace_id)["spans"]
+    segment = next(s for s in spans if s["is_transaction"])
+    children = [s for s in spans if s.get("parent_span_id") == segment["span_id"]]
+    assert segment["critical"] is True
+    if children:
+        last = max(children, key=lambda s: s["timestamp"])
+        assert [s["span_id"] for s in children if s["critical"]] == [last["span_id"]]
+
+
+def test_trace_page_draws_the_critical_path_on_the_bars(app: App) -> None:
+    payload = transaction()
+    root = payload["contexts"]["trace"]["span_id"]
+    start = payload["start_timestamp"]
+    child = dict(payload["spans"][0])
+    early = {**child, "span_id": "e" * 16, "description": "early", "timestamp": start + 0.1}
+    late = {**child, "span_id": "f" * 16, "description": "late", "start_timestamp": start + 0.1}
+    late["timestamp"] = payload["timestamp"] - 0.05  # ends last: the root waited on it
+    payload["spans"] = [early, late]
+    trace_id = payload["contexts"]["trace"]["trace_id"]
+    app.client.post(app.envelope_url(), content=envelope_bytes(payload), headers=app.auth())
+    app.trace(trace_id)
+    browser = TestClient(app.client.app)  # its own cookie jar: a logged-in browser
+    browser.post("/login", data={"name": "", "password": app.token})
+    page = browser.get(f"/traces/{trace_id}")
+    assert page.status_code == 200, page.text
+    rows = re.findall(r'<div class="wf-row ([^"]*)" data-depth="\d+" data-span="(\w+)"', page.text)
+    assert len(rows) == 3
+    critical = {span for classes, span in rows if "critical" in classes.split()}
+    assert critical == {root, "f" * 16}
+    bars = re.findall(r'data-span="(\w+)".*?<svg class="wf-bar"[^>]*>(.*?)</svg>', page.text)
+    marked = {span for span, svg in bars if 'class="cp"' in svg}
+    assert marked == {root, "f" * 16}
+    assert "Critical path: the spans that determined the trace" in page.text

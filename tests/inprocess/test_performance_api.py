@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 
@@ -109,6 +110,31 @@ def test_regressions_find_a_step_change(app: App) -> None:
         (row["after_ms"] - row["before_ms"]) / row["before_ms"] * 100, 1
     )
     assert not any(r["transaction"] == "verifyToken" for r in rows)
+
+
+def test_regressions_place_a_step_in_a_long_period_to_the_minute(app: App) -> None:
+    """Issue 18's case: in a 24 h period (24-minute buckets) a step 30 minutes ago
+    was reported from a boundary 6 minutes off, with slow samples in "before"."""
+    rng = random.Random(18)
+    now = time.time()
+    step = now - 30 * 60
+    median = 1 / math.exp(1.6449 * 0.25)  # a lognormal's p95 over its median, σ = 0.25
+    payloads = []
+    for i in range(700):
+        at = now - 7200 + i * 7200 / 700
+        p95_s = 2.0 if at < step else 12.0
+        payloads.append(
+            made("registerOnBlockchain", at, p95_s * median * rng.lognormvariate(0, 0.25))
+        )
+        payloads.append(made("verifyToken", at, 0.12 * rng.lognormvariate(0, 0.25)))
+    for first in range(0, len(payloads), 100):
+        post(app, *payloads[first : first + 100])
+    rows = get(app, "/api/v1/regressions", period="24h")["regressions"]
+    assert [(r["transaction"], r["metric"]) for r in rows] == [("registerOnBlockchain", "p95")]
+    [row] = rows
+    assert abs(row["started_at"] - step) <= 10 * 60
+    assert 1800 < row["before_ms"] < 2200 and 10800 < row["after_ms"] < 13200
+    assert 400 < row["change_pct"] < 600
 
 
 def test_series_covers_the_period_in_buckets(app: App) -> None:

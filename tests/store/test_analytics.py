@@ -336,7 +336,7 @@ def test_impact_counts_users_of_failing_transactions(data) -> None:
     stats = store.impact(WINDOW)
     # The error events carry no user: they add no one.
     assert stats.users == len({s.user.email for s in failing if s.user.email})
-    assert stats.transactions == len(failing)
+    assert stats.transactions == pytest.approx(sum(1 / s.sample_rate for s in failing))
 
     def users_by(value) -> dict[str, int]:
         users: dict[str, set[str]] = {}
@@ -349,6 +349,21 @@ def test_impact_counts_users_of_failing_transactions(data) -> None:
     assert stats.by_browser == users_by(lambda s: s.client.browser)
     assert stats.by_os == users_by(lambda s: s.client.os)
     assert list(stats.by_country.values()) == sorted(stats.by_country.values(), reverse=True)
+
+
+def test_impact_weights_failing_transactions_by_their_sample_rate(data) -> None:
+    """Issue 18: at 10% sampling, 2 failing samples are 20 failing transactions,
+    as /transactions counts them."""
+    store, spans = data
+    failing = [
+        s for s in spans if s.transaction == "verifyToken" and s.status not in NON_FAILING_STATUSES
+    ]
+    assert {s.sample_rate for s in failing} == {0.1} and len(failing) >= 2
+    window = Window(START, START + HOUR, parse("transaction:verifyToken", START))
+    impact = store.impact(window)
+    assert impact.transactions == pytest.approx(10 * len(failing))
+    [stats] = store.transaction_stats(window)
+    assert impact.transactions == pytest.approx(stats.count * stats.failure_rate)
 
 
 def samples_matching(store: Store, query: str) -> int:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from glasspane.cli.listing import ago, cell, issues_table, sparkline, traces_table
+from glasspane.cli.listing import (
+    ago,
+    cell,
+    impact_text,
+    issues_table,
+    regressions_table,
+    sparkline,
+    traces_table,
+)
 
 NOW = 1_800_000_000.0
 
@@ -73,3 +81,60 @@ def test_traces_table() -> None:
         "a" * 32, "uploadDocument", "frontend", "12.0s", "error", "demo@test.com", "2m", "ago",
     ]  # fmt: skip
     assert traces_table({"traces": []}, NOW) == "No traces match."
+
+
+def test_regressions_table_shows_durations_for_p95_and_percentages_for_rates() -> None:
+    answer = {
+        "regressions": [
+            {
+                "transaction": "registerOnBlockchain",
+                "service": "api",
+                "metric": "p95",
+                "before_ms": 2010.5,
+                "after_ms": 12050.0,
+                "change_pct": 499.4,
+                "started_at": NOW - 47 * 60,
+            },
+            {
+                "transaction": "checkout\x1b[2J",
+                "service": "shop",
+                "metric": "failure_rate",
+                "before": 0.01,
+                "after": 0.125,
+                "change_pct": 1150.0,
+                "started_at": NOW - 7200,
+            },
+        ]
+    }
+    header, _, p95, rate = regressions_table(answer, NOW).splitlines()
+    assert header.split() == [
+        "TRANSACTION", "SERVICE", "METRIC", "BEFORE", "AFTER", "CHANGE", "STARTED"
+    ]  # fmt: skip
+    assert p95.split() == ["registerOnBlockchain", "api", "p95", "2.0s", "12.1s", "+499%",
+                           "47m", "ago"]  # fmt: skip
+    assert rate.split() == ["checkout", "[2J", "shop", "failure_rate", "1.0%", "12.5%",
+                            "+1150%", "2h", "ago"]  # fmt: skip
+    assert regressions_table({"regressions": []}, NOW) == "No regressions in the period."
+
+
+def test_impact_text_gives_totals_then_users_by_country_browser_and_os() -> None:
+    answer = {
+        "users": 1234,
+        "transactions": 20.0,
+        "by_country": {"US": 3, "DE": 1},
+        "by_browser": {"Chrome": 4},
+        "by_os": {},
+    }
+    assert impact_text(answer).splitlines() == [
+        "Affected users        1,234",
+        "Failing transactions  20",
+        "",
+        "COUNTRY  USERS",
+        "───────  ─────",
+        "US           3",
+        "DE           1",
+        "",
+        "BROWSER  USERS",
+        "───────  ─────",
+        "Chrome       4",
+    ]

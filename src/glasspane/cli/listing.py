@@ -1,4 +1,5 @@
-"""Issues and traces as terminal tables (``glasspane issues``, ``glasspane search``).
+"""Issues, traces, regressions and user impact as terminal text (``glasspane
+issues``, ``search``, ``regressions``, ``impact``).
 
 Pure: each function takes the JSON of an API answer and returns text. Text
 from events is reduced to one printable line, so a hostile title cannot move
@@ -11,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from glasspane.cli.tables import ms, render_table
+from glasspane.cli.tables import ms, percent, render_table
 
 _UNPRINTABLE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
 _SPARK = "▁▂▃▄▅▆▇█"
@@ -98,3 +99,43 @@ def traces_table(answer: Mapping[str, Any], now: float) -> str:
     if not rows:
         return "No traces match."
     return render_table(headers, rows, (False, False, False, True, False, False, True))
+
+
+def _change(row: Mapping[str, Any]) -> tuple[str, str]:
+    """A regression's before and after: durations for p95, percentages for rates."""
+    if row.get("metric") == "p95":
+        return ms(row.get("before_ms")), ms(row.get("after_ms"))
+    return percent(row.get("before")), percent(row.get("after"))
+
+
+def regressions_table(answer: Mapping[str, Any], now: float) -> str:
+    """``GET /api/v1/regressions`` as a table, largest change first (the server's order)."""
+    rows = [
+        (
+            cell(r.get("transaction"), 40),
+            cell(r.get("service"), 24),
+            cell(r.get("metric")),
+            *_change(r),
+            f"{r['change_pct']:+.0f}%",
+            ago(r.get("started_at"), now),
+        )
+        for r in answer.get("regressions", [])
+    ]
+    headers = ("TRANSACTION", "SERVICE", "METRIC", "BEFORE", "AFTER", "CHANGE", "STARTED")
+    if not rows:
+        return "No regressions in the period."
+    return render_table(headers, rows, (False, False, False, True, True, True, True))
+
+
+def impact_text(answer: Mapping[str, Any]) -> str:
+    """``GET /api/v1/impact``: the two totals, then affected users by country,
+    browser and operating system."""
+    lines = [
+        f"Affected users        {answer['users']:,}",
+        f"Failing transactions  {answer['transactions']:,.0f}",
+    ]
+    for header, key in (("COUNTRY", "by_country"), ("BROWSER", "by_browser"), ("OS", "by_os")):
+        rows = [(cell(name, 40), str(users)) for name, users in answer.get(key, {}).items()]
+        if rows:
+            lines += ["", render_table((header, "USERS"), rows, (False, True))]
+    return "\n".join(lines)

@@ -220,6 +220,38 @@ def services(
 
 @cli.command()
 @_period_options
+@client_options
+def regressions(
+    query: str, period: str, server: str | None, token: str | None, data_dir: str | None
+) -> None:
+    """Sustained rises of p95 or failure rate: before, after, change, when it started."""
+    import time
+
+    from glasspane.cli.listing import regressions_table
+
+    answer = Client(server, token, data_dir).request(
+        "GET", "/api/v1/regressions", params={"query": query, "period": period}
+    )
+    click.echo(regressions_table(answer, time.time()))
+
+
+@cli.command()
+@_period_options
+@client_options
+def impact(
+    query: str, period: str, server: str | None, token: str | None, data_dir: str | None
+) -> None:
+    """Users and transactions hit by failures, by country, browser and OS."""
+    from glasspane.cli.listing import impact_text
+
+    answer = Client(server, token, data_dir).request(
+        "GET", "/api/v1/impact", params={"query": query, "period": period}
+    )
+    click.echo(impact_text(answer))
+
+
+@cli.command()
+@_period_options
 @click.option("--sort", default="-last_seen", help="[-]last_seen, first_seen, count or users.")
 @click.option("--limit", default=100, show_default=True, help="Issues to show.")
 @client_options

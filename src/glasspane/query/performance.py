@@ -160,7 +160,8 @@ def regressions(store: AnalyticsReader, w: Window) -> dict[str, Any]:
 
 
 def impact(store: AnalyticsReader, w: Window) -> dict[str, Any]:
-    return asdict(store.impact(w))
+    stats = asdict(store.impact(w))
+    return {**stats, "transactions": round(stats["transactions"], 3)}
 
 
 def transaction_filter(w: Window, transaction: str | None) -> Window:

@@ -198,3 +198,30 @@ def finite_number(value: object) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def critical_path(nodes: Sequence[Node]) -> set[int]:
+    """Indexes of the spans that determined the trace's duration.
+
+    Starts at the top-level span that ended last and walks down: at each span,
+    the child that finished last (no later than the parent's end) joins the
+    path, repeatedly. Each node is visited at most once, so linear time.
+    Nodes must already be linked by ``attach``; spans without an end are skipped.
+    """
+    path: set[int] = set()
+    ended = [i for i, n in enumerate(nodes) if n.top_level and n.end is not None]
+    if not ended:
+        return path
+    current: int | None = max(ended, key=lambda i: nodes[i].end or 0.0)
+    while current is not None and current not in path:
+        path.add(current)
+        limit = nodes[current].end
+        best: int | None = None
+        for child in nodes[current].children:
+            end = nodes[child].end
+            if end is None or (limit is not None and end > limit):
+                continue
+            if best is None or end > (nodes[best].end or 0.0):
+                best = child
+        current = best
+    return path

@@ -10,6 +10,7 @@ from glasspane.domain import NON_FAILING_STATUSES, Project, Span
 from glasspane.errors import NotFound, ProtocolError
 from glasspane.query.logs import trace_logs
 from glasspane.query.search import parse
+from glasspane.query.trace_tree import attach, critical_path, to_node
 from glasspane.store.api import Store
 from glasspane.store.models import TraceError, Window
 
@@ -87,6 +88,15 @@ def trace_status(spans: list[Span], errors: list[TraceError]) -> str:
     return "error" if failed or errors else "ok"
 
 
+def mark_critical(span_dicts: list[dict[str, Any]]) -> None:
+    """Set ``critical: true`` on the spans that determined the trace's duration."""
+    nodes = [to_node(d) for d in span_dicts]
+    attach(nodes, [])
+    on_path = critical_path(nodes)
+    for index, span in enumerate(span_dicts):
+        span["critical"] = index in on_path
+
+
 def get_trace(store: Store, projects: list[Project], trace_id: str) -> dict[str, Any]:
     """The trace in the API's shape; :class:`NotFound` when nothing of it arrived."""
     trace_id = normalize_trace_id(trace_id)
@@ -109,6 +119,8 @@ def get_trace(store: Store, projects: list[Project], trace_id: str) -> dict[str,
     end = max([s.timestamp for s in spans] or times)
     roots = [s for s in spans if s.is_segment and s.parent_span_id not in known]
     root = roots[0] if roots else None
+    span_dicts = [span_json(s, by_id, known) for s in spans]
+    mark_critical(span_dicts)
     return {
         "trace_id": trace_id,
         "transaction": root.transaction if root else None,
@@ -117,7 +129,7 @@ def get_trace(store: Store, projects: list[Project], trace_id: str) -> dict[str,
         "duration_ms": round((end - start) * 1000.0, 3),
         "status": trace_status(spans, errors),
         "services": services,
-        "spans": [span_json(s, by_id, known) for s in spans],
+        "spans": span_dicts,
         "errors": [error_json(e, by_id) for e in errors],
         "replay_ids": [r.replay_id for r in store.list_replays(ALL_TIME, trace_id, None, 20)],
         "logs": logs,

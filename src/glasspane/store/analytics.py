@@ -65,17 +65,19 @@ def impact_of(
     window: Window,
 ) -> ImpactStats:
     """Users and transactions among the failing ``segments`` and the matching error
-    events of the window (the SQL is the same in both dialects)."""
+    events of the window (the SQL is the same in both dialects). Transactions are
+    weighted by 1 / sample rate like every count; users are distinct identities."""
     affected = f"""
-        SELECT {IDENTITY} AS who, browser_name, os_name, country_code, 1 AS is_tx
+        SELECT {IDENTITY} AS who, browser_name, os_name, country_code,
+               1.0 / sample_rate AS weight
         FROM {segments} WHERE {FAILED}
         UNION ALL
-        SELECT {IDENTITY}, browser_name, os_name, country_code, 0
+        SELECT {IDENTITY}, browser_name, os_name, country_code, 0.0
         FROM errors WHERE "timestamp" >= ? AND "timestamp" < ? AND {errors_where}"""
     base = [*params, window.start, window.end, *error_params]
     users, transactions = cur.execute(
-        f"SELECT count(DISTINCT who), coalesce(sum(is_tx), 0) FROM ({affected})", base
-    ).fetchone() or (0, 0)
+        f"SELECT count(DISTINCT who), coalesce(sum(weight), 0) FROM ({affected})", base
+    ).fetchone() or (0, 0.0)
 
     def by(column: str) -> dict[str, int]:
         rows = cur.execute(
@@ -87,5 +89,5 @@ def impact_of(
         return {str(key): int(n) for key, n in rows}
 
     return ImpactStats(
-        int(users), int(transactions), by("country_code"), by("browser_name"), by("os_name")
+        int(users), float(transactions), by("country_code"), by("browser_name"), by("os_name")
     )

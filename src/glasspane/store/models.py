@@ -124,7 +124,7 @@ class WindowTotals:
 @dataclass(slots=True)
 class ImpactStats:
     users: int
-    transactions: int
+    transactions: float  # failing transactions, weighted by 1 / sample rate
     by_country: dict[str, int]
     by_browser: dict[str, int]
     by_os: dict[str, int]

@@ -5,7 +5,8 @@ and returns what the template draws. The tree is the one the terminal
 waterfall draws (``query.trace_tree``), so both views nest, order and mark
 orphans the same way: a span whose parent never arrived, or one caught in a
 parent cycle, is a top-level row marked orphan; errors and logs hang under
-their span.
+their span. Rows on the critical path (the API's ``critical`` flag) are marked
+for the bars.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Row:
     failed: bool
     orphan: bool
     children: int
+    critical: bool  # on the chain that determined the trace's duration
     errors: list[Mapping[str, Any]] = field(default_factory=list)
     logs: list[Mapping[str, Any]] = field(default_factory=list)
 
@@ -166,6 +168,7 @@ def _row(node: Node, depth: int, start: float, length: float, colours: dict[str,
         failed=is_failure(span.get("status")),
         orphan=node.orphan,
         children=len(node.children),
+        critical=span.get("critical") is True,
         errors=list(node.errors),
         logs=list(node.logs),
     )
