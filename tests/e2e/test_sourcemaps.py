@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 
 from e2e.test_browser_replay import BROWSER_DIR, _npm_ci, _QuietHandler
@@ -130,3 +131,16 @@ def test_the_issue_shows_the_original_function_file_and_line(
     assert crash["raw"]["filename"] == page_url.replace("index.html", "checkout.min.js")
     assert crash["raw"]["colno"] > 1000  # far along one long minified line
     assert crash["raw"]["function"] != "applyDiscount"  # minified away
+    _the_issue_page_shows_it(server, issue["id"], throw_line)
+
+
+def _the_issue_page_shows_it(server: RunningServer, issue_id: int, line: int) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        login = client.post("/login", data={"name": "", "password": server.token})
+        assert login.status_code in (200, 303), login.text
+        page = client.get(f"/issues/{issue_id}")
+    assert page.status_code == 200, page.text
+    text = " ".join(page.text.split())
+    where = f'src/checkout.js</span><span class="muted">:{line}</span>'
+    assert f'{where} in <b class="mono">applyDiscount</b>' in text
+    assert "Mapped by a source map from" in text and "/checkout.min.js:" in text
