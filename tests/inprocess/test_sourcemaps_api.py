@@ -162,3 +162,21 @@ def test_chunks_that_do_not_make_the_bundle_are_refused(app: App) -> None:
 def test_another_organization_is_not_found(app: App) -> None:
     answer = app.client.get("/api/0/organizations/acme/chunk-upload/", headers=app.admin())
     assert answer.status_code == 404 and "SENTRY_ORG=glasspane" in answer.json()["detail"]
+
+
+def test_a_chunk_upload_larger_than_its_chunks_is_refused(tmp_path: Path) -> None:
+    small = App(tmp_path / "data", sourcemap_chunk_size=1024)
+    with small.client:
+        options = small.client.get(f"{ORG}/chunk-upload/", headers=small.admin()).json()
+        assert (options["chunkSize"], options["maxRequestSize"]) == (1024, 4096)
+        chunk = b"x" * (options["maxRequestSize"] + 70 * 1024)
+        digest = hashlib.sha1(chunk).hexdigest()
+        files = [("file", (digest, chunk, "application/octet-stream"))]
+        answer = small.client.post(f"{ORG}/chunk-upload/", files=files, headers=small.admin())
+        assert answer.status_code == 413 and "sourcemap_chunk_size" in answer.json()["detail"]
+        chunk = b"y" * 2000  # within the request, more than one chunk size
+        digest = hashlib.sha1(chunk).hexdigest()
+        files = [("file", (digest, chunk, "application/octet-stream"))]
+        answer = small.client.post(f"{ORG}/chunk-upload/", files=files, headers=small.admin())
+        assert answer.status_code == 413 and "sourcemap_chunk_size" in answer.json()["detail"]
+    small.instance.close()

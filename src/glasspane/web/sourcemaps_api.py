@@ -22,8 +22,8 @@ from glasspane.web.auth import require_member
 from glasspane.web.deps import instance_of
 
 ORG = "glasspane"
-#: Most chunks the CLI sends in one request (it sends fewer when they are large).
-CHUNKS_PER_REQUEST = 16
+#: Most chunks the CLI sends in one request (so a request holds at most 4 chunk sizes).
+CHUNKS_PER_REQUEST = 4
 
 router = APIRouter(
     prefix="/api/0/organizations/{org}",
@@ -64,9 +64,7 @@ def chunk_options(org: str, request: Request) -> dict[str, Any]:
 async def upload_chunks(org: str, request: Request) -> dict[str, Any]:
     _org(org)
     bundles = instance_of(request).bundles
-    size = int(request.headers.get("content-length") or 0)
-    if size > bundles.chunk_size * (CHUNKS_PER_REQUEST + 1):
-        raise LimitExceeded(f"A chunk upload of {size} bytes is more than the chunks allowed")
+    await _read_bounded(request, bundles.chunk_size * CHUNKS_PER_REQUEST + 64 * 1024)
     most = CHUNKS_PER_REQUEST
     limits = {"max_files": most, "max_fields": most, "max_part_size": bundles.chunk_size}
     async with request.form(**limits) as form:
@@ -77,6 +75,22 @@ async def upload_chunks(org: str, request: Request) -> dict[str, Any]:
             data = await upload.read(bundles.chunk_size + 1)
             await run_in_threadpool(bundles.save_chunk, upload.filename or "", data)
     return {"chunks": len(files)}
+
+
+async def _read_bounded(request: Request, limit: int) -> None:
+    """Read the body, failing as soon as it passes ``limit`` bytes (chunked bodies too).
+
+    Starlette's form parser then reads the body kept on the request.
+    """
+    body = bytearray()
+    async for part in request.stream():
+        body += part
+        if len(body) > limit:
+            raise LimitExceeded(
+                f"A chunk upload of more than {limit} bytes: at most {CHUNKS_PER_REQUEST} "
+                "chunks of sourcemap_chunk_size per request"
+            )
+    request._body = bytes(body)
 
 
 @router.post("/artifactbundle/assemble/", summary="Assemble a bundle from its chunks")
