@@ -47,6 +47,8 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> str:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """checkout.js minified with its source map, both injected with a debug id."""
     _npm_ci()
+    if not (BIN / "sentry-cli").exists():
+        pytest.fail(f"sentry-cli is missing: run `npm ci` in {BROWSER_DIR} (make does)")
     out = tmp_path_factory.mktemp("checkout")
     _run(
         [
