@@ -99,6 +99,8 @@ class Frame:
     pre_context: list[str] = field(default_factory=list)
     post_context: list[str] = field(default_factory=list)
     vars: dict[str, Any] = field(default_factory=dict)
+    #: The debug id of the bundle the frame's file came from (``debug_meta``), for source maps.
+    debug_id: str | None = None
 
 
 @dataclass(slots=True)

@@ -20,6 +20,8 @@ from glasspane.domain import Batch, Project
 from glasspane.errors import ConfigError, Conflict, NotFound, ProtocolError
 from glasspane.protocol.auth import make_dsn
 from glasspane.settings import Config
+from glasspane.sourcemaps.bundles import BundleStore
+from glasspane.sourcemaps.mapping import SourceMapper
 from glasspane.store import open_store
 from glasspane.store.api import Store
 from glasspane.store.retention import parse_retention
@@ -57,6 +59,11 @@ class Instance:
             raise ConfigError(f"Cannot create the data directory {data_dir}: {exc}") from None
         self.store = store or open_store(config.store, data_dir, parse_retention(config.retention))
         self.admin_token = load_or_create_token(data_dir)
+        #: Source maps uploaded by sentry-cli, and the mapping of frames through them.
+        self.bundles = BundleStore(
+            data_dir / "sourcemaps", config.sourcemap_max_bundle_size, config.sourcemap_chunk_size
+        )
+        self.sourcemaps = SourceMapper(self.bundles)
         #: Users, personal tokens, sessions and the audit log.
         self.accounts = Accounts(self.store, self.admin_token)
         self._lock = threading.Lock()

@@ -92,6 +92,14 @@ SETTINGS: tuple[Setting, ...] = (
         "max_decompressed_size", int, 100 * MiB, "Largest envelope after decompression.", "bytes"
     ),
     Setting("max_item_size", int, 10 * MiB, "Largest single envelope item.", "bytes"),
+    Setting(
+        "sourcemap_max_bundle_size",
+        int,
+        100 * MiB,
+        "Largest source map bundle sentry-cli may upload, assembled and unpacked.",
+        "bytes",
+    ),
+    Setting("sourcemap_chunk_size", int, 8 * MiB, "Size of sentry-cli's upload chunks.", "bytes"),
     Setting("apdex_threshold_ms", float, 300.0, "Default Apdex threshold T of new projects.", "ms"),
     Setting("writer_max_batch", int, 2000, "Most envelopes the writer commits in one transaction."),
     Setting(
@@ -181,6 +189,8 @@ class Config:
     max_body_size: int
     max_decompressed_size: int
     max_item_size: int
+    sourcemap_max_bundle_size: int
+    sourcemap_chunk_size: int
     apdex_threshold_ms: float
     writer_max_batch: int
     rate_limit: float

@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -55,6 +58,8 @@ from glasspane.query.cron import Crontab
 from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
 from glasspane.query.replay_timeline import build_timeline
+from glasspane.sourcemaps.bundles import BundleStore
+from glasspane.sourcemaps.mapping import SourceMapper
 from glasspane.store.retention import parse_retention
 from glasspane.store.where import closest_key
 
@@ -150,6 +155,9 @@ def _quiet(func: Callable[[str], object]) -> Callable[[str], object]:
 
 # -- the whole ingest path ----------------------------------------------------------------
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SOURCEMAP_ID = "a73eea61-e355-536c-9ef7-f7bb1052f798"
+
 
 def _item(item_type: str, payload: Any, deep: bytes = b"") -> bytes:
     """An item; ``deep`` replaces the string ``"DEEP"`` (orjson writes at most 254 levels)."""
@@ -162,7 +170,9 @@ def hostile_envelope(text: str) -> bytes:
     trace = {"trace_id": uuid.uuid4().hex, "span_id": uuid.uuid4().hex[:16]}
     event = {
         "message": text,
-        "exception": {"values": [{"type": "E", "value": text, "stacktrace": {"frames": []}}]},
+        "exception": {
+            "values": [{"type": "E", "value": text, "stacktrace": {"frames": [{"abs_path": text}]}}]
+        },
         "culprit": text,
         "transaction": text,
         "breadcrumbs": [{"message": text, "data": {"url": text}}],
@@ -172,6 +182,7 @@ def hostile_envelope(text: str) -> bytes:
         "request": {"url": text, "headers": {"User-Agent": text}},
         "contexts": {"trace": trace, "browser": {"name": text}},
         "fingerprint": ["{{ default }}", text],
+        "debug_meta": {"images": [{"type": "sourcemap", "code_file": text, "debug_id": text}]},
     }
     transaction = {
         "type": "transaction",
@@ -218,6 +229,22 @@ def replay_events(text: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _mapped_frame(text: str) -> object:
+    """A frame mapped through a map whose source text and the frame's function are ``text``."""
+    root = Path(tempfile.mkdtemp())
+    try:
+        source_map = orjson.loads((FIXTURES / "sourcemaps" / "app.min.js.map").read_bytes())
+        source_map["sourcesContent"] = [text]
+        (root / "1").mkdir()
+        (root / "1" / f"{SOURCEMAP_ID}.map").write_bytes(orjson.dumps(source_map))
+        (root / "1" / f"{SOURCEMAP_ID}.js").write_text(text)
+        mapper = SourceMapper(BundleStore(root, BIG * 4, BIG * 4))
+        frame = {"debug_id": SOURCEMAP_ID, "lineno": 3, "colno": 103, "function": text}
+        return mapper.map_frame(1, frame)
+    finally:
+        shutil.rmtree(root)
+
+
 def _search(text: str) -> object:
     return search.parse(text, NOW)
 
@@ -262,6 +289,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "alert rules file lines": _quiet(lambda s: check_unquoted(s + "\n  - " + s + ": >" + s, "f")),
     "did you mean": lambda s: closest_key(s, [s, s[:10]]),
     "terminal cell": cell,
+    "source map frame": _mapped_frame,
 }
 
 

@@ -17,10 +17,15 @@ ALLOW_HEADERS = (
 )
 
 
+#: Under /api/ but not ingest: the JSON API, and the part of Sentry's web API that
+#: sentry-cli calls (source map uploads, /api/0/organizations/...).
+API_PATHS = ("/api/v1/", "/api/0/")
+
+
 def is_ingest_path(path: str) -> bool:
     if path.startswith("/v1/"):
         return True
-    return path.startswith("/api/") and not path.startswith("/api/v1/")
+    return path.startswith("/api/") and not path.startswith(API_PATHS)
 
 
 class IngestCORS:

@@ -29,12 +29,26 @@ def _lines(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def _frame(raw: Any) -> Frame:
+def _debug_ids(payload: dict[str, Any]) -> dict[str, str]:
+    """File URL → debug id, from the ``sourcemap`` images of ``debug_meta``."""
+    images = mapping(payload.get("debug_meta")).get("images")
+    found = {}
+    for image in images if isinstance(images, list) else []:
+        image = mapping(image)
+        code_file, debug_id = text(image.get("code_file")), text(image.get("debug_id"))
+        if image.get("type") == "sourcemap" and code_file and debug_id:
+            found[code_file] = debug_id
+    return found
+
+
+def _frame(raw: Any, debug_ids: dict[str, str]) -> Frame:
     raw = mapping(raw)
     in_app = raw.get("in_app")
+    abs_path = text(raw.get("abs_path"))
+    filename = text(raw.get("filename"))
     return Frame(
-        filename=text(raw.get("filename")),
-        abs_path=text(raw.get("abs_path")),
+        filename=filename,
+        abs_path=abs_path,
         function=text(raw.get("function")),
         module=text(raw.get("module")),
         lineno=_int(raw.get("lineno")),
@@ -44,6 +58,7 @@ def _frame(raw: Any) -> Frame:
         pre_context=_lines(raw.get("pre_context")),
         post_context=_lines(raw.get("post_context")),
         vars=mapping(raw.get("vars")),
+        debug_id=debug_ids.get(abs_path or filename or ""),
     )
 
 
@@ -51,6 +66,7 @@ def _exceptions(payload: dict[str, Any]) -> list[ExceptionInfo]:
     raw = payload.get("exception")
     values = raw.get("values") if isinstance(raw, dict) else raw
     out = []
+    debug_ids = _debug_ids(payload)
     for value in values if isinstance(values, list) else []:
         value = mapping(value)
         frames = mapping(value.get("stacktrace")).get("frames")
@@ -60,7 +76,7 @@ def _exceptions(payload: dict[str, Any]) -> list[ExceptionInfo]:
                 value=text(value.get("value")),
                 module=text(value.get("module")),
                 mechanism=mapping(value.get("mechanism")),
-                frames=[_frame(f) for f in frames] if isinstance(frames, list) else [],
+                frames=[_frame(f, debug_ids) for f in frames] if isinstance(frames, list) else [],
             )
         )
     return out

@@ -12,6 +12,7 @@ from typing import Any
 
 from glasspane.domain import Project
 from glasspane.errors import NotFound, ProtocolError
+from glasspane.sourcemaps.mapping import SourceMapper
 from glasspane.store.api import IssueStore, Store
 from glasspane.store.models import IssueEvent, IssueSummary, RelatedIssue, Window
 
@@ -77,7 +78,12 @@ def _issue(store: IssueStore, issue_id: int, window: Window) -> IssueSummary:
 
 
 def issue_detail(
-    store: Store, projects: list[Project], issue_id: int, window: Window, events: int
+    store: Store,
+    projects: list[Project],
+    issue_id: int,
+    window: Window,
+    events: int,
+    sourcemaps: SourceMapper | None = None,
 ) -> dict[str, Any]:
     """The issue, its latest event in full, the first page of its events, related issues."""
     by_id = {p.id: p for p in projects}
@@ -85,7 +91,7 @@ def issue_detail(
     latest = store.issue_event(issue_id)
     return {
         **issue_json(issue, by_id),
-        "latest_event": event_json(latest) if latest else None,
+        "latest_event": event_json(_mapped(latest, sourcemaps)) if latest else None,
         **events_page(store, issue_id, events, 0),
         "related": [related_json(r, by_id) for r in store.related_issues(issue_id)],
         "replay_ids": [
@@ -111,11 +117,21 @@ def issue_events(store: IssueStore, issue_id: int, window: Window, limit: int, o
     return events_page(store, issue_id, limit, offset)
 
 
-def issue_event(store: IssueStore, issue_id: int, event_id: str) -> dict[str, Any]:
+def issue_event(
+    store: IssueStore, issue_id: int, event_id: str, sourcemaps: SourceMapper | None = None
+) -> dict[str, Any]:
     payload = store.issue_event(issue_id, event_id.replace("-", "").lower())
     if payload is None:
         raise NotFound(f"No event {event_id} in issue {issue_id}")
-    return event_json(payload)
+    return event_json(_mapped(payload, sourcemaps))
+
+
+def _mapped(payload: dict[str, Any], sourcemaps: SourceMapper | None) -> dict[str, Any]:
+    """The stored event with its JavaScript frames mapped through uploaded source maps."""
+    project_id = payload.get("project_id")
+    if sourcemaps is None or not isinstance(project_id, int):
+        return payload
+    return sourcemaps.map_event(project_id, payload)
 
 
 def set_status(
@@ -170,6 +186,8 @@ def frame_json(frame: dict[str, Any]) -> dict[str, Any]:
         "pre_context": frame.get("pre_context") or [],
         "post_context": frame.get("post_context") or [],
         "vars": frame.get("vars") or {},
+        # The minified location, when the frame was mapped through a source map.
+        "raw": frame.get("raw"),
     }
 
 

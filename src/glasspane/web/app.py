@@ -24,6 +24,7 @@ from glasspane.web.health_api import router as health_router
 from glasspane.web.issues_api import router as issues_router
 from glasspane.web.replay_api import router as replay_router
 from glasspane.web.security import SecurityHeaders
+from glasspane.web.sourcemaps_api import router as sourcemaps_router
 from glasspane.web.status_api import router as status_router
 from glasspane.web.telemetry_api import router as telemetry_router
 
@@ -105,6 +106,7 @@ def create_api_app(instance: Instance) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(status_router)
     app.include_router(accounts_router)
+    app.include_router(sourcemaps_router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=ui.STATIC), name="static")
     app.add_exception_handler(ui.Redirect, ui.redirect_response)

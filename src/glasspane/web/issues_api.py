@@ -48,7 +48,9 @@ def issue(
 ) -> dict[str, Any]:
     instance = instance_of(request)
     w = window(query, period)
-    return issues.issue_detail(instance.store, instance.projects(), issue_id, w, limit)
+    return issues.issue_detail(
+        instance.store, instance.projects(), issue_id, w, limit, instance.sourcemaps
+    )
 
 
 @router.post("/issues/{issue_id}", summary="Resolve, ignore or reopen an issue")
@@ -72,4 +74,5 @@ def issue_events(
 
 @router.get("/issues/{issue_id}/events/{event_id}", summary="One event of an issue in full")
 def issue_event(issue_id: int, event_id: str, request: Request) -> dict[str, Any]:
-    return issues.issue_event(instance_of(request).store, issue_id, event_id)
+    instance = instance_of(request)
+    return issues.issue_event(instance.store, issue_id, event_id, instance.sourcemaps)

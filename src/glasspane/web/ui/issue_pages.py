@@ -67,7 +67,9 @@ def issue_page(
 ) -> HTMLResponse:
     instance = instance_of(request)
     w = window(None, period)
-    issue = issues.issue_detail(instance.store, instance.projects(), issue_id, w, 50)
+    issue = issues.issue_detail(
+        instance.store, instance.projects(), issue_id, w, 50, instance.sourcemaps
+    )
     series = issue.get("series") or []
     interval = (w.end - w.start) / max(1, len(series))
     stamps = [w.start + i * interval for i in range(len(series))]

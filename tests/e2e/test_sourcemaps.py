@@ -1,0 +1,148 @@
+"""Readable JavaScript stack traces: sentry-cli uploads a minified bundle's source
+map, @sentry/browser reports an error thrown in it, and the issue shows the
+original function, file and line.
+
+Everything is the real thing: the page (``tests/browser/src/checkout.js``) is
+bundled and minified by esbuild with a source map, ``sentry-cli sourcemaps
+inject`` gives both files a debug id, ``sentry-cli sourcemaps upload`` sends
+them to glasspane with a member's personal token, and headless Chromium runs
+the page with @sentry/browser, which names the debug id in the event.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from e2e.test_browser_replay import BROWSER_DIR, _npm_ci, _QuietHandler
+from serverproc import RunningServer, free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.node]
+
+SOURCE = BROWSER_DIR / "src" / "checkout.js"
+BIN = BROWSER_DIR / "node_modules" / ".bin"
+PAGE = '<!doctype html><p id="total"></p><script src="checkout.min.js"></script>\n'
+
+
+def _run(command: list[str], env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        command, cwd=BROWSER_DIR, capture_output=True, text=True, timeout=180, env=env
+    )
+    assert done.returncode == 0, f"{command[0]} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """checkout.js minified with its source map, both injected with a debug id."""
+    _npm_ci()
+    if not (BIN / "sentry-cli").exists():
+        pytest.fail(f"sentry-cli is missing: run `npm ci` in {BROWSER_DIR} (make does)")
+    out = tmp_path_factory.mktemp("checkout")
+    _run(
+        [
+            str(BIN / "esbuild"),
+            str(SOURCE),
+            "--bundle",
+            "--minify",
+            "--sourcemap",
+            "--format=iife",
+            "--target=es2020",
+            f"--outfile={out / 'checkout.min.js'}",
+            "--log-level=error",
+        ]
+    )
+    _run([str(BIN / "sentry-cli"), "sourcemaps", "inject", str(out)])
+    (out / "index.html").write_text(PAGE)
+    return out
+
+
+@pytest.fixture(scope="module")
+def page_url(built: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(built))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/index.html"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+def _member_token(server: RunningServer) -> str:
+    body = {"name": f"ci-{uuid.uuid4().hex[:8]}", "role": "member"}
+    answer = server.api("POST", "/api/v1/tokens", json=body)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["token"])
+
+
+def _upload(server: RunningServer, project: str, built: Path) -> str:
+    env = {
+        **os.environ,
+        "SENTRY_URL": server.url,
+        "SENTRY_AUTH_TOKEN": _member_token(server),
+        "SENTRY_ORG": "glasspane",
+        "SENTRY_PROJECT": project,
+    }
+    return _run([str(BIN / "sentry-cli"), "sourcemaps", "upload", str(built)], env)
+
+
+def _issue_of(server: RunningServer, code: str) -> dict[str, Any]:
+    def found(answer: dict[str, Any]) -> bool:
+        return any(code in (row.get("title") or "") for row in answer["issues"])
+
+    listed = server.poll("/api/v1/issues?period=1h", found, 30)
+    issue_id = next(r["id"] for r in listed["issues"] if code in (r.get("title") or ""))
+    return dict(server.api("GET", f"/api/v1/issues/{issue_id}").json())
+
+
+def test_the_issue_shows_the_original_function_file_and_line(
+    server: RunningServer, browser: Any, built: Path, page_url: str
+) -> None:
+    project = server.project("checkout-web")
+    report = _upload(server, "checkout-web", built)
+    assert "checkout.min.js.map" in report
+    code = f"CODE{uuid.uuid4().hex[:6].upper()}"
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{page_url}?{urlencode({'dsn': project['dsn'], 'code': code})}")
+        issue = _issue_of(server, code)
+    finally:
+        context.close()
+    frames = issue["latest_event"]["exceptions"][-1]["frames"]
+    crash, caller = frames[-1], frames[-2]
+    source = SOURCE.read_text().splitlines()
+    throw_line = next(i for i, line in enumerate(source, 1) if "throw new Error" in line)
+    assert crash["file"].endswith("src/checkout.js")
+    assert (crash["function"], crash["line"]) == ("applyDiscount", throw_line)
+    assert "throw new Error(`Unknown discount code" in crash["context_line"]
+    assert 'if (code !== "SAVE10") {' in crash["pre_context"][-1]
+    assert caller["function"] == "checkoutTotal" and caller["file"].endswith("src/checkout.js")
+    assert crash["raw"]["filename"] == page_url.replace("index.html", "checkout.min.js")
+    assert crash["raw"]["colno"] > 1000  # far along one long minified line
+    assert crash["raw"]["function"] != "applyDiscount"  # minified away
+    _the_issue_page_shows_it(server, issue["id"], throw_line)
+
+
+def _the_issue_page_shows_it(server: RunningServer, issue_id: int, line: int) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        login = client.post("/login", data={"name": "", "password": server.token})
+        assert login.status_code in (200, 303), login.text
+        page = client.get(f"/issues/{issue_id}")
+    assert page.status_code == 200, page.text
+    text = " ".join(page.text.split())
+    where = f'src/checkout.js</span><span class="muted">:{line}</span>'
+    assert f'{where} in <b class="mono">applyDiscount</b>' in text
+    assert "Mapped by a source map from" in text and "/checkout.min.js:" in text

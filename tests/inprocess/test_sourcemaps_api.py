@@ -1,0 +1,182 @@
+"""Source map uploads over HTTP as sentry-cli makes them (chunk-upload options,
+chunks, assemble), and an event's minified frames shown at their original place.
+
+The bundle is built here the way sentry-cli builds it (a zip with a
+``manifest.json``) from a recorded esbuild output (tests/fixtures/sourcemaps);
+the real sentry-cli uploads it in tests/e2e/test_sourcemaps.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envelopes import envelope_bytes, error_event
+from inprocess.conftest import App
+from inprocess.test_accounts_api import bearer, make_user, user_token
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sourcemaps"
+DEBUG_ID = "a73eea61-e355-536c-9ef7-f7bb1052f798"
+ORG = "/api/0/organizations/glasspane"
+URL = "http://localhost:5173/assets/app.min.js"
+
+
+def bundle_zip() -> bytes:
+    """An artifact bundle of the fixture's minified file and its map."""
+    files = {
+        "files/_/_/app.min.js": ("~/app.min.js", "minified_source", "app.min.js"),
+        "files/_/_/app.min.js.map": ("~/app.min.js.map", "source_map", "app.min.js.map"),
+    }
+    manifest: dict[str, Any] = {"org": "glasspane", "files": {}}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for path, (url, kind, name) in files.items():
+            archive.writestr(path, (FIXTURES / name).read_bytes())
+            headers = {"debug-id": DEBUG_ID}
+            manifest["files"][path] = {"url": url, "type": kind, "headers": headers}
+        archive.writestr("manifest.json", json.dumps(manifest))
+    return out.getvalue()
+
+
+def upload(app: App, headers: dict[str, str], project: str = "default") -> dict[str, Any]:
+    """Options, assemble (chunks missing), the chunks, assemble again: sentry-cli's order."""
+    options = app.client.get(f"{ORG}/chunk-upload/", headers=headers)
+    assert options.status_code == 200, options.text
+    size = options.json()["chunkSize"]
+    data = bundle_zip()
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
+    sums = [hashlib.sha1(c).hexdigest() for c in chunks]
+    body = {"checksum": hashlib.sha1(data).hexdigest(), "chunks": sums, "projects": [project]}
+    first = app.client.post(f"{ORG}/artifactbundle/assemble/", json=body, headers=headers)
+    assert first.json() == {"state": "not_found", "missingChunks": sums, "detail": None}
+    pairs = zip(sums, chunks, strict=True)
+    files = [("file", (s, c, "application/octet-stream")) for s, c in pairs]
+    sent = app.client.post(options.json()["url"], files=files, headers=headers)
+    assert sent.status_code == 200, sent.text
+    done = app.client.post(f"{ORG}/artifactbundle/assemble/", json=body, headers=headers)
+    assert done.status_code == 200, done.text
+    return dict(done.json())
+
+
+def browser_error(debug_id: str = DEBUG_ID) -> dict[str, Any]:
+    """An error as @sentry/browser reports a throw in the minified file."""
+    frame = {"filename": URL, "abs_path": URL, "function": "c", "lineno": 3, "colno": 103}
+    event = error_event(platform="javascript")
+    event["exception"]["values"][0].update(type="Error", value="cart is empty")
+    event["exception"]["values"][0]["stacktrace"]["frames"] = [{**frame, "in_app": True}]
+    event["debug_meta"] = {
+        "images": [{"type": "sourcemap", "code_file": URL, "debug_id": debug_id}]
+    }
+    return event
+
+
+def crash_frame(app: App, event: dict[str, Any]) -> dict[str, Any]:
+    sent = app.client.post(app.envelope_url(), content=envelope_bytes(event), headers=app.auth())
+    assert sent.status_code == 200, sent.text
+    trace = app.trace(event["contexts"]["trace"]["trace_id"])
+    issue = app.client.get(f"/api/v1/issues/{trace['errors'][0]['issue_id']}", headers=app.admin())
+    return dict(issue.json()["latest_event"]["exceptions"][-1]["frames"][-1])
+
+
+def test_a_member_uploads_a_bundle_and_frames_show_the_original_source(app: App) -> None:
+    member = make_user(app, "member")
+    assert upload(app, bearer(user_token(app, member)))["state"] == "ok"
+    frame = crash_frame(app, browser_error())
+    assert (frame["file"], frame["function"], frame["line"]) == (
+        "../src/app.js",
+        "checkoutCart",
+        11,
+    )
+    assert frame["context_line"].strip() == 'throw new Error("cart is empty");'
+    assert frame["pre_context"][-1].strip() == "if (!cart.items.length) {"
+    assert frame["raw"] == {
+        "filename": URL,
+        "abs_path": URL,
+        "function": "c",
+        "lineno": 3,
+        "colno": 103,
+    }
+
+
+def test_frames_of_an_unknown_bundle_stay_as_they_came(app: App) -> None:
+    upload(app, app.admin())
+    frame = crash_frame(app, browser_error("0c5bd7f5-98a1-4bd6-8c4d-4ff5b4b7f0a1"))
+    assert (frame["file"], frame["function"], frame["line"], frame["raw"]) == (URL, "c", 3, None)
+
+
+def test_a_bundle_is_for_its_project_only(app: App) -> None:
+    other = app.client.post("/api/v1/projects", json={"name": "other"}, headers=app.admin())
+    assert other.status_code in (200, 201), other.text
+    assert upload(app, app.admin(), project="other")["state"] == "ok"
+    frame = crash_frame(app, browser_error())
+    assert (frame["file"], frame["function"]) == (URL, "c")
+
+
+def test_a_viewer_may_not_upload(app: App) -> None:
+    token = user_token(app, make_user(app, "viewer"), "viewer")
+    answer = app.client.get(f"{ORG}/chunk-upload/", headers=bearer(token))
+    assert answer.status_code == 403 and "member" in answer.json()["detail"]
+    body = {"checksum": "0" * 40, "chunks": [], "projects": ["default"]}
+    answer = app.client.post(f"{ORG}/artifactbundle/assemble/", json=body, headers=bearer(token))
+    assert answer.status_code == 403
+
+
+def test_a_chunk_whose_bytes_do_not_match_its_checksum_is_refused(app: App) -> None:
+    wrong = hashlib.sha1(b"something else").hexdigest()
+    files = [("file", (wrong, b"chunk bytes", "application/octet-stream"))]
+    answer = app.client.post(f"{ORG}/chunk-upload/", files=files, headers=app.admin())
+    assert answer.status_code == 400 and "corrupted" in answer.json()["detail"]
+    assert not any((app.instance.bundles.chunks).glob("*"))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"checksum": "xyz", "chunks": [], "projects": ["default"]}, "SHA-1"),
+        ({"checksum": "0" * 40, "chunks": ["nope"], "projects": ["default"]}, "SHA-1"),
+        ({"checksum": "0" * 40, "chunks": [], "projects": ["nobody"]}, "SENTRY_PROJECT"),
+        ({"checksum": "0" * 40, "chunks": []}, "projects"),
+    ],
+)
+def test_bad_assemble_requests_are_clear(app: App, body: dict[str, Any], message: str) -> None:
+    answer = app.client.post(f"{ORG}/artifactbundle/assemble/", json=body, headers=app.admin())
+    assert answer.status_code in (400, 404) and message in answer.json()["detail"]
+
+
+def test_chunks_that_do_not_make_the_bundle_are_refused(app: App) -> None:
+    chunk = b"not a zip at all"
+    digest = hashlib.sha1(chunk).hexdigest()
+    files = [("file", (digest, chunk, "application/octet-stream"))]
+    assert app.client.post(f"{ORG}/chunk-upload/", files=files, headers=app.admin()).is_success
+    body = {"checksum": digest, "chunks": [digest], "projects": ["default"]}
+    answer = app.client.post(f"{ORG}/artifactbundle/assemble/", json=body, headers=app.admin())
+    assert answer.status_code == 400 and "not an artifact bundle" in answer.json()["detail"]
+
+
+def test_another_organization_is_not_found(app: App) -> None:
+    answer = app.client.get("/api/0/organizations/acme/chunk-upload/", headers=app.admin())
+    assert answer.status_code == 404 and "SENTRY_ORG=glasspane" in answer.json()["detail"]
+
+
+def test_a_chunk_upload_larger_than_its_chunks_is_refused(tmp_path: Path) -> None:
+    small = App(tmp_path / "data", sourcemap_chunk_size=1024)
+    with small.client:
+        options = small.client.get(f"{ORG}/chunk-upload/", headers=small.admin()).json()
+        assert (options["chunkSize"], options["maxRequestSize"]) == (1024, 4096)
+        chunk = b"x" * (options["maxRequestSize"] + 70 * 1024)
+        digest = hashlib.sha1(chunk).hexdigest()
+        files = [("file", (digest, chunk, "application/octet-stream"))]
+        answer = small.client.post(f"{ORG}/chunk-upload/", files=files, headers=small.admin())
+        assert answer.status_code == 413 and "sourcemap_chunk_size" in answer.json()["detail"]
+        chunk = b"y" * 2000  # within the request, more than one chunk size
+        digest = hashlib.sha1(chunk).hexdigest()
+        files = [("file", (digest, chunk, "application/octet-stream"))]
+        answer = small.client.post(f"{ORG}/chunk-upload/", files=files, headers=small.admin())
+        assert answer.status_code == 413 and "sourcemap_chunk_size" in answer.json()["detail"]
+    small.instance.close()
