@@ -230,6 +230,9 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "scrub names and values": lambda s: Scrubber().scrub({s: "v", "l": [s]}),
     "clamp": lambda s: clamp({"k": s, s: [s]}, 16384, 32),
     "user agent, IP, names": lambda s: enrich.client_info(user_agent=s, ip=s, country=s),
+    "trace header: browser and OS": lambda s: enrich.describe_client(
+        {"browser": {"name": s, "version": s}}, {"headers": [["user-agent", s]]}, {}
+    ),
     "stack lines": parse_stack,
     "stack, JavaScript frame": lambda s: parse_stack("    at " + s),
     "stack, Python frame": lambda s: parse_stack('  File "' + s),

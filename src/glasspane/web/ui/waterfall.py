@@ -4,7 +4,8 @@ Pure: takes the dict of ``GET /api/v1/traces/{trace_id}`` (``query.traces.get_tr
 and returns what the template draws. The tree is the one the terminal
 waterfall draws (``query.trace_tree``), so both views nest, order and mark
 orphans the same way: a span whose parent never arrived, or one caught in a
-parent cycle, is a top-level row marked orphan; errors hang under their span.
+parent cycle, is a top-level row marked "parent not arrived yet" (a recent
+trace) or "parent missing"; errors hang under their span.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from glasspane.query.trace_tree import (
     attach,
     format_duration,
     is_failure,
+    orphan_note,
     span_label,
     start_key,
     time_axis,
@@ -83,10 +85,16 @@ class TraceView:
     unattached: list[Mapping[str, Any]]
     ticks: list[str]
     selected: str | None
+    orphan_note: str  # what an orphan row says: "parent not arrived yet" / "parent missing"
 
 
-def build(trace: Mapping[str, Any], selected: str | None = None) -> TraceView:
-    """Rows depth-first (children by start time), the per-service summary, the culprit."""
+def build(
+    trace: Mapping[str, Any], selected: str | None = None, now: float | None = None
+) -> TraceView:
+    """Rows depth-first (children by start time), the per-service summary, the culprit.
+
+    ``now`` (epoch seconds) tells a recent trace from an old one for the orphans.
+    """
     spans = [s for s in trace.get("spans") or [] if isinstance(s, Mapping)]
     errors = [e for e in trace.get("errors") or [] if isinstance(e, Mapping)]
     nodes = [to_node(span) for span in spans]
@@ -99,9 +107,9 @@ def build(trace: Mapping[str, Any], selected: str | None = None) -> TraceView:
         selected = culprit.row.span_id if culprit else (rows[0].span_id if rows else None)
     length = time_axis(nodes).length * 1000
     ticks = [format_duration(length * i / 4) for i in range(5)]
-    return TraceView(
-        rows, _steps(trace, rows, errors, colours), culprit, unattached, ticks, selected
-    )
+    steps = _steps(trace, rows, errors, colours)
+    note = orphan_note(spans, now)
+    return TraceView(rows, steps, culprit, unattached, ticks, selected, note)
 
 
 def _colours(trace: Mapping[str, Any], spans: Sequence[Mapping[str, Any]]) -> dict[str, int]:
