@@ -205,7 +205,8 @@ def _rule_by_rule(
             broken[index] = Rule(name, error=f'Alert rule {index} ("{name}"): {problem}')
             raw_rules.append(None)
             continue
-        raw_rules.extend((parsed or {}).get("alerts") or [])
+        items = parsed.get("alerts") if isinstance(parsed, dict) else None
+        raw_rules.extend(items if isinstance(items, list) else [items])
     document["alerts"] = raw_rules
     return document, broken
 
