@@ -200,3 +200,8 @@ def test_file_level_errors() -> None:
         load_rules("rules: []")
     with pytest.raises(ConfigError, match="is not valid YAML: line 1, column"):
         load_rules("alerts: [")
+
+
+def test_windows_line_endings_load_the_same() -> None:
+    text = (SCENARIO_AS_PRINTED + SETTINGS).replace("\n", "\r\n")
+    assert load_rules(text).rules == load_rules(SCENARIO_AS_PRINTED + SETTINGS).rules

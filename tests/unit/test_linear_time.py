@@ -263,7 +263,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "crontab": _quiet(lambda s: Crontab.parse(f"*/{s} * * * *")),
     "alert threshold, window": _quiet(lambda s: (parse_threshold("p95", s), parse_window(s, "w"))),
     "alert rules file lines": _quiet(
-        lambda s: quote_values(f"{s}\n  - {s}: >{s}\n  - error_rate: > {s} #{s}\n  - slack: #{s}")
+        lambda s: quote_values(f"  - {s}: >{s}\n  - slack: #{s} #{s}\n  - p95: >{s}")
     ),
     "alert rules, split rule by rule": _quiet(
         lambda s: rule_chunks(f"alerts:\n  - name: {s}\n    {s}\n  - {s}\n{s}".split("\n"))

@@ -53,8 +53,9 @@ _WINDOW = re.compile(
     r"^\s*+(\d++(?:\.\d++)?)\s*+(s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*+$"
 )
 _WINDOW_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_UNQUOTED = re.compile(r"^(\s*+(?:-\s*+)?)([\w.-]++):[ \t]++([<>#].*)$")
-_TRAILING_COMMENT = re.compile(r"[ \t]#")
+# A key and the start of its value; the value is sliced off, not matched.
+_UNQUOTED = re.compile(r"[ \t]*+(?:-[ \t]*+)?([\w.-]++):[ \t]++(?=[<>#])")
+_BLOCK_HEADER = re.compile(r">[-+]?[ \t\r]*+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,26 +108,38 @@ def quote_values(text: str) -> str:
     Only the values of threshold, ``resolve`` and action keys, and only when they
     begin with ``>``, ``<`` or ``#``; a lone ``>`` (a real block scalar) and
     ``# ...`` (a real comment) stay. A comment after the value is kept. The line
-    count is unchanged, so YAML errors still name the right line.
+    count is unchanged, so YAML errors still name the right line. One pass over
+    the text by index: a megabyte line is copied a couple of times, not a dozen.
     """
-    lines = text.split("\n")
-    for number, line in enumerate(lines):
-        match = _UNQUOTED.match(line)
-        if not match:
-            continue
-        lead, key, value = match.group(1), match.group(2), match.group(3)
-        if key not in METRICS and key not in ACTIONS and key != "resolve":
-            continue
-        if value.rstrip() in (">", ">-", ">+"):
-            continue  # a real block scalar: the value follows on the next lines
-        if value[0] == "#" and value[1:2] in ("", " ", "\t"):
-            continue  # a real comment
-        cut = _TRAILING_COMMENT.search(value, 1)
-        comment = value[cut.start() :] if cut else ""
-        value = (value[: cut.start()] if cut else value).strip()
-        quoted = value.replace("\\", "\\\\").replace('"', '\\"')
-        lines[number] = f'{lead}{key}: "{quoted}"{comment}'
-    return "\n".join(lines)
+    out: list[str] = []
+    copied = start = 0  # text[:copied] is in ``out``
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        match = _UNQUOTED.match(text, start, end)
+        if match and _means_text(text, match.group(1), match.end(), end):
+            value = match.end()
+            cut = _comment_start(text, value, end)
+            quoted = text[value:cut].strip().replace("\\", "\\\\").replace('"', '\\"')
+            out += [text[copied:value], f'"{quoted}"']
+            copied = cut
+        start = end + 1
+    return "".join([*out, text[copied:]]) if out else text
+
+
+def _means_text(text: str, key: str, value: int, end: int) -> bool:
+    """Whether the value at ``text[value:end]`` is a threshold or a channel to quote."""
+    if key not in METRICS and key not in ACTIONS and key != "resolve":
+        return False
+    if _BLOCK_HEADER.match(text, value, end):
+        return False  # a real block scalar: the value follows on the next lines
+    return not (text[value] == "#" and (value + 1 == end or text[value + 1] in " \t"))
+
+
+def _comment_start(text: str, value: int, end: int) -> int:
+    """Where `` # a comment`` after the value begins (``end`` if none)."""
+    found = (text.find(" #", value + 1, end), text.find("\t#", value + 1, end))
+    return min([i for i in found if i >= 0], default=end)
 
 
 def load_rules(text: str, path: str = "alerts.yaml") -> RulesFile:
