@@ -76,6 +76,8 @@ def _banner(config: Config, instance: Instance, workers: int = 1, ingest: int = 
     for rule in rules.rules.rules:
         if rule.error:
             click.echo(f"  ! {rule.error}")
+        for warning in rule.warnings:
+            click.echo(f'  ! Alert rule "{rule.name}": {warning}')
 
 
 def _server(config: Config, instance: Instance) -> uvicorn.Server:

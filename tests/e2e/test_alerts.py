@@ -185,10 +185,17 @@ def test_reload_reports_a_broken_file_and_keeps_the_rules(setup) -> None:
     server, rules = setup["server"], setup["rules"]
     good = rules.read_text()
     try:
+        # As the scenario prints it, unquoted: loads, read as meant.
         rules.write_text(good.replace('error_rate: "> 50%"', "error_rate: > 50%", 1))
         answer = server.api("POST", "/api/v1/alerts/reload").json()
+        assert answer["reloaded"] is True, answer
+        assert _alerts(server)["Blockchain indexer degraded"]["conditions"][0] == "error_rate > 0.5"
+        # A YAML mistake outside the rules refuses the file, naming the line.
+        lines = len(good.splitlines())
+        rules.write_text(good.rstrip("\n") + "\nextra: {a: [b}\n")
+        answer = server.api("POST", "/api/v1/alerts/reload").json()
         assert answer["reloaded"] is False
-        assert 'quote it: error_rate: "> 50%"' in answer["error"]
+        assert f"is not valid YAML: line {lines + 1}, column" in answer["error"]
         assert "Blockchain indexer degraded" in _alerts(server)
     finally:
         rules.write_text(good)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import subprocess
 import threading
@@ -199,6 +200,23 @@ def test_replay_trace_and_issue_link_both_ways(
     issue = server.api("GET", f"/api/v1/issues/{issue_id}").json()
     assert issue["latest_event"]["tags"]["replayId"] == replay_id
     assert issue["replay_ids"] == [replay_id]
+
+
+def test_the_trace_page_names_the_browser_from_its_user_agent(
+    server: RunningServer, session: dict[str, Any]
+) -> None:
+    """@sentry/browser sends its User-Agent: the header names the browser and OS."""
+    trace_id = session["backend_trace"]
+    server.wait_for_trace(
+        trace_id, lambda t: {"browser-app", "upload-backend"} <= {s["project"] for s in t["spans"]}
+    )
+    with httpx.Client(base_url=server.url, follow_redirects=True, timeout=15) as client:
+        page = client.get(f"/traces/{trace_id}", params={"token": server.token})
+    assert page.status_code == 200
+    header = page.text[page.text.index('<p class="meta">') :]
+    header = header[: header.index("</p>")]
+    assert re.search(r"<span>Browser: (Headless)?Chrome \d+</span>", header), header
+    assert "<span>OS: Linux</span>" in header, header
 
 
 def test_feedback_and_browser_session(server: RunningServer, session: dict[str, Any]) -> None:

@@ -222,13 +222,70 @@ def test_a_trace_of_two_thousand_spans_renders_fast(app: App) -> None:
     assert elapsed < 5.0, f"{elapsed:.2f}s"  # ~0.3s on an idle machine
 
 
-def test_orphan_spans_are_marked(app: App) -> None:
+def _orphan_trace(app: App, age: float) -> str:
+    """A transaction whose caller has not reported, ``age`` seconds old."""
     trace_id = new_trace_id()
     tx = transaction(trace_id, children=1, name="child")
-    tx["contexts"]["trace"]["parent_span_id"] = new_span_id()  # its caller never reported
+    tx["contexts"]["trace"]["parent_span_id"] = new_span_id()
+    for item in [tx, *tx["spans"]]:
+        item["start_timestamp"] -= age
+        item["timestamp"] -= age
     send(app, tx)
-    answer = login(app).get(f"/traces/{trace_id}")
-    assert 'class="flag warn" title="Its parent span never arrived">orphan' in answer.text
+    return trace_id
+
+
+def test_a_recent_orphan_waits_for_its_parent(app: App) -> None:
+    """The caller's transaction is sent when it ends: not lost, not arrived yet."""
+    client = login(app)
+    text = client.get(f"/traces/{_orphan_trace(app, 0)}").text
+    assert re.search(
+        r'class="flag warn" title="Its parent span has not arrived yet[^"]*">'
+        r"parent not arrived yet</span>",
+        text,
+    )
+    assert ">orphan<" not in text
+    # The JSON keeps the flag.
+    trace = app.trace(_orphan_trace(app, 0))
+    assert [s["orphan"] for s in trace["spans"] if s["is_transaction"]] == [True]
+
+
+def test_an_old_orphan_has_its_parent_missing(app: App) -> None:
+    text = login(app).get(f"/traces/{_orphan_trace(app, 3600)}").text
+    assert 'class="flag warn" title="Its parent span never arrived">parent missing</span>' in text
+    assert "parent not arrived yet" not in text
+
+
+@pytest.mark.parametrize(
+    ("request_part", "contexts", "header"),
+    [
+        (
+            {
+                "headers": {
+                    "User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+                    "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.109 Safari/537.36"
+                }
+            },
+            {},
+            ["Browser: Chrome 120", "OS: Windows 10"],
+        ),
+        (
+            {"headers": [["user-agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari"]]},
+            {"browser": {"name": "Firefox", "version": "121.0.1"}, "os": {"name": "Ubuntu"}},
+            ["Browser: Firefox 121", "OS: Ubuntu"],  # the SDK's contexts win
+        ),
+    ],
+)
+def test_the_trace_header_names_browser_and_os(
+    app: App, request_part: dict[str, Any], contexts: dict[str, Any], header: list[str]
+) -> None:
+    trace_id = new_trace_id()
+    tx = transaction(trace_id, children=1, name="/upload", request=request_part)
+    tx["contexts"].update(contexts)
+    send(app, tx)
+    text = login(app).get(f"/traces/{trace_id}").text
+    meta = text[text.index('<p class="meta">') : text.index("</p>", text.index('<p class="meta">'))]
+    found = re.findall(r"<span>((?:Browser|OS): [^<]*)</span>", meta)
+    assert found == header
 
 
 def test_static_assets_are_served(app: App) -> None:

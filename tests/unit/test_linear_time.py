@@ -37,7 +37,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from glasspane.alerts.rules import check_unquoted, parse_threshold, parse_window
+from glasspane.alerts.rules import parse_threshold, parse_window, quote_values, rule_chunks
 from glasspane.cli.listing import cell
 from glasspane.domain import ExceptionInfo
 from glasspane.errors import GlasspaneError, ItemError, ProtocolError, QueryError
@@ -257,6 +257,9 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "scrub names and values": lambda s: Scrubber().scrub({s: "v", "l": [s]}),
     "clamp": lambda s: clamp({"k": s, s: [s]}, 16384, 32),
     "user agent, IP, names": lambda s: enrich.client_info(user_agent=s, ip=s, country=s),
+    "trace header: browser and OS": lambda s: enrich.describe_client(
+        {"browser": {"name": s, "version": s}}, {"headers": [["user-agent", s]]}, {}
+    ),
     "stack lines": parse_stack,
     "stack, JavaScript frame": lambda s: parse_stack("    at " + s),
     "stack, Python frame": lambda s: parse_stack('  File "' + s),
@@ -286,7 +289,12 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "retention": _quiet(parse_retention),
     "crontab": _quiet(lambda s: Crontab.parse(f"*/{s} * * * *")),
     "alert threshold, window": _quiet(lambda s: (parse_threshold("p95", s), parse_window(s, "w"))),
-    "alert rules file lines": _quiet(lambda s: check_unquoted(s + "\n  - " + s + ": >" + s, "f")),
+    "alert rules file lines": _quiet(
+        lambda s: quote_values(f"  - {s}: >{s}\n  - slack: #{s} #{s}\n  - p95: >{s}")
+    ),
+    "alert rules, split rule by rule": _quiet(
+        lambda s: rule_chunks(f"alerts:\n  - name: {s}\n    {s}\n  - {s}\n{s}".split("\n"))
+    ),
     "did you mean": lambda s: closest_key(s, [s, s[:10]]),
     "terminal cell": cell,
     "source map frame": _mapped_frame,

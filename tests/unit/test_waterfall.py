@@ -414,11 +414,22 @@ def test_spans_with_a_missing_parent_are_top_level_orphans() -> None:
         span("flagged", "root", 3, 1, orphan=True),
         span("child", "root", 4, 1),
     ]
-    output = render_waterfall(trace(spans))
-    assert row(output, "work lost").startswith("svc: function work lost (orphan) ")
-    assert row(output, "work flagged").startswith("svc: function work flagged (orphan) ")
+    output = render_waterfall(trace(spans), now=T0 + 3600)
+    assert row(output, "work lost").startswith("svc: function work lost (parent missing) ")
+    assert row(output, "work flagged").startswith("svc: function work flagged (parent missing) ")
     assert row(output, "work child").startswith("  └─ svc: function work child ")
-    assert "(orphan)" not in row(output, "work root")
+    assert "(parent missing)" not in row(output, "work root")
+    assert "orphan" not in output
+
+
+def test_in_a_recent_trace_a_missing_parent_has_not_arrived_yet() -> None:
+    """Upstream transactions are sent when they end: their children come first."""
+    spans = [span("late", "still-running", 0, 1), span("child", "late", 0.5, 0.2)]
+    recent = render_waterfall(trace(spans), now=T0 + 60)
+    assert row(recent, "work late").startswith("svc: function work late (parent not arrived yet) ")
+    assert row(recent, "work child").startswith("  └─ svc: function work child ")
+    old = render_waterfall(trace(spans), now=T0 + 301)
+    assert row(old, "work late").startswith("svc: function work late (parent missing) ")
 
 
 def test_spans_in_a_parent_cycle_are_each_shown_once() -> None:
@@ -430,9 +441,9 @@ def test_spans_in_a_parent_cycle_are_each_shown_once() -> None:
     ]
     output = render_waterfall(trace(spans))
     assert len(lines_of(output)) == 5
-    assert row(output, "work a").startswith("svc: function work a (orphan) ")
+    assert row(output, "work a").startswith("svc: function work a (parent missing) ")
     assert row(output, "work b").startswith("  └─ svc: function work b ")
-    assert row(output, "work self").startswith("svc: function work self (orphan) ")
+    assert row(output, "work self").startswith("svc: function work self (parent missing) ")
 
 
 def test_an_empty_trace_says_so() -> None:

@@ -109,6 +109,8 @@ class AlertEngine:
             for rule in rules.rules:
                 if rule.error:
                     log.error("%s", rule.error)
+                for warning in rule.warnings:
+                    log.warning('alert rule "%s": %s', rule.name, warning)
             return None
 
     def _changed(self) -> bool:
@@ -265,7 +267,10 @@ class AlertEngine:
                         ],
                         "filters": rule.filters,
                         "window_minutes": rule.window / 60,
-                        "actions": [f"{a.kind}: {a.target}" for a in rule.actions],
+                        "actions": [
+                            f"{a.kind}: {a.target}" for a in [*rule.actions, *rule.unconfigured]
+                        ],
+                        "warnings": rule.warnings,
                         "last_notification": state.last_notification,
                         "history": state.history,
                     }

@@ -127,6 +127,7 @@ def trace(
 ) -> None:
     """Draw the waterfall of trace TRACE_ID."""
     import shutil
+    import time
 
     import orjson
 
@@ -137,7 +138,8 @@ def trace(
         click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
         return
     columns = width or shutil.get_terminal_size((120, 40)).columns
-    click.echo(render_waterfall(data, width=columns, color=sys.stdout.isatty()))
+    now = time.time()
+    click.echo(render_waterfall(data, width=columns, color=sys.stdout.isatty(), now=now))
 
 
 @cli.command()

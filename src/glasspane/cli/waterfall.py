@@ -9,8 +9,9 @@ Layout of a span row, every part sized from ``width``::
 
 The tree is :mod:`glasspane.query.trace_tree`'s, the one the web page draws. A
 span whose parent is missing (``orphan: true``, or a parent id that is not in
-the list) is drawn at the top level with an ``(orphan)`` marker, as is any span
-caught in a parent cycle, so every span is shown exactly once. Error events are
+the list) is drawn at the top level marked ``(parent not arrived yet)`` when
+the trace is recent, else ``(parent missing)``, as is any span caught in a
+parent cycle, so every span is shown exactly once. Error events are
 drawn under the span they happened in, others at the end; custom contexts of
 errors follow. Logs are drawn under the span they were written in (after its
 errors), the others at the end.
@@ -38,6 +39,7 @@ from glasspane.query.trace_tree import (
     format_duration,
     is_failure,
     one_line,
+    orphan_note,
     span_label,
     start_key,
     time_axis,
@@ -50,7 +52,6 @@ _OK_MARK = "✓"
 _FAIL_MARK = "✗"
 _RED = "\x1b[31m"
 _RESET = "\x1b[0m"
-_ORPHAN_MARKER = " (orphan)"
 _RED_LEVELS = frozenset({"error", "fatal"})
 # Fixed characters of a row: " [" + "] " + " " + mark.
 _ROW_FIXED = 6
@@ -66,13 +67,16 @@ class _Layout:
     duration: int
 
 
-def render_waterfall(trace: Mapping[str, Any], width: int = 100, color: bool = False) -> str:
+def render_waterfall(
+    trace: Mapping[str, Any], width: int = 100, color: bool = False, now: float | None = None
+) -> str:
     """Return the waterfall of ``trace`` as lines joined by ``\\n`` (no trailing newline).
 
     ``trace`` is the dict of ``GET /api/v1/traces/{trace_id}``; missing or malformed
     fields are drawn as blanks, never raised. Lines never exceed ``width`` visible
     characters (``width`` must be at least 1). ``color`` adds ANSI red to ✗ marks
-    and error lines.
+    and error lines. ``now`` (epoch seconds) tells a recent trace, whose orphans'
+    parents may still arrive, from an old one.
     """
     if width < 1:
         raise ValueError(f"width must be at least 1 column, got {width}")
@@ -83,7 +87,8 @@ def render_waterfall(trace: Mapping[str, Any], width: int = 100, color: bool = F
     stray_logs = attach_logs(nodes, [g for g in _list(trace.get("logs")) if isinstance(g, Mapping)])
     layout = _layout(width, max([3, *(len(format_duration(n.duration_ms)) for n in nodes)]))
     lines = [_header(trace, nodes, width, color)]
-    lines.extend(_tree_lines(nodes, time_axis(nodes), layout, color))
+    marker = f" ({orphan_note(spans, now)})"
+    lines.extend(_tree_lines(nodes, time_axis(nodes), layout, color, marker))
     if not nodes:
         lines.append(_fit("(this trace has no spans)", width))
     if unattached:
@@ -148,7 +153,9 @@ def _root_name(nodes: Sequence[Node]) -> str:
     return "(no transaction)"
 
 
-def _tree_lines(nodes: list[Node], axis: Axis, layout: _Layout, color: bool) -> Iterator[str]:
+def _tree_lines(
+    nodes: list[Node], axis: Axis, layout: _Layout, color: bool, orphan_marker: str
+) -> Iterator[str]:
     """Rows in depth-first order, children by start time.
 
     Iterative, not recursive, so a chain of thousands of nested spans does not hit
@@ -168,7 +175,7 @@ def _tree_lines(nodes: list[Node], axis: Axis, layout: _Layout, color: bool) -> 
                 continue
             visited.add(index)
             node = nodes[index]
-            yield _row(node, prefix, axis, layout, color)
+            yield _row(node, prefix, axis, layout, color, orphan_marker)
             yield from _error_lines(node, continuation, layout.width, color)
             yield from _log_lines(node, continuation, layout.width, color)
             stack.extend(reversed(list(_descendants(node, nodes, continuation))))
@@ -189,9 +196,11 @@ def _descendants(
         yield child, continuation + branch, continuation + ("    " if last else "│   ")
 
 
-def _row(node: Node, prefix: str, axis: Axis, layout: _Layout, color: bool) -> str:
+def _row(
+    node: Node, prefix: str, axis: Axis, layout: _Layout, color: bool, orphan_marker: str
+) -> str:
     """One span row: label, bar, duration and ✓/✗, fitted to the layout."""
-    marker = _ORPHAN_MARKER if node.orphan else ""
+    marker = orphan_marker if node.orphan else ""
     room = max(0, layout.label - len(marker))
     tree = _clip_prefix(prefix, room // 2)
     label = (_fit(tree + span_label(node.span), room) + marker).ljust(layout.label)

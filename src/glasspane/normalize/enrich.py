@@ -35,6 +35,47 @@ def _families(user_agent: str) -> tuple[str | None, str | None]:
     return (None if browser == "Other" else browser, None if os_name == "Other" else os_name)
 
 
+def describe_client(contexts: Any, request: Any, data: Any = None) -> tuple[str | None, str | None]:
+    """``("Chrome 120", "Windows 10")`` for a page header: the SDK's browser and os
+    contexts (name and version), else the request's User-Agent (or the span's
+    ``user_agent.original``) parsed, with the major version."""
+    contexts = mapping(contexts)
+    browser, os_name = _named(contexts.get("browser")), _named(contexts.get("os"))
+    agent = _header(mapping(request).get("headers"), "user-agent") or text(
+        mapping(data).get("user_agent.original")
+    )
+    if agent and not (browser and os_name):
+        ua_browser, ua_os = _described(agent[:USER_AGENT_PREFIX])
+        browser, os_name = browser or ua_browser, os_name or ua_os
+    return (
+        browser[:NAME_LENGTH] if browser else None,
+        os_name[:NAME_LENGTH] if os_name else None,
+    )
+
+
+def _named(context: Any) -> str | None:
+    """``name version`` of a browser or os context; the version cut to its major part."""
+    context = mapping(context)
+    name = text(context.get("name"))
+    if not name:
+        return None
+    version = text(context.get("version"))
+    major = version.split(".", 1)[0] if version else None
+    return f"{name} {major}" if major else name
+
+
+@lru_cache(maxsize=8192)
+def _described(user_agent: str) -> tuple[str | None, str | None]:
+    parsed = parse_user_agent(user_agent)
+    out: list[str | None] = []
+    for part in (parsed.user_agent, parsed.os):
+        if part is None or part.family == "Other":
+            out.append(None)
+        else:
+            out.append(f"{part.family} {part.major}" if part.major else part.family)
+    return out[0], out[1]
+
+
 def country_of_ip(ip: str) -> str | None:
     return _country_of_ip(ip) if len(ip) <= IP_LENGTH else None
 

@@ -4,8 +4,10 @@ Pure: takes the span, error and log dicts of ``GET /api/v1/traces/{trace_id}``
 (``query.traces.get_trace``) and links them, so both views nest, order and mark
 orphans the same way. The flat span list becomes a tree through
 ``parent_span_id``; a span whose parent is missing (``orphan: true``, or a
-parent id that is not in the list) is top-level and marked orphan; errors and logs hang
-under the span they happened in. Missing or malformed fields are blanks, never
+parent id that is not in the list) is top-level and marked orphan; errors and logs
+hang under the span they happened in. Both views word an orphan alike
+(:func:`orphan_note`): in a trace still arriving its parent is "not arrived
+yet", in an older one it is "missing". Missing or malformed fields are blanks, never
 raised.
 """
 
@@ -51,6 +53,21 @@ class Node:
     children: list[int] = field(default_factory=list)
     errors: list[Mapping[str, Any]] = field(default_factory=list)
     logs: list[Mapping[str, Any]] = field(default_factory=list)
+
+
+#: A trace whose last span ended less than this many seconds ago may still be
+#: arriving (upstream transactions are sent when they finish).
+RECENT_SECONDS = 300.0
+
+
+def orphan_note(spans: Sequence[Mapping[str, Any]], now: float | None) -> str:
+    """How an orphan is labelled: ``parent not arrived yet`` while the trace is recent
+    (its last span ended under :data:`RECENT_SECONDS` before ``now``), else
+    ``parent missing``; without ``now``, ``parent missing``."""
+    ends = [t for t in (finite_number(s.get("timestamp")) for s in spans) if t is not None]
+    if now is not None and ends and now - max(ends) < RECENT_SECONDS:
+        return "parent not arrived yet"
+    return "parent missing"
 
 
 def to_node(span: Mapping[str, Any]) -> Node:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from glasspane.errors import ProtocolError
+from glasspane.normalize.enrich import describe_client
 from glasspane.query import issues, performance
 from glasspane.query.traces import get_trace, matching_spans, normalize_trace_id
 from glasspane.web.deps import instance_of
@@ -24,6 +26,20 @@ def _root(trace: dict[str, Any]) -> dict[str, Any] | None:
     segments = [s for s in trace["spans"] if s.get("is_transaction") and not s.get("orphan")]
     segments = segments or [s for s in trace["spans"] if s.get("is_transaction")]
     return min(segments, key=lambda s: s["start_timestamp"]) if segments else None
+
+
+def _client(trace: dict[str, Any], root: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """The user's browser and OS, from the root segment or else the first segment with
+    a browser (a backend's OS is not the user's): the SDK's contexts, else the
+    User-Agent parsed."""
+    segments = [s for s in trace["spans"] if s.get("is_transaction")]
+    for segment in [root, *segments] if root else segments:
+        browser, os_name = describe_client(
+            segment.get("contexts"), segment.get("request"), segment.get("data")
+        )
+        if browser:
+            return browser, os_name
+    return None, None
 
 
 @router.get("/traces/{trace_id}")
@@ -46,9 +62,9 @@ def trace_page(
             query_error = str(exc)
     if span is None and matched:
         span = next((s["span_id"] for s in trace["spans"] if s["span_id"] in matched), None)
-    view = waterfall.build(trace, span)
+    view = waterfall.build(trace, span, now=time.time())
     root = _root(trace)
-    browser = ((root or {}).get("contexts") or {}).get("browser") or {}
+    browser, os_name = _client(trace, root)
     return page(
         request,
         "trace.html",
@@ -57,7 +73,8 @@ def trace_page(
         trace=trace,
         view=view,
         root=root,
-        browser=browser.get("name") if isinstance(browser, dict) else None,
+        browser=browser,
+        os_name=os_name,
         custom_contexts=waterfall.custom_contexts,
         query=(query or "").strip(),
         matched=matched,

@@ -4,9 +4,9 @@ Pure: takes the dict of ``GET /api/v1/traces/{trace_id}`` (``query.traces.get_tr
 and returns what the template draws. The tree is the one the terminal
 waterfall draws (``query.trace_tree``), so both views nest, order and mark
 orphans the same way: a span whose parent never arrived, or one caught in a
-parent cycle, is a top-level row marked orphan; errors and logs hang under
-their span. Rows on the critical path (the API's ``critical`` flag) are marked
-for the bars.
+parent cycle, is a top-level row marked "parent not arrived yet" (a recent
+trace) or "parent missing"; errors and logs hang under their span. Rows on
+the critical path (the API's ``critical`` flag) are marked for the bars.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from glasspane.query.trace_tree import (
     attach_logs,
     format_duration,
     is_failure,
+    orphan_note,
     span_label,
     start_key,
     time_axis,
@@ -88,11 +89,17 @@ class TraceView:
     unattached: list[Mapping[str, Any]]
     ticks: list[str]
     selected: str | None
+    orphan_note: str  # what an orphan row says: "parent not arrived yet" / "parent missing"
     unattached_logs: list[Mapping[str, Any]] = field(default_factory=list)
 
 
-def build(trace: Mapping[str, Any], selected: str | None = None) -> TraceView:
-    """Rows depth-first (children by start time), the per-service summary, the culprit."""
+def build(
+    trace: Mapping[str, Any], selected: str | None = None, now: float | None = None
+) -> TraceView:
+    """Rows depth-first (children by start time), the per-service summary, the culprit.
+
+    ``now`` (epoch seconds) tells a recent trace from an old one for the orphans.
+    """
     spans = [s for s in trace.get("spans") or [] if isinstance(s, Mapping)]
     errors = [e for e in trace.get("errors") or [] if isinstance(e, Mapping)]
     nodes = [to_node(span) for span in spans]
@@ -108,7 +115,8 @@ def build(trace: Mapping[str, Any], selected: str | None = None) -> TraceView:
     length = time_axis(nodes).length * 1000
     ticks = [format_duration(length * i / 4) for i in range(5)]
     steps = _steps(trace, rows, errors, colours)
-    return TraceView(rows, steps, culprit, unattached, ticks, selected, stray_logs)
+    note = orphan_note(spans, now)
+    return TraceView(rows, steps, culprit, unattached, ticks, selected, note, stray_logs)
 
 
 def _colours(trace: Mapping[str, Any], spans: Sequence[Mapping[str, Any]]) -> dict[str, int]:
