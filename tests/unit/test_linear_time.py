@@ -36,6 +36,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from glasspane.alerts.rules import check_unquoted, parse_threshold, parse_window
 from glasspane.cli.listing import cell
+from glasspane.detectors import mask_statement
 from glasspane.domain import ExceptionInfo
 from glasspane.errors import GlasspaneError, ItemError, ProtocolError, QueryError
 from glasspane.normalize import enrich, scrub
@@ -262,6 +263,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "alert rules file lines": _quiet(lambda s: check_unquoted(s + "\n  - " + s + ": >" + s, "f")),
     "did you mean": lambda s: closest_key(s, [s, s[:10]]),
     "terminal cell": cell,
+    "SQL statement mask": mask_statement,
 }
 
 
