@@ -72,6 +72,13 @@ def test_an_n_plus_one_becomes_a_performance_issue_and_a_join_does_not(
     repeated = [spans[i] for i in evidence["span_ids"]]
     assert len(repeated) == 10
     assert all(LAZY_LOAD in " ".join(s["description"].split()) for s in repeated)
+    # the issue page shows the statement, how often and how long, and links the spans
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        assert browser.get(f"/?token={server.token}").status_code == 303  # logged in
+        html = browser.get(f"/issues/{issue['id']}").text
+    assert LAZY_LOAD in html and "run <b>10</b> times in a row" in html
+    first = evidence["span_ids"][0]
+    assert f'href="/traces/{loaded["trace_id"]}?span={first}#span-{first}"' in html
     # the N+1 is not an error: the trace keeps no error, its status stays ok
     assert trace["errors"] == [] and trace["status"] == "ok"
 
