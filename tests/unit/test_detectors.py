@@ -13,7 +13,7 @@ REPEATED = "SELECT * FROM pages WHERE document_id = {}"
 
 def _span(i: int, description: str, start_ms: float, ms: float, op: str = "db") -> SpanFacts:
     return SpanFacts(
-        f"s{i:02d}", "parent", op, description, start_ms / 1000, (start_ms + ms) / 1000
+        f"s{i:02d}", "parent", op, description, ms, start_ms / 1000, (start_ms + ms) / 1000
     )
 
 
@@ -112,3 +112,12 @@ def test_detect_runs_every_detector_in_start_order() -> None:
         "n_plus_one_db_queries",
         "slow_db_query",
     ]
+
+
+def test_a_slow_source_query_does_not_count_toward_the_run() -> None:
+    spans = _n_plus_one(5, 10)
+    slow_source = [_span(0, SOURCE, -200, 195), *spans[1:]]
+    [finding] = n_plus_one_db_queries(slow_source)
+    assert finding.repeated == 5 and finding.duration_ms == pytest.approx(50)
+    short = [_span(0, SOURCE, -200, 195), *_n_plus_one(5, 9.9, source=False)]
+    assert n_plus_one_db_queries(short) == []

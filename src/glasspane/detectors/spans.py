@@ -8,22 +8,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class SpanFacts:
-    """The parts of a span the detectors read (times in seconds)."""
+    """The parts of a span the detectors read (``start`` and ``end`` in seconds)."""
 
     span_id: str
     parent_span_id: str | None
     op: str | None
     description: str | None
+    duration_ms: float
     start: float
     end: float
 
     @property
-    def duration_ms(self) -> float:
-        return max(0.0, (self.end - self.start) * 1000.0)
-
-    @property
     def is_db(self) -> bool:
-        return (self.op or "").startswith("db") and bool(self.description)
+        return self.op is not None and self.op.startswith("db") and bool(self.description)
 
 
 @dataclass(frozen=True, slots=True)

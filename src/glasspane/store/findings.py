@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from glasspane.detectors import Finding, SpanFacts, detect
@@ -21,7 +22,10 @@ from glasspane.store.rows import SPAN_COLUMNS
 
 _COL = {name: index for index, name in enumerate(SPAN_COLUMNS)}
 _PROJECT, _TRACE, _SEGMENT = _COL["project_id"], _COL["trace_id"], _COL["segment_id"]
-_IS_SEGMENT = _COL["is_segment"]
+_IS_SEGMENT, _START, _END = _COL["is_segment"], _COL["start_ts"], _COL["end_ts"]
+_FACTS = itemgetter(
+    *(_COL[name] for name in ("span_id", "parent_span_id", "op", "description", "duration_ms"))
+)
 
 Row = tuple[Any, ...]
 
@@ -42,14 +46,8 @@ def performance_events(span_rows: Sequence[Row], now: float) -> list[ErrorEvent]
 
 
 def _facts(row: Row) -> SpanFacts:
-    return SpanFacts(
-        row[_COL["span_id"]],
-        row[_COL["parent_span_id"]],
-        row[_COL["op"]],
-        row[_COL["description"]],
-        row[_COL["start_ts"]],
-        row[_COL["end_ts"]],
-    )
+    span_id, parent_span_id, op, description, duration_ms = _FACTS(row)
+    return SpanFacts(span_id, parent_span_id, op, description, duration_ms, row[_START], row[_END])
 
 
 def fingerprint(finding: Finding, transaction: str) -> str:
