@@ -150,9 +150,17 @@ class ErrorEvent:
     environment: str | None = None
     request: dict[str, Any] = field(default_factory=dict)
     sdk: dict[str, Any] = field(default_factory=dict)
+    #: ``error``, or ``performance`` for what a detector found in a transaction
+    #: (``glasspane.detectors``): then ``issue_type`` names the detector and
+    #: ``evidence`` holds ``span_ids``, ``statement``, ``repeated``, ``duration_ms``.
+    category: str = "error"
+    issue_type: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     @property
     def type(self) -> str | None:
+        if self.issue_type is not None:
+            return self.issue_type
         return self.exceptions[-1].type if self.exceptions else None
 
     @property

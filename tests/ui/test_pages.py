@@ -378,3 +378,41 @@ def test_issue_page_shows_the_logs_of_the_events_trace(app: App) -> None:
         "Not confirmed after 30 s",
         "Submitting 0x7a",
     ]
+
+
+def test_a_performance_issue_page_shows_its_evidence(app: App) -> None:
+    """A transaction that loads six pages one query at a time, after a source query."""
+    trace_id = new_trace_id()
+    tx = transaction(trace_id, children=0, name="createCase")
+    root, end = tx["contexts"]["trace"]["span_id"], tx["timestamp"]
+    start = end - 0.45
+
+    def query(i: int, description: str, at: float) -> dict[str, Any]:
+        return {
+            "trace_id": trace_id,
+            "span_id": new_span_id(),
+            "parent_span_id": root,
+            "op": "db",
+            "description": description,
+            "start_timestamp": at,
+            "timestamp": at + 0.012,
+        }
+
+    tx["spans"] = [query(0, "SELECT id FROM documents WHERE case_id = 4", start)]
+    tx["spans"] += [
+        query(i, f"SELECT * FROM pages WHERE document_id = {i}", start + i * 0.02)
+        for i in range(1, 7)
+    ]
+    send(app, tx)
+    client = login(app)
+    listed = client.get("/api/v1/issues", params={"query": "issue.category:performance"})
+    [issue] = listed.json()["issues"]
+    assert (issue["type"], issue["culprit"]) == ("n_plus_one_db_queries", "createCase")
+    html = client.get(f"/issues/{issue['id']}").text
+    statement = re.search(r'class="message evidence-statement">([^<]*)<', html)
+    assert statement and statement.group(1) == "SELECT * FROM pages WHERE document_id = ?"
+    assert re.search(r"run <b>6</b> times in a row", html)
+    assert re.search(r"taking <b>72\.0 ms</b>", html)
+    first = tx["spans"][1]["span_id"]
+    assert f'href="/traces/{trace_id}?span={first}#span-{first}"' in html
+    assert "See the 6 spans in the trace" in html

@@ -40,6 +40,7 @@ def issue_json(issue: IssueSummary, projects: dict[int, Project]) -> dict[str, A
     return {
         "id": issue.id,
         "title": issue.title,
+        "category": issue.category,
         "type": issue.type,
         "value": issue.value,
         "culprit": issue.culprit,
@@ -234,4 +235,7 @@ def event_json(payload: dict[str, Any]) -> dict[str, Any]:
         "extra": payload.get("extra") or {},
         "sdk": payload.get("sdk") or {},
         "fingerprint": payload.get("fingerprint"),
+        "category": payload.get("category") or "error",
+        # A performance issue's: {span_ids, statement, repeated, duration_ms}; else null.
+        "evidence": payload.get("evidence") or None,
     }

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from glasspane.domain import Batch
+from glasspane.store.findings import performance_events
 from glasspane.store.rows import (
     ERROR_COLUMNS,
     IS_SEGMENT,
@@ -62,7 +63,9 @@ def group_rows(
     batches: Sequence[Batch], now: float, issue_id: Callable[[int, str], int]
 ) -> GroupRows:
     """The rows of ``batches``, received at ``now``; ``issue_id(project id, fingerprint)``
-    is the backend's issue-id policy, asked once per error event."""
+        is the backend's issue-id policy, asked once per error event. The transactions
+    among the spans go through the performance detectors; what they find is stored
+    as events of category ``performance`` (``store/findings.py``)."""
     spans = [span_row(s, now) for b in batches for s in b.spans]
     spans += [row for b in batches for row in b.span_rows]
     outcomes = [outcome_row(o) for b in batches for o in b.outcomes]
@@ -70,11 +73,11 @@ def group_rows(
     metrics = [metric_row(p, now) for b in batches for p in b.metrics]
     errors: list[Row] = []
     issues: dict[int, tuple[int, str]] = {}
-    for batch in batches:
-        for event in batch.errors:
-            ident = issue_id(event.project_id, event.fingerprint)
-            errors.append(error_row(event, ident))
-            issues[ident] = (event.project_id, event.fingerprint)
+    found = performance_events(spans, now)
+    for event in [*(e for b in batches for e in b.errors), *found]:
+        ident = issue_id(event.project_id, event.fingerprint)
+        errors.append(error_row(event, ident))
+        issues[ident] = (event.project_id, event.fingerprint)
     checkpoint: dict[str, int] = {}
     for batch in batches:
         checkpoint.update(batch.checkpoint)

@@ -45,8 +45,8 @@ def check_status(status: str) -> None:
 
 def summary(row: tuple[Any, ...]) -> IssueSummary:
     """A summary query's row: id, project, title, type, value, culprit, level, status,
-    count, users, first_seen, last_seen, total, regressed_at."""
-    return IssueSummary(*row[:14])
+    count, users, first_seen, last_seen, total, regressed_at, category."""
+    return IssueSummary(*row[:15])
 
 
 def idle(row: tuple[Any, ...]) -> tuple[Any, ...]:

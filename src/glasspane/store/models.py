@@ -149,6 +149,7 @@ class IssueSummary:
     last_seen: float
     total: int  # events over all time
     regressed_at: float | None  # set when a resolved issue got a new event
+    category: str = "error"  # or "performance": found by a detector in a transaction
     series: list[int] = field(default_factory=list)  # matching events per slice of the window
 
 

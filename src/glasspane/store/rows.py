@@ -93,6 +93,7 @@ ERROR_COLUMNS: tuple[str, ...] = (
     "browser_name",
     "os_name",
     "country_code",
+    "category",
 )
 
 IS_SEGMENT = SPAN_COLUMNS.index("is_segment")
@@ -254,6 +255,7 @@ def error_row(event: ErrorEvent, issue_id: int) -> tuple[Any, ...]:
         event.client.browser,
         event.client.os,
         event.client.country,
+        event.category,
     )
 
 

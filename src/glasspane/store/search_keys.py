@@ -135,6 +135,8 @@ def _error_columns(d: Dialect) -> dict[str, str]:
         "culprit": "culprit",
         "issue": "issue_id",
         "issue.id": "issue_id",
+        "issue.category": "category",
+        "issue.type": "type",
         "timestamp": '"timestamp"',
         "http.method": d.json("payload", "request", "method"),
         "http.status_code": d.json("tags", "http.status_code"),

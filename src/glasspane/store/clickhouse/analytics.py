@@ -98,7 +98,10 @@ TRACE_KEY = "cityHash64(project_id, trace_id)"
 def _erring(window: Window) -> tuple[str, list[Any]]:
     """:data:`TRACE_KEY` of the window's traces that have an error event."""
     matching, params = _matching(window)
-    sql = f"(SELECT {TRACE_KEY} FROM errors WHERE trace_id IN (SELECT trace_id FROM {matching}))"
+    sql = (
+        f"(SELECT {TRACE_KEY} FROM errors WHERE trace_id IN (SELECT trace_id FROM {matching}) "
+        "AND category = 'error')"
+    )
     return sql, params
 
 
@@ -162,7 +165,7 @@ def trace_summaries(
                        whole.trace_ms AS duration_ms,
                        if(whole.failed OR m.trace_id IN (
                               SELECT trace_id FROM errors
-                              WHERE trace_id IN (SELECT trace_id FROM m)),
+                              WHERE trace_id IN (SELECT trace_id FROM m) AND category = 'error'),
                           'error', 'ok') AS trace_status,
                        m.who, whole.trace_start AS start_ts
                 FROM m INNER JOIN whole ON whole.trace_id = m.trace_id)

@@ -62,14 +62,16 @@ def cluster_ddl(cluster: str, database: str, retention_days: int) -> list[str]:
     ]
     for statement in local_tables:
         match = _CREATE.search(statement)
-        if match is None:  # a later migration's ALTER: run it on the local tables
-            statements.append(
-                re.sub(
-                    r"ALTER TABLE \{db\}\.(\w+)",
-                    rf"ALTER TABLE {{db}}.\1_local ON CLUSTER {cluster}",
-                    statement,
-                ).format(db=database, ttl=retention_days)
-            )
+        if match is None:  # a later migration's ALTER: on the local tables, then the
+            # Distributed ones (a column they lack cannot be inserted or read through them)
+            for target in (r"\1_local", r"\1"):
+                statements.append(
+                    re.sub(
+                        r"ALTER TABLE \{db\}\.(\w+)",
+                        rf"ALTER TABLE {{db}}.{target} ON CLUSTER {cluster}",
+                        statement,
+                    ).format(db=database, ttl=retention_days)
+                )
             continue
         name = match.group(1)
         path = f"'/clickhouse/tables/{{shard}}/{database}/{name}_local', '{{replica}}'"

@@ -47,11 +47,12 @@ _SUMMARY = """
                count(DISTINCT event_id) AS total, argMax(title, "timestamp") AS last_title,
                argMax(type, "timestamp") AS last_type, argMax(value, "timestamp") AS last_value,
                argMax(culprit, "timestamp") AS last_culprit,
-               argMax(level, "timestamp") AS last_level
+               argMax(level, "timestamp") AS last_level,
+               argMax(category, "timestamp") AS last_category
         FROM errors WHERE issue_id IN (SELECT issue_id FROM m) GROUP BY issue_id)
     SELECT i.id, i.project_id, w.last_title, w.last_type, w.last_value, w.last_culprit,
            w.last_level, i.status, m.n, m.users, w.first_seen, w.last_seen, w.total,
-           i.regressed_at
+           i.regressed_at, w.last_category
     FROM m JOIN w USING (issue_id) JOIN issues AS i FINAL ON i.id = m.issue_id
 """
 

@@ -247,6 +247,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "action LowCardinality(String), target String, detail String, address Nullable(String)) "
         'ENGINE = MergeTree ORDER BY "timestamp"',
     ),
+    # Performance issues (decision 013): an error row is an error event or a
+    # detector's finding in a transaction; its issue takes the category.
+    (
+        "ALTER TABLE {db}.errors ADD COLUMN IF NOT EXISTS "
+        "category LowCardinality(String) DEFAULT 'error'",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

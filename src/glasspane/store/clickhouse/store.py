@@ -252,7 +252,8 @@ class ClickHouseStore(
         return [
             rows.trace_error_from_row(row)
             for row in self._read(
-                f'SELECT {columns} FROM errors WHERE trace_id = ? ORDER BY "timestamp" '
+                f"SELECT {columns} FROM errors WHERE trace_id = ? AND category = 'error' "
+                'ORDER BY "timestamp" '
                 "LIMIT 1 BY event_id",
                 [trace_id],
             )

@@ -83,7 +83,7 @@ def service_stats(cur: Cursor, window: Window) -> list[ServiceStats]:
     rows = cur.execute(
         f"""WITH tx AS (SELECT * FROM {segments}),
                  errs AS (SELECT DISTINCT project_id, trace_id FROM errors
-                          WHERE trace_id IN (SELECT trace_id FROM tx))
+                          WHERE trace_id IN (SELECT trace_id FROM tx) AND category = 'error')
             SELECT service, count(*), sum(1.0 / sample_rate), {APDEX},
                    avg(CASE WHEN {FAILED} OR errs.trace_id IS NOT NULL THEN 1.0 ELSE 0.0 END),
                    quantile_cont(duration_ms, 0.95)
@@ -128,7 +128,7 @@ def trace_summaries(
                        bool_or({FAILED}) AS failed
                 FROM spans WHERE trace_id IN (SELECT trace_id FROM m) GROUP BY trace_id),
             errs AS (SELECT DISTINCT trace_id FROM errors
-                     WHERE trace_id IN (SELECT trace_id FROM m)),
+                     WHERE trace_id IN (SELECT trace_id FROM m) AND category = 'error'),
             rows AS (
                 SELECT m.trace_id, m.tx, m.service, whole.duration_ms,
                        CASE WHEN whole.failed OR errs.trace_id IS NOT NULL
@@ -183,7 +183,7 @@ def window_totals(cur: Cursor, window: Window) -> WindowTotals:
     row = cur.execute(
         f"""WITH tx AS (SELECT * FROM {segments}),
                  errs AS (SELECT DISTINCT project_id, trace_id FROM errors
-                          WHERE trace_id IN (SELECT trace_id FROM tx))
+                          WHERE trace_id IN (SELECT trace_id FROM tx) AND category = 'error')
             SELECT count(*), coalesce(sum(1.0 / sample_rate), 0),
                    quantile_cont(duration_ms, 0.5) AS p50, quantile_cont(duration_ms, 0.95),
                    avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END),

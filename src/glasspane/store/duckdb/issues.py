@@ -41,10 +41,12 @@ _SUMMARY = """
         SELECT issue_id, min("timestamp") AS first_seen, max("timestamp") AS last_seen,
                count(*) AS total, arg_max(title, "timestamp") AS title,
                arg_max(type, "timestamp") AS type, arg_max(value, "timestamp") AS value,
-               arg_max(culprit, "timestamp") AS culprit, arg_max(level, "timestamp") AS level
+               arg_max(culprit, "timestamp") AS culprit, arg_max(level, "timestamp") AS level,
+               arg_max(category, "timestamp") AS category
         FROM errors WHERE issue_id IN (SELECT issue_id FROM m) GROUP BY issue_id)
     SELECT i.id, i.project_id, w.title, w.type, w.value, w.culprit, w.level, i.status,
-           m.n, m.users, w.first_seen, w.last_seen, w.total, i.regressed_at
+           m.n, m.users, w.first_seen, w.last_seen, w.total, i.regressed_at,
+           w.category
     FROM m JOIN w USING (issue_id) JOIN issues i ON i.id = m.issue_id
 """
 

@@ -178,6 +178,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             "timestamp" DOUBLE NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL,
             target VARCHAR NOT NULL, detail VARCHAR NOT NULL, address VARCHAR)""",
     ),
+    # Performance issues (decision 013): an error row is an error event or a
+    # detector's finding in a transaction; its issue takes the category.
+    ("ALTER TABLE errors ADD COLUMN category VARCHAR DEFAULT 'error'",),
 )
 
 LATEST = len(MIGRATIONS)

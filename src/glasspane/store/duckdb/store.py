@@ -330,7 +330,8 @@ class DuckDBStore(
         return [
             rows.trace_error_from_row(row)
             for row in self._read(
-                f'SELECT {columns} FROM errors WHERE trace_id = ? ORDER BY "timestamp"',
+                f"SELECT {columns} FROM errors WHERE trace_id = ? AND category = 'error' "
+                'ORDER BY "timestamp"',
                 [trace_id],
             )
         ]

@@ -1,0 +1,118 @@
+"""Performance issues on every backend: the detectors' findings in the transactions
+a write group brings are issues of category ``performance``, beside the error issues."""
+
+from __future__ import annotations
+
+import pytest
+
+from glasspane.domain import Batch, Span, User
+from glasspane.query.search import parse
+from glasspane.store.api import Store
+from glasspane.store.models import IssueSummary, Window
+from store.search_data import NOW, TRACES, E, event_id
+
+TRACE = TRACES["T1"]
+SEGMENT = "a" * 16
+
+
+def _span(span_id: str, start: float, ms: float, op: str, description: str, parent: str) -> Span:
+    return Span(
+        project_id=1,
+        trace_id=TRACE,
+        span_id=span_id,
+        parent_span_id=parent,
+        segment_id=SEGMENT,
+        is_segment=False,
+        transaction="GET /cases/{id}",
+        op=op,
+        description=description,
+        status="ok",
+        start_timestamp=start,
+        timestamp=start + ms / 1000,
+        service="docs",
+    )
+
+
+def transaction(start: float, repeats: int = 6) -> Batch:
+    """A request that loads a case's documents, then each document's pages one by
+    one (an N+1 of ``repeats`` queries of 12 ms), then runs one 700 ms report query."""
+    segment = Span(
+        project_id=1,
+        trace_id=TRACE,
+        span_id=SEGMENT,
+        parent_span_id=None,
+        segment_id=SEGMENT,
+        is_segment=True,
+        transaction="GET /cases/{id}",
+        op="http.server",
+        description=None,
+        status="ok",
+        start_timestamp=start,
+        timestamp=start + 1.0,
+        service="docs",
+        user=User(id="u1"),
+    )
+    spans = [segment, _span("b" * 16, start, 3, "db", "SELECT id FROM documents", SEGMENT)]
+    spans += [
+        _span(
+            f"{i:016x}",
+            start + 0.01 + i * 0.015,
+            12,
+            "db",
+            f"SELECT * FROM pages WHERE document_id = {i}",
+            SEGMENT,
+        )
+        for i in range(1, repeats + 1)
+    ]
+    spans.append(
+        _span("c" * 16, start + 0.2, 700, "db.query", "SELECT sum(x) FROM r WHERE y > 3", SEGMENT)
+    )
+    return Batch(spans=spans)
+
+
+def _issues(store: Store, query: str) -> list[IssueSummary]:
+    window = Window(float("-inf"), float("inf"), parse(query, NOW))
+    return store.list_issues(window, "-last_seen", 20, 0)
+
+
+def test_findings_are_performance_issues_with_their_evidence(store: Store) -> None:
+    store.write(transaction(NOW - 60)).result(timeout=10)
+    store.write(Batch(errors=[E("e1", "A", 30, "KeyError", "'user'", trace="T1").event()])).result(
+        timeout=10
+    )
+    found = {i.type: i for i in _issues(store, "issue.category:performance")}
+    assert set(found) == {"n_plus_one_db_queries", "slow_db_query"}
+    n1 = found["n_plus_one_db_queries"]
+    assert (n1.title, n1.culprit, n1.value) == (
+        "N+1 Query",
+        "GET /cases/{id}",
+        "SELECT * FROM pages WHERE document_id = ?",
+    )
+    assert (n1.category, n1.count, n1.users) == ("performance", 1, 1)
+    latest = store.issue_event(n1.id)
+    assert latest is not None and latest["trace_id"] == TRACE
+    assert latest["evidence"] == {
+        "span_ids": [f"{i:016x}" for i in range(1, 7)],
+        "statement": "SELECT * FROM pages WHERE document_id = ?",
+        "repeated": 6,
+        "duration_ms": pytest.approx(72.0, abs=0.01),
+    }
+    assert found["slow_db_query"].value == "SELECT sum(x) FROM r WHERE y > ?"
+    [error] = _issues(store, "issue.category:error")
+    assert (error.type, error.category) == ("KeyError", "error")
+    assert [i.type for i in _issues(store, "issue.type:slow_db_query")] == ["slow_db_query"]
+    # the trace's errors are the error events only, and its transaction did not fail
+    assert [e.event_id for e in store.trace_errors(TRACE)] == [event_id("e1")]
+
+
+def test_the_same_pattern_again_is_the_same_issue_and_a_join_is_none(store: Store) -> None:
+    store.write(transaction(NOW - 120)).result(timeout=10)
+    store.write(transaction(NOW - 60, repeats=7)).result(timeout=10)
+    [n1] = _issues(store, "issue.type:n_plus_one_db_queries")
+    assert (n1.count, n1.total) == (2, 2)
+    latest = store.issue_event(n1.id)
+    assert latest is not None and latest["evidence"]["repeated"] == 7
+    store.set_issue_status(n1.id, "resolved")
+    store.write(transaction(NOW - 10, repeats=4)).result(timeout=10)  # 4 repeats: no N+1
+    [n1] = _issues(store, "issue.type:n_plus_one_db_queries")
+    assert (n1.status, n1.total) == ("resolved", 2)
