@@ -133,7 +133,7 @@ def _superlinear(
     small = make(sizes[0])
     for size in sizes[1:]:  # the middle size first: a quadratic 1 MiB could take an hour
         large = make(size)
-        for runs in (2, 4):  # a second chance, for a machine that was busy
+        for runs in (2, 4, 8):  # more chances, for a machine that was busy
             small_cost, large_cost = _costs(func, small, large, runs)
             if _within(small_cost, large_cost, size / sizes[0]):
                 break
