@@ -10,7 +10,7 @@ on the samples directly (pure: no server, no store).
 
 The grid: step times 10 %, 50 %, 90 % into the period; steps none, +20 %,
 +50 %, +100 %, +500 %; sigma 0.1, 0.25, 0.5; 50, 200, 700 and 5000 samples;
-``--trials`` seeds each (default 10; seeds are derived from the case, so a
+``--trials`` seeds each (default 10; docs/regressions.md has 30; seeds are derived from the case, so a
 run is reproducible). Reported, per case as it goes and then pooled:
 
 * detection rate: the share of series with a step of +50 % or more that get
@@ -20,8 +20,8 @@ run is reproducible). Reported, per case as it goes and then pooled:
   the rows found for steps of +50 % or more;
 * change_pct error: |change_pct − step × 100| in percentage points, median.
 
-    .venv/bin/python bench/regressions_sweep.py              # the full grid, ~1 min
-    .venv/bin/python bench/regressions_sweep.py --trials 3   # quicker, coarser
+    .venv/bin/python bench/regressions_sweep.py              # 10 trials a case, ~15 s
+    .venv/bin/python bench/regressions_sweep.py --trials 30  # docs/regressions.md, ~1 min
 
 Bounded: at most 100 trials a case (the full grid at 10 trials is 1800 series).
 """
@@ -166,6 +166,13 @@ def _num(value: float | None, unit: str = "") -> str:
     return "–" if value is None else f"{value:.1f}{unit}"
 
 
+def _label(key: str, value: float) -> str:
+    """How a value of ``Case.key`` reads in a table: none, +50%, 10%, 0.25, 700."""
+    if key == "step":
+        return "none" if value == 0 else f"+{value:.0%}"
+    return f"{value:.0%}" if key == "at" else f"{value:g}"
+
+
 def table(outcomes: Sequence[Outcome], key_name: str, key: str) -> str:
     """A Markdown table of the pooled figures per value of one ``Case`` field."""
     values = sorted({getattr(o.case, key) for o in outcomes})
@@ -176,7 +183,7 @@ def table(outcomes: Sequence[Outcome], key_name: str, key: str) -> str:
     ]
     for value in values:
         s = summarise(o for o in outcomes if getattr(o.case, key) == value)
-        label = f"{value:.0%}" if key in ("at", "step") else f"{value:g}"
+        label = _label(key, value)
         lines.append(
             f"| {label} | {_pct(s.detection)} | {_pct(s.false_alarms)} | "
             f"{_num(s.start_median_min, ' min')} | {_num(s.start_p90_min, ' min')} | "
@@ -199,9 +206,7 @@ def matrix(outcomes: Sequence[Outcome], key: str, cell: Callable[[list[Outcome]]
             cell([o for o in outcomes if getattr(o.case, key) == value and o.case.samples == n])
             for n in counts
         ]
-        label = (
-            "none" if key == "step" and value == 0 else f"{'+' if key == 'step' else ''}{value:.0%}"
-        )
+        label = _label(key, value)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
