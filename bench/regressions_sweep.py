@@ -10,8 +10,9 @@ on the samples directly (pure: no server, no store).
 
 The grid: step times 10 %, 50 %, 90 % into the period; steps none, +20 %,
 +50 %, +100 %, +500 %; sigma 0.1, 0.25, 0.5; 50, 200, 700 and 5000 samples;
-``--trials`` seeds each (default 10; docs/regressions.md has 30; seeds are derived from the case, so a
-run is reproducible). Reported, per case as it goes and then pooled:
+``--trials`` seeds each (default 10, docs/regressions.md has 30; seeds are
+derived from the case, so a run is reproducible). Reported, per case as it
+goes and then pooled:
 
 * detection rate: the share of series with a step of +50 % or more that get
   a p95 row (+20 % is below the 1.5× factor: a row there is not expected);
