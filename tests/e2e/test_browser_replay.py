@@ -241,3 +241,57 @@ def test_feedback_and_browser_session(server: RunningServer, session: dict[str, 
     )
     assert (release["sessions"], release["users"], release["crashed_users"]) == (1, 1, 1)
     assert release["crash_free_sessions"] == 0.0
+
+
+def test_replay_pages_in_chromium(
+    server: RunningServer, session: dict[str, Any], browser: Any
+) -> None:
+    """The user's replay from the list, its timeline scrubbed, its trace and back."""
+    from ui.test_browser import log_in
+
+    replay_id = session["replay_id"]
+    server.poll(f"/api/v1/replays/{replay_id}", _complete, 30)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        log_in(page, server)
+        page.click("nav.mainnav >> text=Replays")
+        page.fill(".filters input[name=query]", "user:demo@test.com")
+        page.press(".filters input[name=query]", "Enter")
+        page.click("#errors-only")
+        assert "errors=1" in page.url and "query=user" in page.url
+        row = page.locator(f"tr[data-replay='{replay_id}']")
+        cells = row.locator("td").all_inner_texts()
+        assert cells[0].startswith("demo@test.com")
+        assert int(cells[2]) >= 1 and "index.html" in cells[3]
+        row.locator("a").click()
+        page.wait_for_url(f"**/replays/{replay_id}")
+        timeline = page.locator("#replay-timeline tbody tr")
+        texts = timeline.all_inner_texts()
+        assert any('Clicked "Upload Document"' in t for t in texts)
+        assert any("(masked)" in t and "case-name" in t for t in texts)
+        assert any("/upload" in t and "504" in t for t in texts)
+        error = page.locator("tr[data-type=error] a[href^='/issues/']").first
+        assert "Blockchain confirmation timeout" in error.inner_text()
+        # Scrub to the click on "Upload Document": it is the current entry,
+        # and what came after it is not reached yet.
+        upload = page.locator("tr[data-type=click]", has_text="Upload Document")
+        at = int(upload.get_attribute("data-offset") or "0")
+        page.locator("#replay-scrub").fill(str(at))  # a range input takes its value
+        assert page.locator("tr.current").get_attribute("data-offset") == str(at)
+        later = page.locator("tr[data-type=error]").first
+        assert "reached" not in (later.get_attribute("class") or "")
+        assert page.locator("#replay-at").inner_text() == f"{at / 1000:.1f} s"
+        # The trace the replay saw links the replay back.
+        page.click(f"a[href='/traces/{session['backend_trace']}']")
+        page.wait_for_url(f"**/traces/{session['backend_trace']}")
+        link = page.locator("a[href^='/replays/']")
+        assert link.get_attribute("href") == f"/replays/{replay_id}"
+        link.click()
+        page.wait_for_url(f"**/replays/{replay_id}")
+        assert not problems, problems
+    finally:
+        context.close()

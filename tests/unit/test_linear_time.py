@@ -59,6 +59,7 @@ from glasspane.query.cron import Crontab
 from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
 from glasspane.query.replay_timeline import build_timeline
+from glasspane.query.replays import ReplayQuery
 from glasspane.sourcemaps.bundles import BundleStore
 from glasspane.sourcemaps.mapping import SourceMapper
 from glasspane.store.retention import parse_retention
@@ -280,6 +281,11 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     ),
     "OTLP spans": lambda s: sanitize_batch(normalize_traces(otlp_request(s), CTX), POLICY),
     "replay timeline": lambda s: build_timeline(replay_events(s)),
+    "replays search": _quiet(
+        lambda s: ReplayQuery.parse("user:" + s + " url:" + s + " " + s).matches(
+            {"user": {"email": s}, "urls": [s], "count_errors": 1}
+        )
+    ),
     "search query": _quiet(_search),
     "search query, key:>value": _quiet(lambda s: _search("a:>" + s)),
     "search query, timestamp:": _quiet(lambda s: _search("timestamp:" + s)),

@@ -11,7 +11,7 @@ error events of the replay and of its traces, and the user's feedback.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from glasspane.domain import Project, ReplayEvent, ReplayRecording, User
@@ -37,11 +37,72 @@ def normalize_replay_id(replay_id: str) -> str:
     return text
 
 
-def period_window(period: str | None, query: str | None = None) -> Window:
-    if query:
-        raise ProtocolError("query is not supported here yet; filter with the named parameters")
+def period_window(period: str | None) -> Window:
     now = time.time()
     return Window(now - parse_period(period), now)
+
+
+#: Each word of a search is matched against every user field and URL.
+MAX_TERMS = 16
+#: The search keys of the replays list, and the user fields each matches.
+USER_KEYS = {
+    "user": ("id", "email", "username", "ip_address"),
+    "user.id": ("id",),
+    "user.email": ("email",),
+    "user.username": ("username",),
+    "user.ip": ("ip_address",),
+}
+
+
+@dataclass(frozen=True)
+class ReplayQuery:
+    """The replays list's search: ``user:`` words (``user.email:`` etc.),
+    ``url:`` words, ``has:errors``; a bare word matches the user or a URL.
+    Words are case-insensitive substrings and all must match."""
+
+    user: tuple[tuple[tuple[str, ...], str], ...] = ()
+    urls: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    errors_only: bool = False
+
+    @classmethod
+    def parse(cls, query: str | None, errors_only: bool = False) -> ReplayQuery:
+        user: list[tuple[tuple[str, ...], str]] = []
+        urls: list[str] = []
+        words: list[str] = []
+        terms = (query or "").split()
+        if len(terms) > MAX_TERMS:
+            raise ProtocolError(f"A replays search has at most {MAX_TERMS} words, got {len(terms)}")
+        for word in terms:
+            key, colon, value = word.partition(":")
+            key = key.lower()
+            if not colon or key in ("http", "https"):
+                words.append(word.lower())
+            elif key in USER_KEYS and value:
+                user.append((USER_KEYS[key], value.lower()))
+            elif key == "url" and value:
+                urls.append(value.lower())
+            elif key == "has" and value.lower() == "errors":
+                errors_only = True
+            else:
+                keys = ", ".join([*USER_KEYS, "url", "has:errors"])
+                raise ProtocolError(f"Cannot search replays by {word[:80]!r}; the keys: {keys}")
+        return cls(tuple(user), tuple(urls), tuple(words), errors_only)
+
+    def __bool__(self) -> bool:
+        return bool(self.user or self.urls or self.words or self.errors_only)
+
+    def matches(self, replay: dict[str, Any]) -> bool:
+        person = {k: str(v).lower() for k, v in replay["user"].items()}
+        urls = [u.lower() for u in replay["urls"]]
+        if self.errors_only and not replay["count_errors"]:
+            return False
+        if not all(any(v in person.get(f, "") for f in fs) for fs, v in self.user):
+            return False
+        if not all(any(v in u for u in urls) for v in self.urls):
+            return False
+        texts = [*person.values(), *urls]
+        return all(any(w in t for t in texts) for w in self.words)
 
 
 def _user(user: User) -> dict[str, Any]:
@@ -83,13 +144,19 @@ def list_replays(
     trace_id: str | None = None,
     issue_id: int | None = None,
     limit: int = 50,
+    query: ReplayQuery | None = None,
 ) -> dict[str, Any]:
+    """Newest first. A search filters the newest :data:`MAX_LIMIT` of the
+    window (the store has no user or URL index for replays)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ProtocolError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
     trace_id = normalize_trace_id(trace_id) if trace_id else None
     by_id = {p.id: p for p in projects}
-    found = store.list_replays(window, trace_id, issue_id, limit)
-    return {"replays": [summary_json(r, by_id) for r in found]}
+    found = store.list_replays(window, trace_id, issue_id, MAX_LIMIT if query else limit)
+    shown = [summary_json(r, by_id) for r in found]
+    if query:
+        shown = [r for r in shown if query.matches(r)][:limit]
+    return {"replays": shown}
 
 
 def _segment_json(event: ReplayEvent | None, recording: ReplayRecording | None) -> dict:

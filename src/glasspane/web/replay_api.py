@@ -17,13 +17,20 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_viewer)])
 def list_replays(
     request: Request,
     period: str | None = Query(None, description="15m, 1h, 24h (default), 7d"),
+    query: str | None = Query(
+        None, description="user:, user.email:, user.id:, user.username:, url:, has:errors, words"
+    ),
+    errors: bool = Query(False, description="Only replays that saw an error"),
     trace_id: str | None = Query(None, description="Only replays that saw this trace"),
     issue_id: int | None = Query(None, description="Only replays that saw this issue"),
     limit: int = Query(50, description="At most 1000"),
 ) -> dict[str, Any]:
     instance = instance_of(request)
     w = replays.period_window(period)
-    return replays.list_replays(instance.store, instance.projects(), w, trace_id, issue_id, limit)
+    search = replays.ReplayQuery.parse(query, errors)
+    return replays.list_replays(
+        instance.store, instance.projects(), w, trace_id, issue_id, limit, search
+    )
 
 
 @router.get("/replays/{replay_id}", summary="One replay: segments, links and timeline")

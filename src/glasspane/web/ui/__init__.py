@@ -16,6 +16,7 @@ from glasspane.web.ui import (
     issue_pages,
     login,
     performance_pages,
+    replay_pages,
     settings_pages,
     trace_pages,
 )
@@ -44,6 +45,7 @@ for module in (
     trace_pages,
     issue_pages,
     explore_pages,
+    replay_pages,
     settings_pages,
 ):
     router.include_router(module.router)

@@ -122,7 +122,29 @@
     }, (+toggle.dataset.seconds || 5) * 1000);
   }
 
+  // The replay page's scrubber: the timeline rows up to the chosen offset
+  // are "reached" (highlighted); the last reached row is the current one.
+  function initScrubber(range) {
+    var rows = document.querySelectorAll("#replay-timeline tbody tr");
+    var out = document.getElementById("replay-at");
+    function show() {
+      var at = +range.value, current = null;
+      rows.forEach(function (row) {
+        var reached = +row.dataset.offset <= at;
+        row.classList.toggle("reached", reached);
+        row.classList.remove("current");
+        if (reached) current = row;
+      });
+      if (current) current.classList.add("current");
+      if (out) out.textContent = (at / 1000).toFixed(1) + " s";
+    }
+    range.addEventListener("input", show);
+    show();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var scrub = document.getElementById("replay-scrub");
+    if (scrub) initScrubber(scrub);
     var wf = document.getElementById("waterfall");
     if (wf) initWaterfall(wf);
     var tail = document.getElementById("live-tail");
