@@ -55,6 +55,7 @@ from glasspane.query.cron import Crontab
 from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
 from glasspane.query.replay_timeline import build_timeline
+from glasspane.query.spans import parse_fields, parse_group_by
 from glasspane.store.retention import parse_retention
 from glasspane.store.where import closest_key
 
@@ -261,6 +262,8 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "alert threshold, window": _quiet(lambda s: (parse_threshold("p95", s), parse_window(s, "w"))),
     "alert rules file lines": _quiet(lambda s: check_unquoted(s + "\n  - " + s + ": >" + s, "f")),
     "did you mean": lambda s: closest_key(s, [s, s[:10]]),
+    "span group_by, fields": _quiet(lambda s: (parse_group_by(s), parse_fields(s))),
+    "span group_by, a long key": _quiet(lambda s: parse_group_by("span.op," + s)),
     "terminal cell": cell,
 }
 
