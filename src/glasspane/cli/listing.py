@@ -147,8 +147,8 @@ def span_groups_table(answer: Mapping[str, Any], group_by: list[str]) -> str:
         )
         for g in answer.get("groups", [])
     ]
-    headers = (*(key.upper() for key in group_by), "COUNT", "SAMPLES", "P50", "P95", "AVG",
-               "TOTAL", "FAILURE RATE")  # fmt: skip
+    measures = ("COUNT", "SAMPLES", "P50", "P95", "AVG", "TOTAL", "FAILURE RATE")
+    headers = (*(cell(key.upper(), 48) for key in group_by), *measures)
     if not rows:
         return "No spans match."
     return render_table(headers, rows, (False,) * len(group_by) + (True,) * 7)

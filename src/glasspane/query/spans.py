@@ -22,6 +22,8 @@ MAX_LIMIT = 1000
 #: More keys than this in one ``group_by`` is a mistake more often than a question.
 MAX_GROUP_BY = 5
 #: The columns of an aggregate row besides the ``group_by`` keys, in order.
+#: How much of an unknown field's name an error message repeats.
+MAX_ECHO = 40
 AGGREGATE_FIELDS = ("count", "samples", "p50_ms", "p95_ms", "avg_ms", "sum_ms", "failure_rate")
 
 
@@ -83,9 +85,8 @@ def parse_fields(text: str | None) -> tuple[str, ...]:
         return AGGREGATE_FIELDS
     unknown = sorted(asked - set(AGGREGATE_FIELDS))
     if unknown:
-        raise ProtocolError(
-            f"fields {', '.join(unknown)} unknown; choose among {', '.join(AGGREGATE_FIELDS)}"
-        )
+        named = ", ".join(repr(f[:MAX_ECHO]) for f in unknown[:3])
+        raise ProtocolError(f"unknown field {named}; choose among {', '.join(AGGREGATE_FIELDS)}")
     return tuple(f for f in AGGREGATE_FIELDS if f in asked)
 
 
