@@ -8,6 +8,7 @@ serve`` on it and time, through the JSON API,
 * the services table       ``GET /api/v1/services?period=24h``
 * a transaction's traces   ``GET /api/v1/traces?query=transaction:"NAME"&period=24h``
 * a trace lookup           ``GET /api/v1/traces/ID`` (random existing traces)
+* spans grouped by op      ``GET /api/v1/spans/aggregate?group_by=span.op&period=24h``
 
 each once cold ("first") and then ``--repeat`` times (median, min and max, and
 the server's CPU time per call, which other load on the machine inflates less
@@ -71,7 +72,8 @@ TRANSACTIONS = "transactions table"
 SERVICES = "services table"
 TRACES = "transaction's traces"
 LOOKUP = "trace lookup"
-QUERIES = (TRANSACTIONS, SERVICES, TRACES, LOOKUP)
+SPAN_GROUPS = "spans by op"
+QUERIES = (TRANSACTIONS, SERVICES, TRACES, LOOKUP, SPAN_GROUPS)
 #: Issue 3's targets at 10M spans, in ms; memory separately.
 TARGET_SPANS = 10_000_000
 TARGETS_MS = {TRANSACTIONS: 300.0, LOOKUP: 20.0}
@@ -305,6 +307,8 @@ def workload(
         SERVICES: [("/api/v1/services", period)] * (args.repeat + 1),
         TRACES: [("/api/v1/traces", {**period, "query": traces_query(n)}) for n in names],
         LOOKUP: [(f"/api/v1/traces/{quote(t)}", {}) for t in trace_ids],
+        SPAN_GROUPS: [("/api/v1/spans/aggregate", {**period, "group_by": "span.op"})]
+        * (args.repeat + 1),
     }
 
 
@@ -321,6 +325,10 @@ def checker(query: str, filled: fill.Filled) -> Callable[[Any], str | None]:
             return f"{len(answer['services'])} services, {len(fill.SERVICES)} generated"
         elif query == TRACES and not answer["traces"]:
             return "no traces"
+        elif query == SPAN_GROUPS:
+            grouped = sum(g["samples"] for g in answer["groups"])
+            if grouped != filled.spans:
+                return f"{grouped:,} spans in the groups, {filled.spans:,} generated"
         elif query == LOOKUP:
             spans = len(answer["spans"])
             if spans != fill.SPANS_PER_TRACE:
@@ -379,7 +387,7 @@ def store_phase(
     run: Run, directory: Path, plan: dict[str, list[tuple[str, dict[str, str]]]]
 ) -> None:
     """The same calls without HTTP: the query layer's functions over the store."""
-    from glasspane.query import performance
+    from glasspane.query import performance, spans
     from glasspane.query.traces import get_trace
     from glasspane.store import open_store
 
@@ -395,6 +403,8 @@ def store_phase(
                 return lambda: performance.services(store, w)
             if query == TRACES:
                 return lambda: performance.traces(store, w)
+            if query == SPAN_GROUPS:
+                return lambda: spans.aggregate(store, w, params["group_by"])
             return lambda: get_trace(store, projects, path.rsplit("/", 1)[1])
 
         for query in QUERIES:

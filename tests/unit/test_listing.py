@@ -10,6 +10,8 @@ from glasspane.cli.listing import (
     impact_text,
     issues_table,
     regressions_table,
+    span_groups_table,
+    spans_table,
     sparkline,
     traces_table,
 )
@@ -138,3 +140,39 @@ def test_impact_text_gives_totals_then_users_by_country_browser_and_os() -> None
         "───────  ─────",
         "Chrome       4",
     ]
+
+
+def test_spans_table_lists_each_span() -> None:
+    answer = {
+        "spans": [
+            {"trace_id": "ab" * 16, "op": "db.query", "description": "SELECT\n1",
+             "transaction": "checkout", "service": "shop", "duration_ms": 12.5,
+             "status": "ok", "start_timestamp": NOW - 90},
+        ]
+    }  # fmt: skip
+    header, _, row = spans_table(answer, NOW).splitlines()
+    assert header.split() == [
+        "TRACE", "OP", "DESCRIPTION", "TRANSACTION", "SERVICE", "DURATION", "STATUS", "STARTED",
+    ]  # fmt: skip
+    assert row.split() == ["ab" * 16, "db.query", "SELECT", "1", "checkout", "shop", "12ms",
+                           "ok", "1m", "ago"]  # fmt: skip
+    assert spans_table({"spans": []}, NOW) == "No spans match."
+
+
+def test_span_groups_table_has_a_column_per_key() -> None:
+    answer = {
+        "groups": [
+            {"span.op": "db.query", "db": None, "count": 31.0, "samples": 4, "p50_ms": 150.0,
+             "p95_ms": 285.0, "avg_ms": 152.5, "sum_ms": 6010.0, "failure_rate": 0.25},
+            {"span.op": "http", "db": "pg", "count": 2.5, "samples": 1, "p50_ms": 1.0,
+             "p95_ms": 1.0, "avg_ms": 1.0, "sum_ms": 1.0, "failure_rate": 0.0},
+        ]
+    }  # fmt: skip
+    header, _, first, second = span_groups_table(answer, ["span.op", "db"]).splitlines()
+    assert header.split() == [
+        "SPAN.OP", "DB", "COUNT", "SAMPLES", "P50", "P95", "AVG", "TOTAL", "FAILURE", "RATE",
+    ]  # fmt: skip
+    assert first.split()[:4] == ["db.query", "--", "31", "4"]
+    assert first.split()[-1] == "25.0%"
+    assert second.split()[:3] == ["http", "pg", "2.5"]
+    assert span_groups_table({"groups": []}, ["span.op"]) == "No spans match."

@@ -1,5 +1,5 @@
-"""Issues, traces, regressions and user impact as terminal text (``glasspane
-issues``, ``search``, ``regressions``, ``impact``).
+"""Issues, traces, spans, regressions and user impact as terminal text
+(``glasspane issues``, ``search``, ``spans``, ``regressions``, ``impact``).
 
 Pure: each function takes the JSON of an API answer and returns text. Text
 from events is reduced to one printable line, so a hostile title cannot move
@@ -99,6 +99,59 @@ def traces_table(answer: Mapping[str, Any], now: float) -> str:
     if not rows:
         return "No traces match."
     return render_table(headers, rows, (False, False, False, True, False, False, True))
+
+
+def spans_table(answer: Mapping[str, Any], now: float) -> str:
+    """``GET /api/v1/spans`` as a table."""
+    rows = [
+        (
+            cell(s.get("trace_id")),
+            cell(s.get("op"), 24),
+            cell(s.get("description"), 48),
+            cell(s.get("transaction"), 32),
+            cell(s.get("service"), 24),
+            ms(s.get("duration_ms")),
+            cell(s.get("status")),
+            ago(s.get("start_timestamp"), now),
+        )
+        for s in answer.get("spans", [])
+    ]
+    headers = (
+        "TRACE", "OP", "DESCRIPTION", "TRANSACTION", "SERVICE", "DURATION", "STATUS", "STARTED",
+    )  # fmt: skip
+    if not rows:
+        return "No spans match."
+    return render_table(headers, rows, (False,) * 5 + (True, False, True))
+
+
+def _count(value: float | None) -> str:
+    """A weighted count: whole when it is, else one decimal."""
+    if value is None:
+        return "--"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def span_groups_table(answer: Mapping[str, Any], group_by: list[str]) -> str:
+    """``GET /api/v1/spans/aggregate`` as a table: the ``group_by`` keys, then the
+    weighted count, the spans received, p50, p95, average, total and failure rate."""
+    rows = [
+        (
+            *(cell(g.get(key), 48) for key in group_by),
+            _count(g.get("count")),
+            str(g.get("samples", "--")),
+            ms(g.get("p50_ms")),
+            ms(g.get("p95_ms")),
+            ms(g.get("avg_ms")),
+            ms(g.get("sum_ms")),
+            percent(g.get("failure_rate")),
+        )
+        for g in answer.get("groups", [])
+    ]
+    measures = ("COUNT", "SAMPLES", "P50", "P95", "AVG", "TOTAL", "FAILURE RATE")
+    headers = (*(cell(key.upper(), 48) for key in group_by), *measures)
+    if not rows:
+        return "No spans match."
+    return render_table(headers, rows, (False,) * len(group_by) + (True,) * 7)
 
 
 def _change(row: Mapping[str, Any]) -> tuple[str, str]:

@@ -307,6 +307,40 @@ def search(
     click.echo(render(answer, time.time()))
 
 
+@cli.command()
+@click.argument("query", default="")
+@click.option("--group-by", "-g", default=None, help="Comma list, e.g. span.op or span.op,db.")
+@click.option("--period", "-p", default="24h", help="15m, 1h, 24h, 7d")
+@click.option("--sort", default="-timestamp", help="-timestamp, -duration or duration.")
+@click.option("--limit", default=100, show_default=True, help="Spans to list (at most 1000).")
+@client_options
+def spans(
+    query: str,
+    group_by: str | None,
+    period: str,
+    sort: str,
+    limit: int,
+    server: str | None,
+    token: str | None,
+    data_dir: str | None,
+) -> None:
+    """Every span matching QUERY (children too, e.g. 'span.op:db.query
+    span.duration:>100ms'); with --group-by, spans grouped: count, p50, p95, total."""
+    import time
+
+    from glasspane.cli.listing import span_groups_table, spans_table
+
+    client = Client(server, token, data_dir)
+    if group_by is None:
+        params: dict[str, Any] = {"query": query, "period": period, "sort": sort, "limit": limit}
+        click.echo(spans_table(client.request("GET", "/api/v1/spans", params=params), time.time()))
+        return
+    params = {"query": query, "period": period, "group_by": group_by}
+    answer = client.request("GET", "/api/v1/spans/aggregate", params=params)
+    keys = list(dict.fromkeys(k.strip() for k in group_by.split(",") if k.strip()))
+    click.echo(span_groups_table(answer, keys))
+
+
 DEMO_FAULTS = ("none", "rpc-latency", "timeouts", "rpc-down")  # glasspane.demo.faults.FAULTS
 
 

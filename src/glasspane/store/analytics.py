@@ -10,12 +10,20 @@ exact and interpolate linearly between order statistics, on both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from glasspane.domain import NON_FAILING_STATUSES
+from glasspane.errors import ProtocolError, QueryError
 from glasspane.store.issues import IDENTITY
-from glasspane.store.models import ImpactStats, SeriesPoint, TransactionStats, Window
+from glasspane.store.models import (
+    ImpactStats,
+    SeriesPoint,
+    SpanGroup,
+    TransactionStats,
+    Window,
+)
+from glasspane.store.search_keys import KNOWN_KEYS, Dialect
 
 _OK = ", ".join(f"'{s}'" for s in sorted(NON_FAILING_STATUSES))
 #: A transaction failed: its status is none of the non-failing ones.
@@ -91,3 +99,86 @@ def impact_of(
     return ImpactStats(
         int(users), float(transactions), by("country_code"), by("browser_name"), by("os_name")
     )
+
+
+#: ``sort`` of :meth:`~glasspane.store.api.AnalyticsReader.list_spans` → (column, direction).
+SPAN_SORTS = {
+    "-timestamp": ("start_ts", "DESC"),
+    "timestamp": ("start_ts", "ASC"),
+    "-duration": ("duration_ms", "DESC"),
+    "duration": ("duration_ms", "ASC"),
+}
+#: At most this many groups in a span aggregate, the largest counts first.
+MAX_SPAN_GROUPS = 1000
+#: Search keys spans can be grouped by (anything else is a tag).
+SPAN_GROUP_KEYS = (
+    "span.op",
+    "span.description",
+    "span.status",
+    "service",
+    "transaction",
+    "environment",
+    "release",
+    "platform",
+)
+
+
+def span_order(sort: str) -> tuple[str, str]:
+    """``-timestamp``, ``-duration``, ``duration`` (or ``timestamp``) → (column, direction);
+    :class:`ProtocolError` (400) for anything else."""
+    if sort not in SPAN_SORTS:
+        raise ProtocolError(
+            f"sort {sort!r} is not a span sort; use -timestamp, timestamp, -duration or duration"
+        )
+    return SPAN_SORTS[sort]
+
+
+def span_group_exprs(
+    group_by: tuple[str, ...], columns: Mapping[str, str], dialect: Dialect
+) -> tuple[list[str], list[Any], list[str]]:
+    """``(expressions, params, tags)``: each ``group_by`` key as SQL over ``spans``,
+    the parameters they take in order, and the keys that are tags (to check that
+    the data has them). ``tags[name]`` is the tag ``name``; a search key that is
+    not about a span (``error.type``, ``duration``) is a :class:`QueryError`."""
+    exprs: list[str] = []
+    params: list[Any] = []
+    tags: list[str] = []
+    for key in group_by:
+        if key in SPAN_GROUP_KEYS:
+            exprs.append(columns[key])
+            continue
+        if key in KNOWN_KEYS:
+            raise QueryError(
+                f"spans cannot be grouped by {key}; group by {', '.join(SPAN_GROUP_KEYS)} "
+                "or a tag name"
+            )
+        tag = key[5:-1] if key.startswith("tags[") and key.endswith("]") else key
+        if tag == key:
+            tags.append(key)
+        exprs.append(dialect.json_param("tags"))
+        params.append(dialect.json_key(tag))
+    return exprs, params, tags
+
+
+def span_group_rows(rows: Iterable[tuple[Any, ...]], width: int) -> list[SpanGroup]:
+    """Rows of (values ..., samples, count, [p50, p95], avg, sum, failure)."""
+    groups = []
+    for row in rows:
+        values = tuple(None if v is None else str(v) for v in row[:width])
+        samples, count, (p50, p95), avg, total, failure = row[width:]
+        groups.append(SpanGroup(values, samples, count, p50, p95, avg, total, failure))
+    return groups
+
+
+def span_aggregate_sql(exprs: list[str], where: str, quantiles: str) -> str:
+    """One row per group of the window's matching spans (see :func:`span_group_rows`);
+    parameters: the expressions', the window's start and end, ``where``'s, the limit."""
+    groups = ", ".join(f"g{i}" for i in range(len(exprs)))
+    selected = ", ".join(f"{e} AS g{i}" for i, e in enumerate(exprs))
+    return f"""
+        SELECT {groups}, count(*), sum(1.0 / sample_rate) AS weighted, {quantiles},
+               avg(duration_ms), sum(duration_ms / sample_rate),
+               avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END)
+        FROM (SELECT {selected}, duration_ms, status, sample_rate FROM spans
+              WHERE start_ts >= ? AND start_ts < ? AND {where})
+        GROUP BY {groups} ORDER BY weighted DESC, {groups} LIMIT ?"""

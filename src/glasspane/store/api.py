@@ -56,6 +56,7 @@ from glasspane.store.models import (
     ReplaySummary,
     SeriesPoint,
     ServiceStats,
+    SpanGroup,
     TraceError,
     TraceSummary,
     TransactionStats,
@@ -175,6 +176,19 @@ class AnalyticsReader(Protocol):
     def validate_filter(self, tree: Filter | None) -> None:
         """:class:`QueryError` naming a key that is neither a search key nor a tag seen
         in the data."""
+        ...
+
+    def list_spans(self, window: Window, sort: str, limit: int) -> list[Span]:
+        """Every span (not only transactions) that started in the window and meets its
+        filter itself; ``sort`` is ``-timestamp``, ``timestamp``, ``-duration`` or
+        ``duration`` (:class:`ProtocolError` for others); :class:`QueryError` for an
+        unknown key."""
+        ...
+
+    def span_groups(self, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
+        """The window's matching spans grouped by ``group_by`` (span keys or tag names),
+        the largest weighted counts first, at most ``MAX_SPAN_GROUPS``;
+        :class:`QueryError` for a key that cannot group spans or is unknown."""
         ...
 
     def matching_span_ids(self, trace_id: str, tree: Filter | None) -> set[str]:

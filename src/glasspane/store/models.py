@@ -122,6 +122,20 @@ class WindowTotals:
 
 
 @dataclass(slots=True)
+class SpanGroup:
+    """Spans that share the values of the ``group_by`` keys (the span explorer)."""
+
+    values: tuple[str | None, ...]  # one per group_by key, in its order
+    samples: int  # spans received
+    count: float  # weighted by 1 / sample rate
+    p50_ms: float
+    p95_ms: float
+    avg_ms: float  # per span received, like the percentiles
+    sum_ms: float  # weighted by 1 / sample rate
+    failure_rate: float
+
+
+@dataclass(slots=True)
 class ImpactStats:
     users: int
     transactions: float  # failing transactions, weighted by 1 / sample rate

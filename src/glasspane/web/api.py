@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from glasspane.domain import Project
 from glasspane.instance import Instance
-from glasspane.query import performance
+from glasspane.query import performance, spans
 from glasspane.query.traces import get_trace
 from glasspane.web.auth import Admin, require_viewer
 from glasspane.web.deps import instance_of
@@ -162,3 +162,34 @@ def impact(
     request: Request, query: str | None = QueryParam, period: str | None = PeriodParam
 ) -> dict[str, Any]:
     return performance.impact(instance_of(request).store, performance.window(query, period))
+
+
+# -- the span explorer -----------------------------------------------------------
+@router.get(
+    "/spans",
+    summary="Every span matching a query (terms apply to the span itself)",
+    response_model=None,
+)
+def list_spans(
+    request: Request,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+    sort: str = Query("-timestamp", description="-timestamp, -duration or duration"),
+    limit: int = Query(spans.DEFAULT_LIMIT, description=f"At most {spans.MAX_LIMIT}"),
+) -> Response:
+    instance = instance_of(request)
+    w = performance.window(query, period)
+    answer = spans.list_spans(instance.store, instance.projects(), w, sort, limit)
+    return Response(orjson.dumps(answer), media_type="application/json")
+
+
+@router.get("/spans/aggregate", summary="Spans grouped by keys: weighted count, p50, p95, sum")
+def span_aggregate(
+    request: Request,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+    group_by: str | None = Query(None, description="Comma list: span.op, service, a tag, ..."),
+    fields: str | None = Query(None, description="Comma list of columns (default all)"),
+) -> dict[str, Any]:
+    w = performance.window(query, period)
+    return spans.aggregate(instance_of(request).store, w, group_by, fields)

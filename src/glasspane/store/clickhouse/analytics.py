@@ -27,12 +27,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from glasspane.filters import Filter
+from glasspane.domain import Span
+from glasspane.filters import Cmp, Filter, all_of
+from glasspane.store import rows as row_shapes
 from glasspane.store.analytics import (
     APDEX,
     FAILED,
+    MAX_SPAN_GROUPS,
     impact_of,
     series_rows,
+    span_aggregate_sql,
+    span_group_exprs,
+    span_group_rows,
+    span_order,
     trace_order,
     transaction_stats_rows,
 )
@@ -43,18 +50,20 @@ from glasspane.store.models import (
     ImpactStats,
     SeriesPoint,
     ServiceStats,
+    SpanGroup,
     TraceSummary,
     TransactionStats,
     Window,
     WindowTotals,
 )
-from glasspane.store.search_keys import CLICKHOUSE
+from glasspane.store.search_keys import CH_SPANS, CLICKHOUSE
 from glasspane.store.where import (
     Per,
     check_keys,
     compile_errors,
     compile_segments,
     compile_span_terms,
+    compile_spans,
     span_terms,
 )
 
@@ -234,6 +243,32 @@ def window_totals(conn: Connection, window: Window) -> WindowTotals:
     return WindowTotals(samples, count, p50, p95, failure, error)
 
 
+def list_spans(conn: Connection, window: Window, sort: str, limit: int) -> list[Span]:
+    """Every span (not only transactions) that started in the window and matches; a
+    row stored twice by a retried write group is listed once."""
+    order, direction = span_order(sort)
+    check_keys(conn, window.filter, CLICKHOUSE)
+    where, params = compile_spans(window.filter, CLICKHOUSE)
+    columns = ", ".join(f'"{c}"' for c in row_shapes.SPAN_COLUMNS)
+    sql = (
+        f"SELECT {columns} FROM spans WHERE start_ts >= ? AND start_ts < ? AND {where} "
+        f"ORDER BY {order} {direction}, span_id LIMIT 1 BY trace_id, span_id LIMIT ?"
+    )
+    found = conn.execute(sql, [window.start, window.end, *params, limit]).fetchall()
+    return [row_shapes.span_from_row(row) for row in found]
+
+
+def span_groups(conn: Connection, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
+    """The window's matching spans grouped by ``group_by``, the largest counts first."""
+    exprs, expr_params, tags = span_group_exprs(group_by, CH_SPANS.columns, CLICKHOUSE)
+    has = [Cmp(tag, "has") for tag in tags]
+    check_keys(conn, all_of([*([window.filter] if window.filter else []), *has]), CLICKHOUSE)
+    where, params = compile_spans(window.filter, CLICKHOUSE)
+    sql = span_aggregate_sql(exprs, where, QUANTILES)
+    args = [*expr_params, window.start, window.end, *params, MAX_SPAN_GROUPS]
+    return span_group_rows(conn.execute(sql, args).fetchall(), len(group_by))
+
+
 class AnalyticsReads:
     """The analytics reads (:class:`~glasspane.store.api.AnalyticsReader`)."""
 
@@ -261,6 +296,12 @@ class AnalyticsReads:
 
     def window_totals(self, window: Window) -> WindowTotals:
         return window_totals(self._conn, window)
+
+    def list_spans(self, window: Window, sort: str, limit: int) -> list[Span]:
+        return list_spans(self._conn, window, sort, limit)
+
+    def span_groups(self, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
+        return span_groups(self._conn, window, group_by)
 
     def validate_filter(self, tree: Filter | None) -> None:
         check_keys(self._conn, tree, CLICKHOUSE)

@@ -13,12 +13,19 @@ from typing import Any
 
 import duckdb
 
-from glasspane.filters import Filter
+from glasspane.domain import Span
+from glasspane.filters import Cmp, Filter, all_of
+from glasspane.store import rows as row_shapes
 from glasspane.store.analytics import (
     APDEX,
     FAILED,
+    MAX_SPAN_GROUPS,
     impact_of,
     series_rows,
+    span_aggregate_sql,
+    span_group_exprs,
+    span_group_rows,
+    span_order,
     trace_order,
     transaction_stats_rows,
 )
@@ -28,17 +35,20 @@ from glasspane.store.models import (
     ImpactStats,
     SeriesPoint,
     ServiceStats,
+    SpanGroup,
     TraceSummary,
     TransactionStats,
     Window,
     WindowTotals,
 )
+from glasspane.store.search_keys import DUCKDB, SPAN_COLUMNS
 from glasspane.store.where import (
     Per,
     check_keys,
     compile_errors,
     compile_segments,
     compile_span_terms,
+    compile_spans,
     span_terms,
 )
 
@@ -195,6 +205,31 @@ def window_totals(cur: Cursor, window: Window) -> WindowTotals:
     return WindowTotals(*row)
 
 
+def list_spans(cur: Cursor, window: Window, sort: str, limit: int) -> list[Span]:
+    """Every span (not only transactions) that started in the window and matches."""
+    order, direction = span_order(sort)
+    check_keys(cur, window.filter)
+    where, params = compile_spans(window.filter)
+    columns = ", ".join(f'"{c}"' for c in row_shapes.SPAN_COLUMNS)
+    sql = (
+        f"SELECT {columns} FROM spans WHERE start_ts >= ? AND start_ts < ? AND {where} "
+        f"ORDER BY {order} {direction}, span_id LIMIT ?"
+    )
+    found = cur.execute(sql, [window.start, window.end, *params, limit]).fetchall()
+    return [row_shapes.span_from_row(row) for row in found]
+
+
+def span_groups(cur: Cursor, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
+    """The window's matching spans grouped by ``group_by``, the largest counts first."""
+    exprs, expr_params, tags = span_group_exprs(group_by, SPAN_COLUMNS, DUCKDB)
+    has = [Cmp(tag, "has") for tag in tags]
+    check_keys(cur, all_of([*([window.filter] if window.filter else []), *has]))
+    where, params = compile_spans(window.filter)
+    sql = span_aggregate_sql(exprs, where, QUANTILES)
+    args = [*expr_params, window.start, window.end, *params, MAX_SPAN_GROUPS]
+    return span_group_rows(cur.execute(sql, args).fetchall(), len(group_by))
+
+
 class AnalyticsReads:
     """The analytics reads (:class:`~glasspane.store.api.AnalyticsReader`), each on a
     cursor of its own."""
@@ -230,6 +265,14 @@ class AnalyticsReads:
     def window_totals(self, window: Window) -> WindowTotals:
         with self._cursor() as cur:
             return window_totals(cur, window)
+
+    def list_spans(self, window: Window, sort: str, limit: int) -> list[Span]:
+        with self._cursor() as cur:
+            return list_spans(cur, window, sort, limit)
+
+    def span_groups(self, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
+        with self._cursor() as cur:
+            return span_groups(cur, window, group_by)
 
     def validate_filter(self, tree: Filter | None) -> None:
         with self._cursor() as cur:

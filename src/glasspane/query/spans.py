@@ -1,0 +1,115 @@
+"""The span explorer in the API's shapes: every span that matches a query (not
+only transactions), and spans grouped by keys with weighted counts.
+
+Query terms apply to the span itself: ``span.op:db.query`` lists db spans, not
+the transactions that hold one (for those, see the transaction reads and
+docs/search.md). Counts and ``sum_ms`` are weighted by 1 / sample rate, as
+every count is; percentiles, ``avg_ms`` and the failure rate are per span
+received (docs/semantics.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glasspane.domain import Project, Span
+from glasspane.errors import ProtocolError
+from glasspane.store.api import AnalyticsReader
+from glasspane.store.models import SpanGroup, Window
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+#: More keys than this in one ``group_by`` is a mistake more often than a question.
+MAX_GROUP_BY = 5
+#: The columns of an aggregate row besides the ``group_by`` keys, in order.
+#: How much of an unknown field's name an error message repeats.
+MAX_ECHO = 40
+AGGREGATE_FIELDS = ("count", "samples", "p50_ms", "p95_ms", "avg_ms", "sum_ms", "failure_rate")
+
+
+def span_row(span: Span, projects: dict[int, Project]) -> dict[str, Any]:
+    """One span as ``GET /api/v1/spans`` lists it."""
+    project = projects.get(span.project_id)
+    return {
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_span_id,
+        "segment_id": span.segment_id,
+        "is_transaction": span.is_segment,
+        "service": span.service,
+        "project": project.name if project else str(span.project_id),
+        "project_id": span.project_id,
+        "transaction": span.transaction,
+        "op": span.op,
+        "description": span.description,
+        "status": span.status,
+        "start_timestamp": span.start_timestamp,
+        "timestamp": span.timestamp,
+        "duration_ms": round(span.duration_ms, 3),
+        "tags": span.tags,
+        "data": span.data,
+    }
+
+
+def list_spans(
+    store: AnalyticsReader,
+    projects: list[Project],
+    w: Window,
+    sort: str = "-timestamp",
+    limit: int = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    """``{spans: [...]}``: the window's matching spans, ``sort``-ed, at most ``limit``."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ProtocolError(f"limit {limit} is out of range: ask for 1 to {MAX_LIMIT} spans")
+    by_id = {p.id: p for p in projects}
+    return {"spans": [span_row(s, by_id) for s in store.list_spans(w, sort, limit)]}
+
+
+def parse_group_by(text: str | None) -> tuple[str, ...]:
+    """``span.op,db`` → ``("span.op", "db")``; a clear 400 for none or too many."""
+    keys = tuple(dict.fromkeys(k.strip() for k in (text or "").split(",") if k.strip()))
+    if not keys:
+        raise ProtocolError(
+            "group_by is required: a comma list of keys such as span.op, span.description, "
+            "service, transaction or a tag name"
+        )
+    if len(keys) > MAX_GROUP_BY:
+        raise ProtocolError(f"group_by takes at most {MAX_GROUP_BY} keys, not {len(keys)}")
+    return keys
+
+
+def parse_fields(text: str | None) -> tuple[str, ...]:
+    """The aggregate columns asked for (all when ``None`` or empty), in their usual order."""
+    asked = {f.strip() for f in (text or "").split(",") if f.strip()}
+    if not asked:
+        return AGGREGATE_FIELDS
+    unknown = sorted(asked - set(AGGREGATE_FIELDS))
+    if unknown:
+        named = ", ".join(repr(f[:MAX_ECHO]) for f in unknown[:3])
+        raise ProtocolError(f"unknown field {named}; choose among {', '.join(AGGREGATE_FIELDS)}")
+    return tuple(f for f in AGGREGATE_FIELDS if f in asked)
+
+
+def _group_row(
+    group: SpanGroup, group_by: tuple[str, ...], fields: tuple[str, ...]
+) -> dict[str, Any]:
+    measures = {
+        "count": round(group.count, 3),
+        "samples": group.samples,
+        "p50_ms": round(group.p50_ms, 3),
+        "p95_ms": round(group.p95_ms, 3),
+        "avg_ms": round(group.avg_ms, 3),
+        "sum_ms": round(group.sum_ms, 3),
+        "failure_rate": round(group.failure_rate, 6),
+    }
+    return {**dict(zip(group_by, group.values, strict=True)), **{f: measures[f] for f in fields}}
+
+
+def aggregate(
+    store: AnalyticsReader, w: Window, group_by: str | None, fields: str | None = None
+) -> dict[str, Any]:
+    """``{groups: [...]}``: one row per value of the ``group_by`` keys, largest count first."""
+    keys = parse_group_by(group_by)
+    columns = parse_fields(fields)
+    groups = store.span_groups(w, keys)
+    return {"groups": [_group_row(g, keys, columns) for g in groups]}
