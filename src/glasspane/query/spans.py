@@ -14,6 +14,7 @@ from typing import Any
 
 from glasspane.domain import Project, Span
 from glasspane.errors import ProtocolError
+from glasspane.query.traces import span_json
 from glasspane.store.api import AnalyticsReader
 from glasspane.store.models import SpanGroup, Window
 
@@ -28,27 +29,10 @@ AGGREGATE_FIELDS = ("count", "samples", "p50_ms", "p95_ms", "avg_ms", "sum_ms", 
 
 
 def span_row(span: Span, projects: dict[int, Project]) -> dict[str, Any]:
-    """One span as ``GET /api/v1/spans`` lists it."""
-    project = projects.get(span.project_id)
-    return {
-        "trace_id": span.trace_id,
-        "span_id": span.span_id,
-        "parent_span_id": span.parent_span_id,
-        "segment_id": span.segment_id,
-        "is_transaction": span.is_segment,
-        "service": span.service,
-        "project": project.name if project else str(span.project_id),
-        "project_id": span.project_id,
-        "transaction": span.transaction,
-        "op": span.op,
-        "description": span.description,
-        "status": span.status,
-        "start_timestamp": span.start_timestamp,
-        "timestamp": span.timestamp,
-        "duration_ms": round(span.duration_ms, 3),
-        "tags": span.tags,
-        "data": span.data,
-    }
+    """One span as ``GET /api/v1/spans`` lists it: the trace's span fields and its trace id."""
+    row = {"trace_id": span.trace_id, **span_json(span, projects, known=None)}
+    del row["orphan"]  # a list of spans has no tree to be an orphan in
+    return row
 
 
 def list_spans(

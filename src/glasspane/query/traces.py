@@ -25,9 +25,12 @@ def normalize_trace_id(trace_id: str) -> str:
     return text
 
 
-def span_json(span: Span, projects: dict[int, Project], known: set[str]) -> dict[str, Any]:
+def span_json(span: Span, projects: dict[int, Project], known: set[str] | None) -> dict[str, Any]:
+    """One span of a trace; ``known`` holds the trace's span ids (``None``: not a trace)."""
     project = projects.get(span.project_id)
-    orphan = span.parent_span_id is not None and span.parent_span_id not in known
+    orphan = (
+        span.parent_span_id is not None and known is not None and span.parent_span_id not in known
+    )
     out: dict[str, Any] = {
         "span_id": span.span_id,
         "parent_span_id": span.parent_span_id,
