@@ -60,7 +60,7 @@ from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
 from glasspane.query.replay_timeline import build_timeline
 from glasspane.query.replays import ReplayQuery
-from glasspane.query.spans import parse_fields, parse_group_by
+from glasspane.query.spans import alert_rule_yaml, group_terms, parse_fields, parse_group_by
 from glasspane.sourcemaps.bundles import BundleStore
 from glasspane.sourcemaps.mapping import SourceMapper
 from glasspane.store.retention import parse_retention
@@ -306,6 +306,8 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "did you mean": lambda s: closest_key(s, [s, s[:10]]),
     "span group_by, fields": _quiet(lambda s: (parse_group_by(s), parse_fields(s))),
     "span group_by, a long key": _quiet(lambda s: parse_group_by("span.op," + s)),
+    "span group terms": lambda s: group_terms(("span.op", s), (s, s + '"\\')),
+    "span alert rule YAML": lambda s: alert_rule_yaml(s, len(s)),
     "terminal cell": cell,
     "source map frame": _mapped_frame,
     "SQL statement mask": mask_statement,

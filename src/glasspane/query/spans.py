@@ -10,7 +10,10 @@ received (docs/semantics.md).
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+import yaml
 
 from glasspane.domain import Project, Span
 from glasspane.errors import ProtocolError
@@ -25,6 +28,11 @@ MAX_GROUP_BY = 5
 #: The columns of an aggregate row besides the ``group_by`` keys, in order.
 #: How much of an unknown field's name an error message repeats.
 MAX_ECHO = 40
+#: A key that can stand bare before ``:`` in a search term.
+_BARE_KEY = re.compile(r"[\w.-]++")
+#: The threshold an alert rule copied from the explorer starts with, when no
+#: span matched yet to suggest one.
+DEFAULT_ALERT_P95_MS = 1000
 AGGREGATE_FIELDS = ("count", "samples", "p50_ms", "p95_ms", "avg_ms", "sum_ms", "failure_rate")
 
 
@@ -97,3 +105,35 @@ def aggregate(
     columns = parse_fields(fields)
     groups = store.span_groups(w, keys)
     return {"groups": [_group_row(g, keys, columns) for g in groups]}
+
+
+def group_terms(keys: tuple[str, ...], values: tuple[Any, ...]) -> str | None:
+    """The search terms that narrow a query to one group, or ``None`` when a key
+    cannot be written as a term (a missing value, a key with spaces)."""
+    terms = []
+    for key, value in zip(keys, values, strict=True):
+        if value is None or value == "" or not _BARE_KEY.fullmatch(key):
+            return None
+        text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+        terms.append(f'{key}:"{text}"')
+    return " ".join(terms)
+
+
+def narrowed(query: str | None, terms: str) -> str:
+    """``query`` with ``terms`` added (all must hold)."""
+    return f"{query.strip()} {terms}" if query and query.strip() else terms
+
+
+def alert_rule_yaml(query: str | None, p95_ms: float | None) -> str:
+    """An alert rules file (README, Alerts) with one rule: p95 over ``query``.
+
+    The threshold starts at the next 10 ms above the p95 seen now (so the rule
+    fires when things get slower than they are), else :data:`DEFAULT_ALERT_P95_MS`.
+    Built with ``yaml.safe_dump``, so any query is quoted as YAML needs.
+    """
+    threshold = (int(p95_ms) // 10 + 1) * 10 if p95_ms else DEFAULT_ALERT_P95_MS
+    conditions: list[dict[str, str]] = [{"query": query.strip()}] if query and query.strip() else []
+    conditions += [{"p95": f"> {threshold}ms"}, {"window": "10 minutes"}]
+    name = f"Slow: {query.strip()}" if query and query.strip() else "Slow transactions"
+    rule = {"name": name[:120], "conditions": conditions, "actions": [{"slack": "#alerts"}]}
+    return yaml.safe_dump({"alerts": [rule]}, sort_keys=False, allow_unicode=True, width=1000)

@@ -1,4 +1,5 @@
-"""Explore pages: the logs (``/explore/logs``), searched as ``GET /api/v1/logs`` is.
+"""Explore pages: the logs (``/explore/logs``), searched as ``GET /api/v1/logs`` is,
+and the spans (``/explore/spans``), grouped or listed as ``GET /api/v1/spans``.
 
 The page is server-rendered like every other; its live tail is a small poll in
 ``glasspane.js`` that fetches this same page again and swaps in its table.
@@ -6,17 +7,22 @@ The page is server-rendered like every other; its live tail is a small poll in
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from starlette.responses import HTMLResponse
+from typing import Any
 
-from glasspane.query import logs
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from glasspane.errors import ProtocolError
+from glasspane.query import logs, performance, spans
 from glasspane.web.deps import instance_of
-from glasspane.web.ui.render import page
+from glasspane.web.ui.render import page, url
 from glasspane.web.ui.session import LoggedIn
 
 router = APIRouter(include_in_schema=False)
 #: Seconds between two polls of the live tail.
 LIVE_TAIL_SECONDS = 5
+#: What the span explorer groups by when not asked.
+DEFAULT_GROUP_BY = "span.op"
 
 
 @router.get("/explore/logs")
@@ -43,4 +49,59 @@ def logs_page(
         limit=limit,
         live=request.query_params.get("live") == "1",
         live_seconds=LIVE_TAIL_SECONDS,
+    )
+
+
+@router.get("/explore/spans", response_model=None)
+def spans_page(
+    request: Request,
+    session: LoggedIn,
+    query: str | None = None,
+    period: str | None = None,
+    group_by: str | None = None,
+    view: str | None = None,
+    sort: str = "-timestamp",
+) -> HTMLResponse | RedirectResponse:
+    """Spans grouped by keys (``span.op`` unless asked), or listed with ``view=spans``.
+
+    An emptied group-by field means the list; it is redirected to ``view=spans``
+    so that the period and sort links keep it.
+    """
+    params = dict(request.query_params)
+    if "group_by" in params and not params["group_by"].strip():
+        del params["group_by"]
+        return RedirectResponse(url(request.url.path, **params, view="spans"), status_code=303)
+    instance = instance_of(request)
+    w = performance.window(query, period)
+    listing = view == "spans"
+    keys: tuple[str, ...] = ()
+    groups: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []
+    error = ""
+    try:
+        if listing:
+            found = spans.list_spans(instance.store, instance.projects(), w, sort)["spans"]
+        else:
+            keys = spans.parse_group_by(group_by or DEFAULT_GROUP_BY)
+            groups = spans.aggregate(instance.store, w, ",".join(keys))["groups"]
+    except ProtocolError as exc:
+        error = str(exc)
+    for g in groups:
+        terms = spans.group_terms(keys, tuple(g[k] for k in keys))
+        g["narrowed"] = spans.narrowed(query, terms) if terms is not None else None
+    p95 = max((g["p95_ms"] for g in groups), default=None)
+    return page(
+        request,
+        "spans.html",
+        session=session,
+        status_code=400 if error else 200,
+        nav="spans",
+        error=error,
+        listing=listing,
+        group_by=group_by if group_by is not None else DEFAULT_GROUP_BY,
+        keys=keys,
+        groups=groups,
+        spans=found,
+        sort=sort,
+        rule_yaml=spans.alert_rule_yaml(query, p95),
     )

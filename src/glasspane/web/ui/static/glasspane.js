@@ -142,7 +142,19 @@
     show();
   }
 
+  // A "Copy" button copies the text of the element its data-copy names.
+  function initCopy(button) {
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.dataset.copy);
+      if (!source || !navigator.clipboard) return;
+      navigator.clipboard.writeText(source.textContent).then(function () {
+        button.textContent = "Copied";
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button[data-copy]").forEach(initCopy);
     var scrub = document.getElementById("replay-scrub");
     if (scrub) initScrubber(scrub);
     var wf = document.getElementById("waterfall");
