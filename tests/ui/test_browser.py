@@ -97,8 +97,8 @@ def test_debugging_path_from_performance_to_a_resolved_issue(
     assert all(s == "error" for s in rows.evaluate_all("rs => rs.map(r => r.dataset.status)"))
     shot("2-transaction")
 
-    page.click(f"#traces a[href='/traces/{failed_trace['trace_id']}']")
-    page.wait_for_url(f"**/traces/{failed_trace['trace_id']}")
+    page.click(f"#traces a[href^='/traces/{failed_trace['trace_id']}']")
+    page.wait_for_url(f"**/traces/{failed_trace['trace_id']}**")
     failing = page.locator(".wf-row.failed", has_text="blockchain.wait")
     assert failing.count() == 1
     assert f"{BACK}: blockchain.wait Wait for confirmation" in failing.inner_text()
@@ -134,6 +134,14 @@ def test_debugging_path_from_performance_to_a_resolved_issue(
     assert "wait_for_confirmation" in page.locator(".stack").first.inner_text()
     assert page.locator(f"a[href^='/traces/{failed_trace['trace_id']}']").count() >= 1
     shot("4-issue")
+
+    # The latest event's id opens the event page; the issue's header is there too.
+    page.click("#events tbody tr:first-child a[href*='/events/']")
+    page.wait_for_url(f"**/issues/{issue_id}/events/*")
+    assert "TransactionTimeoutError" in page.locator("h1").inner_text()
+    assert "wait_for_confirmation" in page.locator(".stack").first.inner_text()
+    assert page.locator(f".col-main a[href^='/traces/{failed_trace['trace_id']}']").count() >= 1
+    shot("4b-event")
 
     page.click("button:has-text('Resolve')")
     page.wait_for_url(f"**/issues/{issue_id}?updated=resolved")

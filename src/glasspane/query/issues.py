@@ -127,6 +127,25 @@ def issue_event(
     return event_json(_mapped(payload, sourcemaps))
 
 
+#: How many of an issue's newest events the event page looks through for its neighbours.
+NEIGHBOUR_SCAN = 500
+
+
+def event_neighbours(store: IssueStore, issue_id: int, event_id: str) -> dict[str, str | None]:
+    """``{newer, older}``: the event ids next to ``event_id`` in the issue's events,
+    newest first. Only the newest ``NEIGHBOUR_SCAN`` events are looked through, so an
+    older event has no neighbours here (the events list still pages to it)."""
+    wanted = event_id.replace("-", "").lower()
+    ids = [e.event_id for e in store.issue_events(issue_id, NEIGHBOUR_SCAN)]
+    if wanted not in ids:
+        return {"newer": None, "older": None}
+    at = ids.index(wanted)
+    return {
+        "newer": ids[at - 1] if at > 0 else None,
+        "older": ids[at + 1] if at + 1 < len(ids) else None,
+    }
+
+
 def _mapped(payload: dict[str, Any], sourcemaps: SourceMapper | None) -> dict[str, Any]:
     """The stored event with its JavaScript frames mapped through uploaded source maps."""
     project_id = payload.get("project_id")

@@ -90,6 +90,29 @@ def issue_page(
     )
 
 
+@router.get("/issues/{issue_id}/events/{event_id}")
+def event_page(request: Request, issue_id: int, event_id: str, session: LoggedIn) -> HTMLResponse:
+    """One event of the issue in full, as the issue page shows its latest one."""
+    instance = instance_of(request)
+    issue = issues.issue_detail(
+        instance.store, instance.projects(), issue_id, window(None, None), 1, instance.sourcemaps
+    )
+    event = issues.issue_event(instance.store, issue_id, event_id, instance.sourcemaps)
+    return page(
+        request,
+        "event.html",
+        session=session,
+        nav="issues",
+        issue=issue,
+        event=event,
+        exceptions=list(reversed(event.get("exceptions") or [])),
+        frames=_frames,
+        neighbours=issues.event_neighbours(instance.store, issue_id, event["event_id"]),
+        trace_logs=_trace_logs(instance, event),
+        trace_logs_shown=ISSUE_LOGS_SHOWN,
+    )
+
+
 def _trace_logs(instance: Instance, event: dict[str, Any]) -> list[dict[str, Any]]:
     """The logs of the event's trace, oldest first (none without a trace)."""
     trace_id = event.get("trace_id")
