@@ -82,20 +82,26 @@ MAX_TAG_VALUE = 200
 
 def _event_tags(row: tuple[Any, ...]) -> dict[str, str]:
     """One event's tags: the built-in ones, its ``tags``, and the scalar fields of its
-    custom contexts as ``context.field`` (``blockchain.network``)."""
-    found = {k: str(v) for k, v in zip(_BUILTIN_TAGS, row[:4], strict=True) if v not in (None, "")}
+    custom contexts as ``context.field`` (``blockchain.network``); keys and values cut
+    to :data:`MAX_TAG_VALUE` characters."""
+    found = {k: _cut(v) for k, v in zip(_BUILTIN_TAGS, row[:4], strict=True) if v}
     tags = orjson.loads(row[4]) if row[4] else {}
     for key, value in tags.items() if isinstance(tags, dict) else ():
-        if value not in (None, "") and key not in found:
-            found[str(key)] = str(value)
+        if value not in (None, ""):
+            found.setdefault(_cut(key), _cut(value))
     contexts = orjson.loads(row[5]) if row[5] else {}
     for name, fields in contexts.items() if isinstance(contexts, dict) else ():
         if name in _SDK_CONTEXTS or not isinstance(fields, dict):
             continue
         for field, value in fields.items():
             if field != "type" and isinstance(value, str | int | float | bool):
-                found.setdefault(f"{name}.{field}", str(value))
-    return {k: v[:MAX_TAG_VALUE] for k, v in found.items()}
+                found.setdefault(_cut(f"{_cut(name)}.{_cut(field)}"), _cut(value))
+    return found
+
+
+def _cut(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return text[:MAX_TAG_VALUE]
 
 
 def tally_tags(rows: Iterable[tuple[Any, ...]], top: int) -> list[TagBreakdown]:
