@@ -249,5 +249,51 @@ def test_status_mistakes_and_unknown_issues(app: App) -> None:
 
 def test_openapi_lists_the_issue_routes(app: App) -> None:
     paths = get(app, "/openapi.json")["paths"]
-    assert {"/api/v1/issues", "/api/v1/issues/{issue_id}"} <= set(paths)
+    assert {"/api/v1/issues", "/api/v1/issues/{issue_id}", "/api/v1/issues/{issue_id}/tags"} <= set(
+        paths
+    )
     assert "post" in paths["/api/v1/issues/{issue_id}"]
+
+
+def tagged(env: str, browser: str, network: str, **extra: Any) -> dict[str, Any]:
+    event = bug(environment=env, release="shop@2.1", tags={"tenant": "acme"}, **extra)
+    event["contexts"]["browser"] = {"name": browser, "version": "120"}
+    event["contexts"]["os"] = {"name": "Windows"}
+    event["contexts"]["blockchain"] = {"network": network, "gas": 21000, "peers": ["a"]}
+    return event
+
+
+def test_tags_break_down_every_event_of_the_issue(app: App) -> None:
+    old = time.time() - 2 * 86400
+    send(
+        app,
+        *[tagged("production", "Chrome", "mainnet") for _ in range(5)],
+        *[tagged(env, "Firefox", "sepolia") for env in ("staging", "dev", "qa", "ci", "lab")],
+        tagged("production", "Safari", "mainnet", timestamp=old),
+    )
+    [issue] = issues(app)
+    answer = get(app, f"/api/v1/issues/{issue['id']}/tags")
+    tags = {t["key"]: t for t in answer["tags"]}
+    assert [t["key"] for t in answer["tags"]][:4] == ["environment", "release", "browser", "os"]
+    env = tags["environment"]
+    assert env["total"] == 10 and env["other"] == {"count": 1, "share": 0.1}
+    assert env["values"][0] == {"value": "production", "count": 5, "share": 0.5}
+    assert [v["value"] for v in env["values"]] == ["production", "ci", "dev", "lab", "qa"]
+    assert tags["browser"]["values"] == [
+        {"value": "Chrome", "count": 5, "share": 0.5},
+        {"value": "Firefox", "count": 5, "share": 0.5},
+    ]
+    assert tags["blockchain.network"]["values"][0]["count"] == 5
+    assert tags["blockchain.gas"]["values"] == [{"value": "21000", "count": 10, "share": 1.0}]
+    assert "blockchain.peers" not in tags and tags["tenant"]["total"] == 10
+    week = {
+        t["key"]: t for t in get(app, f"/api/v1/issues/{issue['id']}/tags", period="7d")["tags"]
+    }
+    assert week["browser"]["total"] == 11 and week["environment"]["values"][0]["count"] == 6
+    only_chrome = get(app, f"/api/v1/issues/{issue['id']}/tags", query="environment:production")
+    assert [v["value"] for v in only_chrome["tags"][2]["values"]] == ["Chrome"]
+    missing = app.client.get("/api/v1/issues/999/tags", headers=app.admin())
+    assert missing.status_code == 404
+    bad = app.client.get(f"/api/v1/issues/{issue['id']}/tags?period=forever", headers=app.admin())
+    assert bad.status_code == 400
+    assert app.client.get(f"/api/v1/issues/{issue['id']}/tags").status_code == 401

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from glasspane.domain import Batch
+from glasspane.domain import Batch, ClientInfo, ErrorEvent
 from glasspane.errors import ProtocolError
 from glasspane.query.search import parse
 from glasspane.store import rows
@@ -167,3 +167,39 @@ def test_an_event_stored_twice_counts_once(clickhouse_store: Store) -> None:
     [listed] = [i for i in store.list_issues(EVERYTHING, "-count", 10, 0) if i.id == ids["B"]]
     assert (listed.count, listed.total) == (1, 1)
     assert [e.event_id for e in store.issue_events(ids["B"], 10)] == [event.event_id]
+
+
+def tagged(name: str, ago: float, env: str, browser: str | None, network: str) -> ErrorEvent:
+    event = E(name, "TAGS", ago, "ValueError", "bad tag", tags={"region": "eu"}).event()
+    event.environment, event.release = env, "1.0"
+    event.client = ClientInfo(browser=browser, os="Linux")
+    event.contexts = {"blockchain": {"network": network, "type": "default", "nested": {}}}
+    return event
+
+
+def test_issue_tags_count_every_event_in_the_window(store: Store) -> None:
+    load(store)
+    envs = ["prod"] * 6 + ["staging", "dev", "qa", "ci", "lab", "edge"]
+    events = [
+        tagged(f"t{n}", 60 + n, env, "Chrome" if n % 2 else None, "testnet" if n < 3 else "main")
+        for n, env in enumerate(envs)
+    ]
+    store.write(Batch(errors=events)).result(timeout=10)
+    [issue] = [
+        i
+        for i in store.list_issues(EVERYTHING, "-last_seen", 100, 0)
+        if i.title == "ValueError: bad tag"
+    ]
+    tags = {t.key: t for t in store.issue_tags(issue.id, EVERYTHING, 5)}
+    assert list(tags)[:4] == ["environment", "release", "browser", "os"]
+    env = tags["environment"]
+    assert (env.total, env.other) == (12, 2)
+    assert env.values == [("prod", 6), ("ci", 1), ("dev", 1), ("edge", 1), ("lab", 1)]
+    assert (tags["browser"].total, tags["browser"].values) == (6, [("Chrome", 6)])
+    assert tags["blockchain.network"].values == [("main", 9), ("testnet", 3)]
+    assert tags["region"].values == [("eu", 12)] and "blockchain.type" not in tags
+    # the window: only the 3 newest events
+    recent = {t.key: t for t in store.issue_tags(issue.id, Window(NOW - 62.5, NOW + 1), 5)}
+    assert recent["environment"].values == [("prod", 3)]
+    assert recent["blockchain.network"].values == [("testnet", 3)]
+    assert store.issue_tags(9999, EVERYTHING) == []

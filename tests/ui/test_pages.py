@@ -416,3 +416,34 @@ def test_a_performance_issue_page_shows_its_evidence(app: App) -> None:
     first = tx["spans"][1]["span_id"]
     assert f'href="/traces/{trace_id}?span={first}#span-{first}"' in html
     assert "See the 6 spans in the trace" in html
+
+
+def test_issue_page_breaks_down_tags_over_all_its_events(app: App) -> None:
+    events = []
+    for n, network in enumerate(["base-sepolia"] * 3 + ["mainnet"]):
+        event = error_event(environment="production" if n else "staging", release="web@1.4")
+        event["contexts"]["blockchain"] = {"network": network}
+        events.append(event)
+    send(app, *events)
+    client = login(app)
+    [issue] = client.get("/api/v1/issues", headers=app.admin()).json()["issues"]
+    html = client.get(f"/issues/{issue['id']}").text
+    section = html[html.index('id="tag-breakdown"') :]
+    section = section[: section.index("</section>")]
+
+    def legend(key: str) -> list[tuple[str, str, str]]:
+        part = section[section.index(f'data-key="{key}"') :]
+        part = part[: part.index("</ol>")]
+        return re.findall(
+            r'class="tagvalue[^"]*">([^<]*)</span> <b class="tagshare">([^<]*)</b> '
+            r'<span class="muted">([^<]*)</span>',
+            part,
+        )
+
+    # the latest event says production only; the breakdown counts all four events
+    assert legend("environment") == [("production", "75%", "3"), ("staging", "25%", "1")]
+    assert legend("blockchain.network") == [("base-sepolia", "75%", "3"), ("mainnet", "25%", "1")]
+    assert legend("release") == [("web@1.4", "100%", "4")]
+    bar = section[section.index('data-key="environment"') :]
+    widths = re.findall(r'<rect class="tagseg [^"]*" x="([^"]*)" y="0" width="([^"]*)"', bar)[:2]
+    assert widths == [("0", "75.0"), ("75.0", "25.0")]

@@ -63,6 +63,7 @@ from glasspane.query.replays import ReplayQuery
 from glasspane.query.spans import alert_rule_yaml, group_terms, parse_fields, parse_group_by
 from glasspane.sourcemaps.bundles import BundleStore
 from glasspane.sourcemaps.mapping import SourceMapper
+from glasspane.store.issues import tally_tags
 from glasspane.store.retention import parse_retention
 from glasspane.store.where import closest_key
 
@@ -311,6 +312,10 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "terminal cell": cell,
     "source map frame": _mapped_frame,
     "SQL statement mask": mask_statement,
+    "issue tag breakdown": lambda s: tally_tags(
+        [(s, None, None, None, orjson.dumps({s: "v", "t": s}), orjson.dumps({"c": {s: 1}}))],
+        5,
+    ),
 }
 
 

@@ -14,9 +14,11 @@ from glasspane.domain import Project
 from glasspane.errors import NotFound, ProtocolError
 from glasspane.sourcemaps.mapping import SourceMapper
 from glasspane.store.api import IssueStore, Store
-from glasspane.store.models import IssueEvent, IssueSummary, RelatedIssue, Window
+from glasspane.store.models import IssueEvent, IssueSummary, RelatedIssue, TagBreakdown, Window
 
 SERIES_BUCKETS = 24
+#: Values shown per tag; the rest are counted together as ``other``.
+TOP_TAG_VALUES = 5
 DEFAULT_SORT = "-last_seen"
 MAX_LIMIT = 1000
 #: Contexts every SDK sends; the others (``blockchain`` ...) are the app's own.
@@ -160,6 +162,25 @@ def set_status(
     if not store.set_issue_status(issue_id, status):
         raise NotFound(f"No issue {issue_id}: list the issues with GET /api/v1/issues")
     return issue_json(_issue(store, issue_id, window), {p.id: p for p in projects})
+
+
+def issue_tags(store: IssueStore, issue_id: int, window: Window) -> dict[str, Any]:
+    """``{tags: [...]}``: each tag's top values over the issue's events matching the
+    window, with their shares of the events that carry the tag."""
+    _issue(store, issue_id, window)
+    return {"tags": [tag_json(t) for t in store.issue_tags(issue_id, window, TOP_TAG_VALUES)]}
+
+
+def tag_json(tag: TagBreakdown) -> dict[str, Any]:
+    def share(count: int) -> float:
+        return round(count / tag.total, 4) if tag.total else 0.0
+
+    return {
+        "key": tag.key,
+        "total": tag.total,
+        "values": [{"value": v, "count": n, "share": share(n)} for v, n in tag.values],
+        "other": {"count": tag.other, "share": share(tag.other)},
+    }
 
 
 def related_json(related: RelatedIssue, projects: dict[int, Project]) -> dict[str, Any]:

@@ -57,6 +57,7 @@ from glasspane.store.models import (
     SeriesPoint,
     ServiceStats,
     SpanGroup,
+    TagBreakdown,
     TraceError,
     TraceSummary,
     TransactionStats,
@@ -223,6 +224,12 @@ class IssueStore(Protocol):
 
     def related_issues(self, issue_id: int, limit: int = 20) -> list[RelatedIssue]:
         """Other issues seen in the same traces, most shared traces first."""
+        ...
+
+    def issue_tags(self, issue_id: int, window: Window, top: int = 5) -> list[TagBreakdown]:
+        """Each tag of the issue's events matching the window (environment, release,
+        browser, os, the event's tags, custom contexts' scalar fields) with its ``top``
+        values, most common first."""
         ...
 
     def set_issue_status(self, issue_id: int, status: str) -> bool:

@@ -8,11 +8,14 @@ and ``i`` (the issue row), which :func:`sort_clause` refers to.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
+
 from glasspane.errors import ProtocolError
-from glasspane.store.models import IssueSummary
+from glasspane.store.models import IssueSummary, TagBreakdown
 
 #: One identity per event: user id, else email, else IP, else username.
 IDENTITY = "coalesce(user_id, user_email, user_ip, user_username)"
@@ -63,3 +66,58 @@ def fill_series(
         issue.series = [0] * buckets
     for issue_id, bucket, count in counts:
         by_id[issue_id].series[bucket] = int(count)
+
+
+#: The columns the tag breakdown reads from each event row, in this order.
+TAG_COLUMNS = "environment, release, browser_name, os_name, tags, contexts"
+#: Tags every event may carry, named as on the issue page, shown first.
+_BUILTIN_TAGS = ("environment", "release", "browser", "os")
+#: Contexts that the SDKs fill in themselves; their fields are not tags.
+_SDK_CONTEXTS = frozenset(
+    {"trace", "runtime", "os", "device", "browser", "app", "culture", "cloud_resource"}
+)
+#: A value is shown (and counted) by at most this many characters.
+MAX_TAG_VALUE = 200
+
+
+def _event_tags(row: tuple[Any, ...]) -> dict[str, str]:
+    """One event's tags: the built-in ones, its ``tags``, and the scalar fields of its
+    custom contexts as ``context.field`` (``blockchain.network``); keys and values cut
+    to :data:`MAX_TAG_VALUE` characters."""
+    found = {k: _cut(v) for k, v in zip(_BUILTIN_TAGS, row[:4], strict=True) if v}
+    tags = orjson.loads(row[4]) if row[4] else {}
+    for key, value in tags.items() if isinstance(tags, dict) else ():
+        if value not in (None, ""):
+            found.setdefault(_cut(key), _cut(value))
+    contexts = orjson.loads(row[5]) if row[5] else {}
+    for name, fields in contexts.items() if isinstance(contexts, dict) else ():
+        if name in _SDK_CONTEXTS or not isinstance(fields, dict):
+            continue
+        for field, value in fields.items():
+            if field != "type" and isinstance(value, str | int | float | bool):
+                found.setdefault(_cut(f"{_cut(name)}.{_cut(field)}"), _cut(value))
+    return found
+
+
+def _cut(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return text[:MAX_TAG_VALUE]
+
+
+def tally_tags(rows: Iterable[tuple[Any, ...]], top: int) -> list[TagBreakdown]:
+    """Rows of :data:`TAG_COLUMNS`, one per event, as each tag's ``top`` values with
+    their counts (most common first, ties by value) and the count of all others.
+    Built-in tags come first, then the rest by how many events carry them."""
+    counts: dict[str, Counter[str]] = {}
+    for row in rows:
+        for key, value in _event_tags(row).items():
+            counts.setdefault(key, Counter())[value] += 1
+    breakdowns = []
+    for key, values in counts.items():
+        ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
+        total = sum(values.values())
+        shown = ranked[:top]
+        breakdowns.append(TagBreakdown(key, total, shown, total - sum(n for _, n in shown)))
+    order = {k: i for i, k in enumerate(_BUILTIN_TAGS)}
+    breakdowns.sort(key=lambda b: (order.get(b.key, len(order)), -b.total, b.key))
+    return breakdowns

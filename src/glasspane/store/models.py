@@ -195,6 +195,17 @@ class RelatedIssue:
     shared_traces: int
 
 
+@dataclass(slots=True)
+class TagBreakdown:
+    """One tag over an issue's events: how many events carry it (``total``), its
+    most common values with their counts, and the events with any other value."""
+
+    key: str
+    total: int
+    values: list[tuple[str, int]]
+    other: int
+
+
 # -- metric read models ------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class MetricQuery:

@@ -64,6 +64,17 @@ def set_issue_status(
     return answer
 
 
+@router.get("/issues/{issue_id}/tags", summary="Each tag's top values over the issue's events")
+def issue_tags(
+    issue_id: int,
+    request: Request,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+) -> dict[str, Any]:
+    store = instance_of(request).store
+    return issues.issue_tags(store, issue_id, window(query, period))
+
+
 @router.get("/issues/{issue_id}/events", summary="An issue's events, newest first")
 def issue_events(
     issue_id: int, request: Request, limit: int = 50, offset: int = 0

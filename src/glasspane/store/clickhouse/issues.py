@@ -24,14 +24,16 @@ import orjson
 from glasspane.store.clickhouse.connection import Connection
 from glasspane.store.issues import (
     IDENTITY,
+    TAG_COLUMNS,
     USER_DISPLAY,
     check_status,
     fill_series,
     idle,
     sort_clause,
     summary,
+    tally_tags,
 )
-from glasspane.store.models import IssueEvent, IssueSummary, RelatedIssue, Window
+from glasspane.store.models import IssueEvent, IssueSummary, RelatedIssue, TagBreakdown, Window
 from glasspane.store.search_keys import CLICKHOUSE
 from glasspane.store.where import check_keys, compile_errors
 
@@ -169,6 +171,19 @@ class IssueReads:
             [issue_id, issue_id, limit],
         ).fetchall()
         return [RelatedIssue(*row) for row in rows]
+
+    def issue_tags(self, issue_id: int, window: Window, top: int = 5) -> list[TagBreakdown]:
+        """Each tag's ``top`` values over the issue's events matching the window
+        (each event once)."""
+        check_keys(self._conn, window.filter, CLICKHOUSE)
+        where, params = compile_errors(window.filter, CLICKHOUSE)
+        rows = self._conn.execute(
+            f"""SELECT {TAG_COLUMNS} FROM errors
+                WHERE issue_id = ? AND "timestamp" >= ? AND "timestamp" < ? AND {where}
+                LIMIT 1 BY event_id""",
+            [issue_id, window.start, window.end, *params],
+        ).fetchall()
+        return tally_tags(rows, top)
 
     def set_issue_status(self, issue_id: int, status: str) -> bool:
         """A new row for the issue with ``status``, the regressed mark cleared."""

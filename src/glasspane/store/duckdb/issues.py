@@ -20,14 +20,16 @@ import orjson
 
 from glasspane.store.issues import (
     IDENTITY,
+    TAG_COLUMNS,
     USER_DISPLAY,
     check_status,
     fill_series,
     idle,
     sort_clause,
     summary,
+    tally_tags,
 )
-from glasspane.store.models import IssueEvent, IssueSummary, RelatedIssue, Window
+from glasspane.store.models import IssueEvent, IssueSummary, RelatedIssue, TagBreakdown, Window
 from glasspane.store.where import check_keys, compile_errors
 
 Cursor = duckdb.DuckDBPyConnection
@@ -137,6 +139,18 @@ def issue_events(cur: Cursor, issue_id: int, limit: int, offset: int) -> list[Is
     return [IssueEvent(*row) for row in rows]
 
 
+def issue_tags(cur: Cursor, issue_id: int, window: Window, top: int) -> list[TagBreakdown]:
+    """Each tag's ``top`` values over the issue's events matching the window."""
+    check_keys(cur, window.filter)
+    where, params = compile_errors(window.filter)
+    cur.execute(
+        f"""SELECT {TAG_COLUMNS} FROM errors
+            WHERE issue_id = ? AND "timestamp" >= ? AND "timestamp" < ? AND {where}""",
+        [issue_id, window.start, window.end, *params],
+    )
+    return tally_tags(iter(cur.fetchone, None), top)
+
+
 def related_issues(cur: Cursor, issue_id: int, limit: int) -> list[RelatedIssue]:
     """Other issues with events in the traces of this one, most shared traces first."""
     rows = cur.execute(
@@ -205,6 +219,10 @@ class IssueReads:
     def related_issues(self, issue_id: int, limit: int = 20) -> list[RelatedIssue]:
         with self._cursor() as cur:
             return related_issues(cur, issue_id, limit)
+
+    def issue_tags(self, issue_id: int, window: Window, top: int = 5) -> list[TagBreakdown]:
+        with self._cursor() as cur:
+            return issue_tags(cur, issue_id, window, top)
 
     def set_issue_status(self, issue_id: int, status: str) -> bool:
         check_status(status)

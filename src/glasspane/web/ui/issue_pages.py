@@ -87,6 +87,7 @@ def issue_page(
         statuses=STATUSES,
         trace_logs=_trace_logs(instance, event),
         trace_logs_shown=ISSUE_LOGS_SHOWN,
+        tags=issues.issue_tags(instance.store, issue_id, w)["tags"],
     )
 
 
