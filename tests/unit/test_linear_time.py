@@ -39,7 +39,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from glasspane.alerts.rules import parse_threshold, parse_window, quote_values, rule_chunks
 from glasspane.cli.listing import cell
-from glasspane.detectors import mask_statement
+from glasspane.detectors import mask_statement, mask_url
 from glasspane.domain import ExceptionInfo
 from glasspane.errors import GlasspaneError, ItemError, ProtocolError, QueryError
 from glasspane.normalize import enrich, scrub
@@ -309,6 +309,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "terminal cell": cell,
     "source map frame": _mapped_frame,
     "SQL statement mask": mask_statement,
+    "URL mask": mask_url,
 }
 
 
