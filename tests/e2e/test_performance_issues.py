@@ -78,7 +78,9 @@ def test_an_n_plus_one_becomes_a_performance_issue_and_a_join_does_not(
         html = browser.get(f"/issues/{issue['id']}").text
     assert LAZY_LOAD in html and "run <b>10</b> times in a row" in html
     first = evidence["span_ids"][0]
-    assert f'href="/traces/{loaded["trace_id"]}?span={first}#span-{first}"' in html
+    run = "%2C".join(evidence["span_ids"])
+    link = f'href="/traces/{loaded["trace_id"]}?span={first}&amp;highlight={run}#span-{first}"'
+    assert link in html
     # the N+1 is not an error: the trace keeps no error, its status stays ok
     assert trace["errors"] == [] and trace["status"] == "ok"
 

@@ -116,3 +116,34 @@ def test_the_same_pattern_again_is_the_same_issue_and_a_join_is_none(store: Stor
     store.write(transaction(NOW - 10, repeats=4)).result(timeout=10)  # 4 repeats: no N+1
     [n1] = _issues(store, "issue.type:n_plus_one_db_queries")
     assert (n1.status, n1.total) == ("resolved", 2)
+
+
+def test_calls_to_one_url_pattern_are_an_n_plus_one_api_call_issue(store: Store) -> None:
+    """A page that fetches each of 11 users from an API in turn, 35 ms a call."""
+    batch = transaction(NOW - 60, repeats=1)
+    batch.spans += [
+        _span(
+            f"d{i:015x}",
+            NOW - 60 + 0.3 + i * 0.04,
+            35,
+            "http.client",
+            f"GET https://users.internal/v1/users/{1000 + i}?fields=name",
+            SEGMENT,
+        )
+        for i in range(11)
+    ]
+    store.write(batch).result(timeout=10)
+    [api] = _issues(store, "issue.type:n_plus_one_api_calls")
+    assert (api.title, api.category, api.culprit, api.value) == (
+        "N+1 API Call",
+        "performance",
+        "GET /cases/{id}",
+        "GET https://users.internal/v1/users/*?fields=*",
+    )
+    latest = store.issue_event(api.id)
+    assert latest is not None and latest["evidence"] == {
+        "span_ids": [f"d{i:015x}" for i in range(11)],
+        "url": "GET https://users.internal/v1/users/*?fields=*",
+        "repeated": 11,
+        "duration_ms": pytest.approx(385.0, abs=0.01),
+    }

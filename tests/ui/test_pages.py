@@ -414,7 +414,8 @@ def test_a_performance_issue_page_shows_its_evidence(app: App) -> None:
     assert re.search(r"run <b>6</b> times in a row", html)
     assert re.search(r"taking <b>72\.0 ms</b>", html)
     first = tx["spans"][1]["span_id"]
-    assert f'href="/traces/{trace_id}?span={first}#span-{first}"' in html
+    run = "%2C".join(s["span_id"] for s in tx["spans"][1:])
+    assert f'href="/traces/{trace_id}?span={first}&amp;highlight={run}#span-{first}"' in html
     assert "See the 6 spans in the trace" in html
 
 
@@ -447,3 +448,43 @@ def test_issue_page_breaks_down_tags_over_all_its_events(app: App) -> None:
     bar = section[section.index('data-key="environment"') :]
     widths = re.findall(r'<rect class="tagseg [^"]*" x="([^"]*)" y="0" width="([^"]*)"', bar)[:2]
     assert widths == [("0", "75.0"), ("75.0", "25.0")]
+
+
+def test_an_n_plus_one_api_call_issue_links_to_its_spans_highlighted(app: App) -> None:
+    """A page that fetches each of eleven users from an API in turn, 35 ms a call."""
+    trace_id = new_trace_id()
+    tx = transaction(trace_id, children=0, name="listCases")
+    root, end = tx["contexts"]["trace"]["span_id"], tx["timestamp"]
+    start = end - 0.6
+    tx["spans"] = [
+        {
+            "trace_id": trace_id,
+            "span_id": new_span_id(),
+            "parent_span_id": root,
+            "op": "http.client",
+            "description": f"GET https://users.internal/v1/users/{500 + i}",
+            "start_timestamp": start + i * 0.04,
+            "timestamp": start + i * 0.04 + 0.035,
+        }
+        for i in range(11)
+    ]
+    tx["spans"].append({**tx["spans"][0], "span_id": new_span_id(), "op": "db"})
+    send(app, tx)
+    client = login(app)
+    listed = client.get("/api/v1/issues", params={"query": "issue.type:n_plus_one_api_calls"})
+    [issue] = listed.json()["issues"]
+    assert (issue["title"], issue["culprit"]) == ("N+1 API Call", "listCases")
+    html = client.get(f"/issues/{issue['id']}").text
+    url = re.search(r'class="message evidence-statement">([^<]*)<', html)
+    assert url and url.group(1) == "GET https://users.internal/v1/users/*"
+    assert re.search(r"run <b>11</b> times in a row", html)
+    link = re.search(r'class="evidence-trace" href="([^"]*)"', html)
+    assert link is not None
+    waterfall = client.get(link.group(1).replace("&amp;", "&")).text
+    marked = re.findall(
+        r'<div class="wf-row [^"]*\bmatched\b[^"]*"[^>]*data-span="(\w+)"', waterfall
+    )
+    assert marked == [s["span_id"] for s in tx["spans"][:11]]
+    assert "11 spans of the issue highlighted" in waterfall
+    bad = client.get(f"/traces/{trace_id}", params={"highlight": "not-a-span"})
+    assert bad.status_code == 400 and "not a span id" in bad.text

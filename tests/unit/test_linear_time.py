@@ -39,7 +39,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from glasspane.alerts.rules import parse_threshold, parse_window, quote_values, rule_chunks
 from glasspane.cli.listing import cell
-from glasspane.detectors import mask_statement
+from glasspane.detectors import mask_statement, mask_url
 from glasspane.domain import ExceptionInfo
 from glasspane.errors import GlasspaneError, ItemError, ProtocolError, QueryError
 from glasspane.normalize import enrich, scrub
@@ -316,6 +316,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
         [(s, None, None, None, orjson.dumps({s: "v", "t": s}), orjson.dumps({"c": {s: 1}}))],
         5,
     ),
+    "URL mask": mask_url,
 }
 
 

@@ -535,3 +535,52 @@ def test_two_thousand_nested_spans_do_not_hit_the_recursion_limit() -> None:
     assert len(lines) == 2001
     assert all(len(line) <= 100 for line in lines)
     assert lines[-1].startswith("…")
+
+
+def _n_plus_one_trace() -> dict[str, Any]:
+    spans = [span("root", None, 0, 1, transaction="GET /cases", is_transaction=True)]
+    spans += [
+        span(f"call{i}", "root", 0.1 * i, 0.05, op="http.client", description=f"GET /u/{i}")
+        for i in range(4)
+    ]
+    return trace(spans)
+
+
+def test_highlighted_spans_are_marked_and_counted() -> None:
+    lines = render_waterfall(
+        _n_plus_one_trace(), width=100, now=T0, highlight=["call1", "call2", "gone"]
+    ).splitlines()
+    marked = [line for line in lines if "◀" in line]
+    assert [("GET /u/1" in line, "GET /u/2" in line) for line in marked[:2]] == [
+        (True, False),
+        (False, True),
+    ]
+    assert marked[2:] == ["◀ 2 highlighted spans (1 not in this trace)"]
+    assert all(len(line) <= 100 for line in lines)
+
+
+def test_without_highlight_no_row_is_marked() -> None:
+    assert "◀" not in render_waterfall(_n_plus_one_trace(), width=100, now=T0)
+
+
+def test_the_trace_command_passes_highlight(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from glasspane.cli import client, main
+
+    asked: list[str] = []
+
+    def answer(self: client.Client, method: str, path: str, **kwargs: Any) -> Any:
+        asked.append(path)
+        return _n_plus_one_trace()
+
+    monkeypatch.setattr(client.Client, "request", answer)
+    result = CliRunner().invoke(
+        main.cli,
+        ["trace", "9f8e" * 8, "--width", "90", "--highlight", "call0, call3", "--server", "x"],
+    )
+    assert result.exit_code == 0, result.output
+    assert asked == [f"/api/v1/traces/{'9f8e' * 8}"]
+    marked = [line for line in result.output.splitlines() if "◀" in line]
+    assert ["GET /u/0" in marked[0], "GET /u/3" in marked[1]] == [True, True]
+    assert marked[2] == "◀ 2 highlighted spans"

@@ -116,11 +116,18 @@ def projects_list(server: str | None, token: str | None, data_dir: str | None) -
 @click.argument("trace_id")
 @click.option("--width", type=int, default=None, help="Columns to use (default: terminal).")
 @click.option("--json", "as_json", is_flag=True, help="Print the trace API's JSON instead.")
+@click.option(
+    "--highlight",
+    default="",
+    metavar="ID,ID,...",
+    help="Mark these span ids (a performance issue's evidence) with ◀.",
+)
 @client_options
 def trace(
     trace_id: str,
     width: int | None,
     as_json: bool,
+    highlight: str,
     server: str | None,
     token: str | None,
     data_dir: str | None,
@@ -139,7 +146,10 @@ def trace(
         return
     columns = width or shutil.get_terminal_size((120, 40)).columns
     now = time.time()
-    click.echo(render_waterfall(data, width=columns, color=sys.stdout.isatty(), now=now))
+    marked = [part.strip() for part in highlight.split(",") if part.strip()]
+    click.echo(
+        render_waterfall(data, width=columns, color=sys.stdout.isatty(), now=now, highlight=marked)
+    )
 
 
 @cli.command()

@@ -11,7 +11,9 @@ The tree is :mod:`glasspane.query.trace_tree`'s, the one the web page draws. A
 span whose parent is missing (``orphan: true``, or a parent id that is not in
 the list) is drawn at the top level marked ``(parent not arrived yet)`` when
 the trace is recent, else ``(parent missing)``, as is any span caught in a
-parent cycle, so every span is shown exactly once. Error events are
+parent cycle, so every span is shown exactly once. The spans asked for with
+``highlight`` (``glasspane trace ID --highlight A,B``: a performance issue's
+evidence) end their label with ``◀``, and a last line counts them. Error events are
 drawn under the span they happened in, others at the end; custom contexts of
 errors follow. Logs are drawn under the span they were written in (after its
 errors), the others at the end.
@@ -26,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +52,7 @@ _FULL_BLOCK = "█"
 _HALF_BLOCK = "▌"
 _OK_MARK = "✓"
 _FAIL_MARK = "✗"
+_HIGHLIGHT = "◀"
 _RED = "\x1b[31m"
 _RESET = "\x1b[0m"
 _RED_LEVELS = frozenset({"error", "fatal"})
@@ -68,7 +71,11 @@ class _Layout:
 
 
 def render_waterfall(
-    trace: Mapping[str, Any], width: int = 100, color: bool = False, now: float | None = None
+    trace: Mapping[str, Any],
+    width: int = 100,
+    color: bool = False,
+    now: float | None = None,
+    highlight: Collection[str] = (),
 ) -> str:
     """Return the waterfall of ``trace`` as lines joined by ``\\n`` (no trailing newline).
 
@@ -76,7 +83,8 @@ def render_waterfall(
     fields are drawn as blanks, never raised. Lines never exceed ``width`` visible
     characters (``width`` must be at least 1). ``color`` adds ANSI red to ✗ marks
     and error lines. ``now`` (epoch seconds) tells a recent trace, whose orphans'
-    parents may still arrive, from an old one.
+    parents may still arrive, from an old one. The spans whose ids are in
+    ``highlight`` are marked ``◀``.
     """
     if width < 1:
         raise ValueError(f"width must be at least 1 column, got {width}")
@@ -88,7 +96,8 @@ def render_waterfall(
     layout = _layout(width, max([3, *(len(format_duration(n.duration_ms)) for n in nodes)]))
     lines = [_header(trace, nodes, width, color)]
     marker = f" ({orphan_note(spans, now)})"
-    lines.extend(_tree_lines(nodes, time_axis(nodes), layout, color, marker))
+    marked = frozenset(highlight)
+    lines.extend(_tree_lines(nodes, time_axis(nodes), layout, color, marker, marked))
     if not nodes:
         lines.append(_fit("(this trace has no spans)", width))
     if unattached:
@@ -98,7 +107,16 @@ def render_waterfall(
         lines.append(_fit("Logs not attached to a span:", width))
         lines.extend(_log_line("  ", log, width, color) for log in stray_logs)
     lines.extend(_context_lines(errors, width))
+    if marked:
+        lines.append(_fit(_highlight_note(nodes, marked), width))
     return "\n".join(lines)
+
+
+def _highlight_note(nodes: Sequence[Node], marked: frozenset[str]) -> str:
+    shown = len({one_line(n.span.get("span_id")) for n in nodes} & marked)
+    note = f"{_HIGHLIGHT} {shown} highlighted span{'' if shown == 1 else 's'}"
+    missing = len(marked) - shown
+    return note + (f" ({missing} not in this trace)" if missing else "")
 
 
 def _layout(width: int, duration_width: int) -> _Layout:
@@ -154,7 +172,12 @@ def _root_name(nodes: Sequence[Node]) -> str:
 
 
 def _tree_lines(
-    nodes: list[Node], axis: Axis, layout: _Layout, color: bool, orphan_marker: str
+    nodes: list[Node],
+    axis: Axis,
+    layout: _Layout,
+    color: bool,
+    orphan_marker: str,
+    marked: frozenset[str] = frozenset(),
 ) -> Iterator[str]:
     """Rows in depth-first order, children by start time.
 
@@ -175,7 +198,8 @@ def _tree_lines(
                 continue
             visited.add(index)
             node = nodes[index]
-            yield _row(node, prefix, axis, layout, color, orphan_marker)
+            highlighted = one_line(node.span.get("span_id")) in marked
+            yield _row(node, prefix, axis, layout, color, orphan_marker, highlighted)
             yield from _error_lines(node, continuation, layout.width, color)
             yield from _log_lines(node, continuation, layout.width, color)
             stack.extend(reversed(list(_descendants(node, nodes, continuation))))
@@ -197,10 +221,16 @@ def _descendants(
 
 
 def _row(
-    node: Node, prefix: str, axis: Axis, layout: _Layout, color: bool, orphan_marker: str
+    node: Node,
+    prefix: str,
+    axis: Axis,
+    layout: _Layout,
+    color: bool,
+    orphan_marker: str,
+    highlighted: bool = False,
 ) -> str:
     """One span row: label, bar, duration and ✓/✗, fitted to the layout."""
-    marker = orphan_marker if node.orphan else ""
+    marker = (orphan_marker if node.orphan else "") + (f" {_HIGHLIGHT}" if highlighted else "")
     room = max(0, layout.label - len(marker))
     tree = _clip_prefix(prefix, room // 2)
     label = (_fit(tree + span_label(node.span), room) + marker).ljust(layout.label)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from glasspane.detectors.db import n_plus_one_db_queries, slow_db_query
+from glasspane.detectors.http import mask_url, n_plus_one_api_calls
 from glasspane.detectors.spans import Finding, SpanFacts, mask_statement
 
 Detector = Callable[[Sequence[SpanFacts]], list[Finding]]
@@ -19,6 +20,7 @@ Detector = Callable[[Sequence[SpanFacts]], list[Finding]]
 DETECTORS: dict[str, Detector] = {
     "n_plus_one_db_queries": n_plus_one_db_queries,
     "slow_db_query": slow_db_query,
+    "n_plus_one_api_calls": n_plus_one_api_calls,
 }
 
 
@@ -28,4 +30,4 @@ def detect(spans: Sequence[SpanFacts]) -> list[Finding]:
     return [finding for detector in DETECTORS.values() for finding in detector(ordered)]
 
 
-__all__ = ["DETECTORS", "Finding", "SpanFacts", "detect", "mask_statement"]
+__all__ = ["DETECTORS", "Finding", "SpanFacts", "detect", "mask_statement", "mask_url"]

@@ -69,7 +69,7 @@ def _event(segment: Row, finding: Finding, now: float) -> ErrorEvent:
     ).hexdigest()[:32]
     evidence = {
         "span_ids": list(finding.span_ids),
-        "statement": finding.statement,
+        ("url" if finding.type == "n_plus_one_api_calls" else "statement"): finding.statement,
         "repeated": finding.repeated,
         "duration_ms": round(finding.duration_ms, 3),
     }

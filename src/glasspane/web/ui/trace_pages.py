@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -19,6 +20,20 @@ from glasspane.web.ui.session import LoggedIn
 
 router = APIRouter(include_in_schema=False)
 SEARCH_LIMIT = 100
+#: At most this many span ids in ``highlight`` (a performance issue names its run's spans).
+HIGHLIGHT_LIMIT = 1000
+_SPAN_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def parse_highlight(text: str | None) -> set[str]:
+    """The span ids of ``?highlight=ID,ID,...`` (16 hex digits each); bad ones are a 400."""
+    ids = {part.strip().lower() for part in (text or "").split(",") if part.strip()}
+    if len(ids) > HIGHLIGHT_LIMIT:
+        raise ProtocolError(f"highlight names more than {HIGHLIGHT_LIMIT} spans")
+    bad = sorted(i for i in ids if not _SPAN_ID.fullmatch(i))
+    if bad:
+        raise ProtocolError(f"highlight: {bad[0][:40]!r} is not a span id (16 hex digits)")
+    return ids
 
 
 def _root(trace: dict[str, Any]) -> dict[str, Any] | None:
@@ -49,8 +64,11 @@ def trace_page(
     session: LoggedIn,
     span: str | None = None,
     query: str | None = None,
+    highlight: str | None = None,
 ) -> HTMLResponse:
-    """The waterfall; with ``query``, the spans meeting its span-level terms are marked."""
+    """The waterfall; with ``query``, the spans meeting its span-level terms are marked,
+    and so are the spans named in ``highlight`` (a performance issue's evidence)."""
+    highlighted = parse_highlight(highlight)
     instance = instance_of(request)
     trace = get_trace(instance.store, instance.projects(), trace_id)
     matched: set[str] = set()
@@ -60,6 +78,8 @@ def trace_page(
             matched = matching_spans(instance.store, trace_id, query)
         except ProtocolError as exc:  # QueryError too: the page still shows the trace
             query_error = str(exc)
+    highlighted &= {s["span_id"] for s in trace["spans"]}
+    matched |= highlighted
     if span is None and matched:
         span = next((s["span_id"] for s in trace["spans"] if s["span_id"] in matched), None)
     view = waterfall.build(trace, span, now=time.time())
@@ -78,6 +98,7 @@ def trace_page(
         custom_contexts=waterfall.custom_contexts,
         query=(query or "").strip(),
         matched=matched,
+        highlighted=highlighted,
         query_error=query_error,
     )
 
