@@ -5,6 +5,7 @@ weighted by 1 / sample rate."""
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from envelopes import envelope_bytes, transaction
@@ -89,5 +90,9 @@ def test_the_queries_page_lists_them_by_total_time_and_links_traces(app: App) ->
     users = text.index("SELECT name FROM users WHERE id = ?")
     assert users < text.index("SELECT * FROM carts")  # 500 ms before 10 ms
     assert "api.stripe.com" in text
-    assert "/search?query=span.description" in text
     assert "No database spans" not in text
+    link = re.search(r'href="(/search\?query=span\.description[^"]*)"', answer.text)
+    assert link, "no statement links to its traces"
+    traces = app.client.get(html.unescape(link.group(1)))
+    assert traces.status_code == 200, traces.text
+    assert "checkout" in traces.text and "No traces" not in traces.text
