@@ -58,6 +58,7 @@ from glasspane.query import search
 from glasspane.query.cron import Crontab
 from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
+from glasspane.query.queries import description_search, domain_of, parse_sort
 from glasspane.query.replay_timeline import build_timeline
 from glasspane.query.replays import ReplayQuery
 from glasspane.query.spans import alert_rule_yaml, group_terms, parse_fields, parse_group_by
@@ -317,6 +318,8 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
         5,
     ),
     "URL mask": mask_url,
+    "queries: URL domain": lambda s: domain_of(f"GET https://{s}/{s}?{s}"),
+    "queries: sort, statement search": _quiet(lambda s: (parse_sort(s), description_search(s))),
 }
 
 

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from glasspane.domain import Project
 from glasspane.instance import Instance
-from glasspane.query import performance, spans
+from glasspane.query import performance, queries, spans
 from glasspane.query.traces import get_trace
 from glasspane.web.auth import Admin, require_viewer
 from glasspane.web.deps import instance_of
@@ -181,6 +181,19 @@ def list_spans(
     w = performance.window(query, period)
     answer = spans.list_spans(instance.store, instance.projects(), w, sort, limit)
     return Response(orjson.dumps(answer), media_type="application/json")
+
+
+@router.get("/queries", summary="DB statements (masked) and outgoing HTTP calls by domain")
+def list_queries(
+    request: Request,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+    sort: str = Query(
+        "-total_ms", description="total_ms, calls, p50_ms or p95_ms (- first: descending)"
+    ),
+) -> dict[str, Any]:
+    w = performance.window(query, period)
+    return queries.queries(instance_of(request).store, w, sort)
 
 
 @router.get("/spans/aggregate", summary="Spans grouped by keys: weighted count, p50, p95, sum")

@@ -16,6 +16,7 @@ from glasspane.web.ui import (
     issue_pages,
     login,
     performance_pages,
+    queries_pages,
     replay_pages,
     settings_pages,
     trace_pages,
@@ -45,6 +46,7 @@ for module in (
     trace_pages,
     issue_pages,
     explore_pages,
+    queries_pages,
     replay_pages,
     settings_pages,
 ):
