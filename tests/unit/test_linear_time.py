@@ -50,6 +50,7 @@ from glasspane.normalize.limits import DEPTH_MARKER, clamp
 from glasspane.normalize.otlp_traces import local_segments, normalize_traces, parse_stack
 from glasspane.normalize.sanitize import Policy, sanitize_batch
 from glasspane.normalize.scrub import FILTERED, Scrubber
+from glasspane.normalize.statsd import parse_statsd
 from glasspane.normalize.values import hex_id, sample_rate, string_tags, timestamp
 from glasspane.protocol import otlp
 from glasspane.protocol.auth import key_from_dsn, parse_auth_header
@@ -281,6 +282,10 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
             orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{"name": s}]}]}]}),
             "application/json",
         )
+    ),
+    "statsd lines": lambda s: (
+        parse_statsd(s.encode(), CTX),
+        parse_statsd(("a@b:" + s + "|d|#" + s + "|T" + s).encode(), CTX),
     ),
     "OTLP spans": lambda s: sanitize_batch(normalize_traces(otlp_request(s), CTX), POLICY),
     "replay timeline": lambda s: build_timeline(replay_events(s)),

@@ -168,7 +168,6 @@ def test_unusable_item_is_counted_as_invalid() -> None:
     [
         ("attachment", "attachment"),
         ("replay_video", "replay"),
-        ("statsd", "statsd"),
         ("", "unknown"),
     ],
 )

@@ -21,6 +21,7 @@ from glasspane.normalize.profiles import normalize_profile, normalize_profile_ch
 from glasspane.normalize.replay import normalize_replay_event, normalize_replay_recording
 from glasspane.normalize.sessions import normalize_session, normalize_sessions
 from glasspane.normalize.spans_v2 import normalize_span_batch
+from glasspane.normalize.statsd import normalize_statsd
 from glasspane.normalize.trace_metrics import handle_trace_metric_item
 from glasspane.normalize.transaction import normalize_transaction
 from glasspane.protocol.envelope import Envelope, Item
@@ -32,6 +33,7 @@ CATEGORIES = {
     "span": "span",
     "log": "log_item",
     "trace_metric": "trace_metric",
+    "statsd": "statsd",
     "session": "session",
     "sessions": "session",
     "check_in": "monitor",
@@ -112,6 +114,7 @@ HANDLERS: dict[str, Callable[[Any, IngestContext, str, Batch], None]] = {
 #: Item types whose payload is not JSON: their handlers get the bytes.
 BINARY_HANDLERS: dict[str, Callable[[bytes, IngestContext, str, Batch], None]] = {
     "replay_recording": normalize_replay_recording,
+    "statsd": normalize_statsd,
 }
 
 
