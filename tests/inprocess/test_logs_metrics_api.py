@@ -296,3 +296,24 @@ def test_otlp_protobuf_metrics_with_an_unsupported_summary(app: App) -> None:
     depth = get(app, "/api/v1/metrics", name="queue.depth")
     assert (depth["type"], depth["totals"]["max"], depth["totals"]["count"]) == ("gauge", 7.0, 1)
     assert ("otlp_summary", "unsupported") in {(o["category"], o["reason"]) for o in app.outcomes()}
+
+
+def test_statsd_items_are_stored_as_metrics(app: App) -> None:
+    now = int(time.time())
+    lines = [
+        f"checkout.duration@millisecond:40:120|d|#tier:gold|T{now}",
+        f"checkout.duration@millisecond:200|d|#tier:free|T{now}",
+        "checkout.duration:oops|d",  # malformed: dropped, counted
+        f"carts:3|c|#tier:gold|T{now}",
+    ]
+    envelope = Envelope(headers={})
+    envelope.add_item(Item(payload=PayloadRef(bytes="\n".join(lines).encode()), type="statsd"))
+    post(app, envelope.serialize())
+    answer = get(app, "/api/v1/metrics", name="checkout.duration", period="1h", group_by="tier")
+    assert (answer["type"], answer["unit"]) == ("distribution", "millisecond")
+    totals = answer["totals"]
+    assert (totals["count"], totals["sum"], totals["min"], totals["max"]) == (3, 360.0, 40.0, 200.0)
+    assert {g["value"]: g["totals"]["count"] for g in answer["groups"]} == {"gold": 2, "free": 1}
+    carts = get(app, "/api/v1/metrics", name="carts", period="1h")
+    assert (carts["type"], carts["totals"]["sum"]) == ("counter", 3.0)
+    assert ("statsd", "invalid") in {(o["category"], o["reason"]) for o in app.outcomes()}
