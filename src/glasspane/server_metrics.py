@@ -66,6 +66,7 @@ DATA_CATEGORIES = frozenset(
         "span",
         "log_item",
         "trace_metric",
+        "statsd",
         "session",
         "monitor",
         "profile",
