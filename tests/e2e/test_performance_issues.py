@@ -4,6 +4,8 @@ SQLite loads a case's pages one document at a time (an N+1), then with one join
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,6 +83,15 @@ def test_an_n_plus_one_becomes_a_performance_issue_and_a_join_does_not(
     run = "%2C".join(evidence["span_ids"])
     link = f'href="/traces/{loaded["trace_id"]}?span={first}&amp;highlight={run}#span-{first}"'
     assert link in html
+    # the terminal waterfall marks the same spans (the real CLI, over HTTP)
+    command = [sys.executable, "-m", "glasspane", "trace", loaded["trace_id"], "--width", "120"]
+    command += ["--server", server.url, "--token", server.token]
+    command += ["--highlight", ",".join(evidence["span_ids"])]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    marked = [line for line in result.stdout.splitlines() if "◀" in line]
+    assert len(marked) == 11 and marked[-1] == "◀ 10 highlighted spans"
+    assert all("pages" in line for line in marked[:-1])
     # the N+1 is not an error: the trace keeps no error, its status stays ok
     assert trace["errors"] == [] and trace["status"] == "ok"
 

@@ -100,6 +100,7 @@ INPUTS: dict[str, Callable[[int], str]] = {
     "card: digits, spaces": _repeat("4 "),
     "card: digits, dashes": _repeat("4-"),
     "digits, dots": _repeat("1."),
+    "a path of ids": _repeat("/7"),
     "quotes": _repeat('"'),
     "colon digits": _repeat(":1"),
     "stack-like": _repeat("at a (b:1 "),

@@ -561,26 +561,3 @@ def test_highlighted_spans_are_marked_and_counted() -> None:
 
 def test_without_highlight_no_row_is_marked() -> None:
     assert "◀" not in render_waterfall(_n_plus_one_trace(), width=100, now=T0)
-
-
-def test_the_trace_command_passes_highlight(monkeypatch: pytest.MonkeyPatch) -> None:
-    from click.testing import CliRunner
-
-    from glasspane.cli import client, main
-
-    asked: list[str] = []
-
-    def answer(self: client.Client, method: str, path: str, **kwargs: Any) -> Any:
-        asked.append(path)
-        return _n_plus_one_trace()
-
-    monkeypatch.setattr(client.Client, "request", answer)
-    result = CliRunner().invoke(
-        main.cli,
-        ["trace", "9f8e" * 8, "--width", "90", "--highlight", "call0, call3", "--server", "x"],
-    )
-    assert result.exit_code == 0, result.output
-    assert asked == [f"/api/v1/traces/{'9f8e' * 8}"]
-    marked = [line for line in result.output.splitlines() if "◀" in line]
-    assert ["GET /u/0" in marked[0], "GET /u/3" in marked[1]] == [True, True]
-    assert marked[2] == "◀ 2 highlighted spans"
