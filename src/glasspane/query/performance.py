@@ -10,7 +10,7 @@ from typing import Any
 
 from glasspane.errors import ProtocolError
 from glasspane.filters import And, Cmp, Filter, all_of, conjuncts, pop_key
-from glasspane.query.period import parse_period
+from glasspane.query.period import parse_window
 from glasspane.query.regressions import Sample, find_regressions
 from glasspane.query.search import parse
 from glasspane.store.api import AnalyticsReader
@@ -31,8 +31,8 @@ SAMPLES_PER_TRANSACTION = 20_000
 
 def window(query: str | None, period: str | None, now: float | None = None) -> Window:
     now = time.time() if now is None else now
-    seconds = parse_period(period)
-    return Window(now - seconds, now, parse(query or "", now))
+    start, end = parse_window(period, now)
+    return Window(start, end, parse(query or "", now))
 
 
 def _minutes(w: Window) -> float:

@@ -17,7 +17,7 @@ from typing import Any
 from glasspane.domain import Project, ReplayEvent, ReplayRecording, User
 from glasspane.errors import NotFound, ProtocolError
 from glasspane.protocol.replay import recording_events
-from glasspane.query.period import parse_period
+from glasspane.query.period import parse_window
 from glasspane.query.replay_timeline import build_timeline
 from glasspane.query.traces import normalize_trace_id
 from glasspane.store.api import SdkItemReader, Store, TraceReader
@@ -38,8 +38,7 @@ def normalize_replay_id(replay_id: str) -> str:
 
 
 def period_window(period: str | None) -> Window:
-    now = time.time()
-    return Window(now - parse_period(period), now)
+    return Window(*parse_window(period, time.time()))
 
 
 #: Each word of a search is matched against every user field and URL.

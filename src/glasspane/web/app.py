@@ -109,6 +109,7 @@ def create_api_app(instance: Instance) -> FastAPI:
     app.include_router(sourcemaps_router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=ui.STATIC), name="static")
+    app.add_middleware(ui.ScopeMiddleware, is_page_path=ui.is_page_path)
     app.add_exception_handler(ui.Redirect, ui.redirect_response)
     app.add_exception_handler(GlasspaneError, _glasspane_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

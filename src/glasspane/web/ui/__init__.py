@@ -22,9 +22,19 @@ from glasspane.web.ui import (
     trace_pages,
 )
 from glasspane.web.ui.render import STATIC, error_page
+from glasspane.web.ui.scope import ScopeMiddleware
 from glasspane.web.ui.session import Redirect, redirect_response
 
-__all__ = ["STATIC", "Redirect", "error_page", "is_page", "redirect_response", "router"]
+__all__ = [
+    "STATIC",
+    "Redirect",
+    "ScopeMiddleware",
+    "error_page",
+    "is_page",
+    "is_page_path",
+    "redirect_response",
+    "router",
+]
 
 #: Paths that are not pages: the JSON API, ingest, health, API docs, assets.
 NOT_PAGES = (
@@ -55,4 +65,8 @@ for module in (
 
 def is_page(request: Request) -> bool:
     """True when an error on this request should be answered with an HTML page."""
-    return not request.url.path.startswith(NOT_PAGES)
+    return is_page_path(request.url.path)
+
+
+def is_page_path(path: str) -> bool:
+    return not path.startswith(NOT_PAGES)

@@ -18,6 +18,7 @@ from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
 from glasspane.web.ui.login import form
 from glasspane.web.ui.render import page, url
+from glasspane.web.ui.scope import scoped, typed_params
 from glasspane.web.ui.session import LoggedIn, check_csrf, check_role
 
 router = APIRouter(include_in_schema=False)
@@ -36,9 +37,10 @@ def issues_page(
     sort: str = issues.DEFAULT_SORT,
 ) -> HTMLResponse:
     """``query`` absent means ``is:unresolved``; an empty ``query=`` lists every status."""
-    text = DEFAULT_QUERY if query is None else query.strip()
+    typed = typed_params(request)
+    text = DEFAULT_QUERY if typed.get("query") is None else (typed.get("query") or "").strip()
     instance = instance_of(request)
-    w = window(text, period)
+    w = window(scoped(typed, text), period)
     found = issues.list_issues(instance.store, instance.projects(), w, sort, 100)
     for row in found["issues"]:
         row["spark"] = charts.spark_bars(row.get("series") or [], 100, 22)

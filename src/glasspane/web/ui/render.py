@@ -13,7 +13,7 @@ import json
 import math
 import time
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,8 +23,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from glasspane import __version__
-from glasspane.query.period import DEFAULT_PERIOD
+from glasspane.query.period import DEFAULT_PERIOD, describe_window
 from glasspane.query.trace_tree import format_duration
+from glasspane.web.deps import instance_of
+from glasspane.web.ui.scope import SCOPE_PARAMS, typed_params
 from glasspane.web.ui.session import Session, optional_session
 
 HERE = Path(__file__).parent
@@ -161,6 +163,19 @@ def url(path: str, **params: object) -> str:
     return path + (f"?{urlencode(kept)}" if kept else "")
 
 
+def carrying_url(carry: dict[str, str], path: str, **params: object) -> str:
+    """:func:`url` that keeps the reader's project and environment on links to pages
+    (unless the link sets them itself)."""
+    if path.startswith("/") and not path.startswith("/api/"):
+        params = {**{k: v for k, v in carry.items() if k not in params}, **params}
+    return url(path, **params)
+
+
+def kept_params(params: dict[str, str]) -> dict[str, str]:
+    """What the navigation carries from page to page: the period and the pickers."""
+    return {k: params[k] for k in ("period", *SCOPE_PARAMS) if params.get(k)}
+
+
 def page(
     request: Request,
     template: str,
@@ -170,8 +185,9 @@ def page(
     **context: Any,
 ) -> HTMLResponse:
     """Render ``template`` with what every page needs (session, current URL, helpers)."""
-    context.setdefault("period", request.query_params.get("period") or DEFAULT_PERIOD)
-    context.setdefault("query", request.query_params.get("query") or "")
+    typed = typed_params(request)
+    context.setdefault("period", typed.get("period") or DEFAULT_PERIOD)
+    context.setdefault("query", typed.get("query") or "")
     html = (
         environment()
         .get_template(template)
@@ -179,8 +195,11 @@ def page(
             request=request,
             session=session,
             path=request.url.path,
-            params=dict(request.query_params),
-            url=url,
+            params=typed,
+            scope_params=kept_params(typed),
+            period_label=describe_window(context["period"]),
+            picker_projects=[p.name for p in instance_of(request).projects()],
+            url=partial(carrying_url, {k: typed[k] for k in SCOPE_PARAMS if typed.get(k)}),
             now=time.time(),
             **context,
         )

@@ -153,8 +153,14 @@
     });
   }
 
+  // The project picker applies as soon as a project is chosen.
+  function initAutoSubmit(select) {
+    select.addEventListener("change", function () { select.form.requestSubmit(); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("button[data-copy]").forEach(initCopy);
+    document.querySelectorAll("select[data-autosubmit]").forEach(initAutoSubmit);
     var scrub = document.getElementById("replay-scrub");
     if (scrub) initScrubber(scrub);
     var wf = document.getElementById("waterfall");
