@@ -32,6 +32,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.node]
 NODE_DIR = Path(__file__).resolve().parent.parent / "node"
 NODE_PROJECT = "node-frontend"
 PYTHON_PROJECT = "python-backend"
+#: The Python service's answer time per customer: 12 calls take well over 300 ms.
+CUSTOMER_MS = 40
 
 
 def _install_node_packages() -> None:
@@ -61,6 +63,11 @@ def python_service(server: RunningServer) -> Iterator[str]:
     @app.get("/process")
     def process() -> Any:
         return jsonify(processed=True)
+
+    @app.get("/customers/<int:customer_id>")
+    def customer(customer_id: int) -> Any:
+        time.sleep(CUSTOMER_MS / 1000)
+        return jsonify(name=f"customer {customer_id}")
 
     sentry_sdk.init(
         dsn=dsn,
@@ -227,3 +234,49 @@ def _ancestors(span: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[s
         chain.append(parent)
         parent = by_id[parent]["parent_span_id"]
     return chain
+
+
+def _issues(server: RunningServer, query: str) -> list[dict[str, Any]]:
+    answer = server.api("GET", "/api/v1/issues", params={"query": query, "period": "1h"})
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["issues"])
+
+
+def test_node_n_plus_one_api_calls_is_a_performance_issue(
+    server: RunningServer, node_service: str, python_service: str
+) -> None:
+    """@sentry/node fetching one customer at a time (12 calls, span v2 batches) is
+    reported as an N+1 of API calls, with the masked URL and the offending spans."""
+    answer = httpx.get(f"{node_service}/customers", timeout=30)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["names"] == [f"customer {i}" for i in range(1, 13)]
+    assert httpx.get(f"{node_service}/flush", timeout=30).status_code == 200
+    trace = server.wait_for_trace(
+        body["trace_id"],
+        until=lambda t: sum(s["op"] == "http.client" for s in t["spans"]) >= 12,
+        timeout=30,
+    )
+    calls = [s for s in trace["spans"] if s["op"] == "http.client"]
+    query = f"issue.type:n_plus_one_api_calls project:{NODE_PROJECT}"
+    deadline = time.monotonic() + 30
+    while not (found := _issues(server, query)) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert len(found) == 1, found
+    issue = found[0]
+    assert issue["culprit"] == "GET /customers"
+    detail = server.api("GET", f"/api/v1/issues/{issue['id']}").json()
+    event = detail["latest_event"]
+    assert event["trace_id"] == body["trace_id"]
+    evidence = event["evidence"]
+    downstream = python_service.rsplit("/", 1)[0]
+    assert evidence["url"] == f"GET {downstream}/customers/*"
+    assert evidence["repeated"] == 12
+    assert sorted(evidence["span_ids"]) == sorted(s["span_id"] for s in calls)
+    assert evidence["duration_ms"] >= 12 * CUSTOMER_MS
+    # Only this one: the Python side's single requests are no N+1, and no error issue
+    # is counted as a performance one.
+    performance = _issues(server, "issue.category:performance")
+    assert [i["id"] for i in performance if i["project"] in (NODE_PROJECT, PYTHON_PROJECT)] == [
+        issue["id"]
+    ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from glasspane.detectors import SpanFacts, detect, mask_url
 from glasspane.detectors.http import n_plus_one_api_calls
+from glasspane.store.findings import http_call
 
 UUID = "3f2b8c1e-9d4a-4e6f-8b7c-1a2b3c4d5e6f"
 
@@ -67,3 +69,28 @@ def test_another_url_or_another_parent_breaks_the_run() -> None:
     assert n_plus_one_api_calls(split) == []
     db = [SpanFacts(s.span_id, "p", "db", s.description, 40, s.start, s.end) for s in calls]
     assert n_plus_one_api_calls(db) == []
+
+
+@pytest.mark.parametrize(
+    ("description", "data", "expected"),
+    [
+        # @sentry/node (OpenTelemetry): the span is named after the host only.
+        (
+            "GET 127.0.0.1",
+            {"url.full": "http://127.0.0.1:81/customers/3", "http.request.method": "GET"},
+            "GET http://127.0.0.1:81/customers/3",
+        ),
+        ("POST api.local", {"http.url": "https://api.local/a/1"}, "POST https://api.local/a/1"),
+        ("fetch", {"url": "https://x.test/y/2"}, "https://x.test/y/2"),
+        # sentry-sdk (Python) names the span with the URL already: kept as it came.
+        ("GET https://x.test/y/2", None, "GET https://x.test/y/2"),
+        ("GET https://x.test/y/2", {"thread.id": 1}, "GET https://x.test/y/2"),
+        ("GET x.test", {"url.full": 42}, "GET x.test"),
+        ("GET x.test", "{not json", "GET x.test"),
+    ],
+)
+def test_an_outgoing_call_is_known_by_its_url(
+    description: str, data: object, expected: str
+) -> None:
+    text = data if isinstance(data, str) or data is None else orjson.dumps(data).decode()
+    assert http_call(description, text) == expected

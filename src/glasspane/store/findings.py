@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
+import orjson
+
 from glasspane.detectors import Finding, SpanFacts, detect
 from glasspane.domain import ClientInfo, ErrorEvent, User
 from glasspane.store.rows import SPAN_COLUMNS
@@ -23,6 +25,7 @@ from glasspane.store.rows import SPAN_COLUMNS
 _COL = {name: index for index, name in enumerate(SPAN_COLUMNS)}
 _PROJECT, _TRACE, _SEGMENT = _COL["project_id"], _COL["trace_id"], _COL["segment_id"]
 _IS_SEGMENT, _START, _END = _COL["is_segment"], _COL["start_ts"], _COL["end_ts"]
+_DATA = _COL["data"]
 _FACTS = itemgetter(
     *(_COL[name] for name in ("span_id", "parent_span_id", "op", "description", "duration_ms"))
 )
@@ -47,7 +50,36 @@ def performance_events(span_rows: Sequence[Row], now: float) -> list[ErrorEvent]
 
 def _facts(row: Row) -> SpanFacts:
     span_id, parent_span_id, op, description, duration_ms = _FACTS(row)
+    if op == "http.client":
+        description = http_call(description, row[_DATA])
     return SpanFacts(span_id, parent_span_id, op, description, duration_ms, row[_START], row[_END])
+
+
+#: Where SDKs put an outgoing request's URL and method (OpenTelemetry's names first).
+_URL_KEYS = ("url.full", "http.url", "url")
+_METHOD_KEYS = ("http.request.method", "http.method")
+#: Longer URLs are cut: the pattern of a call is in its beginning.
+MAX_URL_CHARS = 2048
+
+
+def http_call(description: str | None, data_json: str | None) -> str | None:
+    """``METHOD URL`` of an outgoing request. OpenTelemetry-based SDKs (@sentry/node)
+    name the span ``GET host`` and keep the URL in its data; the detectors need the
+    URL, so calls to two endpoints of one host are not taken for the same call."""
+    if not data_json or "url" not in data_json:
+        return description
+    try:
+        data = orjson.loads(data_json)
+    except orjson.JSONDecodeError:
+        return description
+    url = next((data[k] for k in _URL_KEYS if isinstance(data.get(k), str) and data[k]), None)
+    if url is None:
+        return description
+    method = next((data[k] for k in _METHOD_KEYS if isinstance(data.get(k), str)), None)
+    if method is None and description:
+        first = description.split(" ", 1)[0]
+        method = first if first.isupper() else None
+    return f"{method} {url[:MAX_URL_CHARS]}" if method else url[:MAX_URL_CHARS]
 
 
 def fingerprint(finding: Finding, transaction: str) -> str:
