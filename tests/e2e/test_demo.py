@@ -285,6 +285,99 @@ def test_the_timeout_issue_has_events_and_affected_users(demo: RunningDemo) -> N
 
 
 @e2e
+def test_the_services_log_through_the_sdk_and_each_line_carries_its_trace(
+    demo: RunningDemo,
+) -> None:
+    def logs(query: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = demo.api("/api/v1/logs", query=query, period="15m")["logs"]
+        return found
+
+    started = wait_until(lambda: logs('"Upload started"'), 20, bool, 1.0, "upload logs")
+    assert {line["service"] for line in started} == {"trust-platform"}
+    assert {line["level"] for line in started} == {"info"}
+    assert all(line["trace_id"] for line in started)
+    assert started[0]["body"].startswith("Upload started: arbitration-case-")
+    [timeout, *_] = wait_until(
+        lambda: logs('level:error "Confirmation timed out"'), 20, bool, 1.0, "timeout logs"
+    )
+    assert timeout["service"] == "blockchain-indexer"
+    assert timeout["body"].endswith("after 30 s") and "on primary" in timeout["body"]
+    slow = logs('level:warn "RPC slow"')  # the fault's primary answers in ~1.5 s
+    assert slow and {line["service"] for line in slow} <= {
+        "blockchain-indexer",
+        "smart-contract-service",
+    }
+
+
+@e2e
+def test_the_scenarios_metrics_arrive_with_their_attributes(demo: RunningDemo) -> None:
+    names = {m["name"]: m for m in demo.api("/api/v1/metrics/names", period="15m")["metrics"]}
+    assert names["document.upload.started"]["type"] == "counter"
+    assert names["blockchain.confirmation_time"]["type"] == "distribution"
+    assert names["blockchain_rpc_response_time"]["unit"] == "millisecond"
+
+    def series(name: str, group_by: str) -> dict[str, Any]:
+        answer: dict[str, Any] = demo.api(
+            "/api/v1/metrics", name=name, period="15m", group_by=group_by
+        )
+        return answer
+
+    started = series("document.upload.started", "caseType")
+    uploads = demo.status()["traffic"]["started"]
+    # Metrics are not sampled: every upload counts (less those still in the SDK's batch).
+    assert uploads * 0.5 <= started["totals"]["sum"] <= uploads
+    assert {g["value"] for g in started["groups"]} >= {"Commercial", "Construction"}
+    rpc = series("blockchain_rpc_response_time", "rpc.endpoint")
+    [primary] = [g for g in rpc["groups"] if g["value"] == "primary"]
+    assert primary["totals"]["p50"] > 1000  # the fault: ~1.5 s where ~80 ms is normal
+    confirmed = series("blockchain.confirmation_time", "network")["totals"]
+    assert confirmed["count"] >= 5 and 1000 < confirmed["p50"] < 30_000
+
+
+@e2e
+def test_release_health_cron_check_ins_and_feedback_on_failed_uploads(
+    demo: RunningDemo,
+) -> None:
+    def releases() -> dict[str, dict[str, Any]]:
+        rows = demo.api("/api/v1/releases", period="15m")["releases"]
+        return {r["release"]: r for r in rows}
+
+    both = ("react-app@2025.11.0", "trust-platform@2025.11.0")
+    found = wait_until(releases, 30, lambda r: all(name in r for name in both), 1.0, "releases")
+    browser = found["react-app@2025.11.0"]  # one session per upload, errored when it failed
+    assert browser["sessions"] >= 20 and browser["errored"] >= 1 and browser["users"] >= 5
+    assert 0 < browser["healthy"] < browser["sessions"]
+    assert found["trust-platform@2025.11.0"]["sessions"] >= 20  # the SDK's request sessions
+
+    [sync] = demo.api("/api/v1/monitors", period="15m")["monitors"]
+    assert (sync["slug"], sync["project"]) == ("indexer-sync", "blockchain-indexer")
+    assert sync["schedule"] == {"type": "crontab", "value": "* * * * *"}
+    assert sync["ok"] >= 1 and sync["recent_runs"][0]["duration_ms"] > 0
+
+    feedback = demo.api("/api/v1/feedback", period="15m")["feedback"]
+    assert feedback, "no feedback on a failed upload"
+    words = feedback[0]
+    assert words["project"] == "react-app" and words["contact_email"]
+    [upload_failed] = demo.api("/api/v1/issues", query="error.type:UploadError", period="15m")[
+        "issues"
+    ]
+    event = demo.api(f"/api/v1/issues/{upload_failed['id']}/events/{words['associated_event_id']}")
+    assert event["event_id"] == words["associated_event_id"]  # the error the user wrote about
+
+
+@e2e
+def test_create_case_runs_an_n_plus_one_found_as_a_performance_issue(demo: RunningDemo) -> None:
+    query = "issue.category:performance issue.type:n_plus_one_db_queries"
+    [issue] = demo.api("/api/v1/issues", query=query, period="15m")["issues"]
+    assert (issue["culprit"], issue["project"]) == ("createCase", "aaa-service")
+    evidence = demo.api(f"/api/v1/issues/{issue['id']}")["latest_event"]["evidence"]
+    assert "FROM filing_pages WHERE case_type = ? AND page = ?" in evidence["statement"]
+    assert evidence["repeated"] == 8 and evidence["duration_ms"] >= 50
+    errors = demo.api("/api/v1/issues", query="issue.category:error", period="15m")["issues"]
+    assert all(e["type"] != "n_plus_one_db_queries" for e in errors)
+
+
+@e2e
 def test_service_health_flags_blockchain_indexer(demo: RunningDemo) -> None:
     services = demo.api("/api/v1/services", period="15m")["services"]
     assert {s["service"] for s in services} == TEN
