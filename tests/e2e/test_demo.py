@@ -37,6 +37,7 @@ from glasspane.demo.chain import Chain, EndpointKnobs, RpcFailure, call
 from glasspane.demo.control import route
 from glasspane.demo.pdf import InvalidPdfError, make_pdf, read_pdf
 from glasspane.demo.topology import SERVICES
+from glasspane.demo.webapp import find_chromium, prepare
 from serverproc import free_port
 from waiting import wait_until
 
@@ -102,6 +103,14 @@ def test_the_shipped_rules_file_is_the_scenarios_yaml_with_local_receivers() -> 
     assert settings["slack"]["#engineering-alerts"].startswith("http://127.0.0.1:9999/")
     assert settings["email"]["port"] == 2525
     assert "window: 10 minutes" in alert_rules.render("http://x", 1, speed=1)
+
+
+def test_without_the_browser_kit_the_demo_says_what_is_missing(tmp_path: Path) -> None:
+    app = prepare(tmp_path / "page", packages=tmp_path / "no-packages")
+    assert not app.ready and not app.app_dir
+    assert app.missing  # chromium, Playwright or the npm packages: whichever is absent first
+    if find_chromium():
+        assert "Playwright" in app.missing or "no @sentry/browser and esbuild in" in app.missing
 
 
 def test_the_cli_offers_every_fault() -> None:
@@ -375,6 +384,47 @@ def test_create_case_runs_an_n_plus_one_found_as_a_performance_issue(demo: Runni
     assert evidence["repeated"] == 8 and evidence["duration_ms"] >= 50
     errors = demo.api("/api/v1/issues", query="issue.category:error", period="15m")["issues"]
     assert all(e["type"] != "n_plus_one_db_queries" for e in errors)
+
+
+@e2e
+def test_real_chromium_users_come_back_as_session_replays(demo: RunningDemo) -> None:
+    """Here Chromium, Playwright and tests/browser's npm packages are present (the UI and
+    browser tests need them too), so the demo must drive real browsers."""
+    assert "Replays    users one at a time in real Chromium" in demo.printed()
+
+    def replays() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = demo.api("/api/v1/replays", period="15m")["replays"]
+        return [r for r in found if r["project"] == "react-app"]
+
+    listed = wait_until(replays, 30, bool, 1.0, "a replay from react-app")
+    assert demo.status()["traffic"]["chromium_visits"] >= 1
+    replay = demo.api(f"/api/v1/replays/{listed[0]['id']}")
+    assert replay["user"]["id"].startswith("u-1") and "@" in replay["user"]["email"]
+    timeline = replay["timeline"]
+    assert timeline[0]["type"] == "navigation" and timeline[0]["url"].endswith("/documents")
+    clicked = [e["text"] for e in timeline if e["type"] == "click"]
+    assert clicked[:1] == ["Upload Document"] and "Submit" in clicked
+    [post] = [e for e in timeline if e["type"] == "network" and "/api/documents/upload" in e["url"]]
+    assert post["method"] == "POST" and post["status"] in (200, 502, 504)
+
+    def failed_visit() -> dict[str, Any] | None:
+        for row in replays():
+            if row["count_errors"]:
+                return dict(demo.api(f"/api/v1/replays/{row['id']}"))
+        return None
+
+    # Under `timeouts` about one upload in ten fails; with the primary endpoint down, every
+    # one does, so the next visit fails for sure. Then back to the module's fault.
+    assert httpx.post(demo.control + "/fault/rpc-down", timeout=30).status_code == 200
+    try:
+        failed = wait_until(failed_visit, 60, bool, 2.0, "a replay of a failed upload")
+    finally:
+        assert httpx.post(demo.control + "/fault/timeouts", timeout=30).status_code == 200
+    shown = [t for e in failed["timeline"] if e["type"] == "dom" for t in e["texts"]]
+    assert any(t.startswith("Upload failed (") for t in shown), shown
+    errors = [e for e in failed["timeline"] if e["type"] == "error"]
+    own = [e for e in errors if e["linked_by"] == "replay"]  # not those of its trace
+    assert own and own[0]["title"].startswith("UploadError: Upload failed ("), errors
 
 
 @e2e

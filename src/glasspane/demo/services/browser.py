@@ -16,6 +16,10 @@ user's feedback about the error, sent as the browser SDK's feedback widget
 sends it (a ``feedback`` envelope item naming the error's event id): the Python
 SDK has no ``capture_feedback``.
 
+Where the demo could build the browser app, some users are also real: one at
+a time in Chromium, with @sentry/browser and Session Replay
+(:mod:`.chromium_users`).
+
 ``/_demo/stats`` counts what was really sent, which is what glasspane's
 throughput must show despite the sampling.
 """
@@ -36,6 +40,7 @@ from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
 from glasspane.demo.pdf import make_pdf
 from glasspane.demo.services import runtime, serving
+from glasspane.demo.services.chromium_users import ChromiumUsers
 from glasspane.demo.users import User, population
 
 MAX_IN_FLIGHT = 400  # concurrent uploads; arrivals beyond wait for a free slot
@@ -125,18 +130,36 @@ class Traffic:
         self.pool = ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="user")
         self.endpoint = runtime.url("frontend-worker") + "/api/documents/upload"
         self.arrivals: threading.Thread | None = None
+        self.chromium = ChromiumUsers(self) if cfg.chromium and cfg.app_dir else None
+
+    def pick_user(self) -> User:
+        """A user, the busy ones more often."""
+        return self.rng.choices(self.users, weights=self.weights)[0]
 
     def on_state(self, state: dict[str, Any]) -> None:
         """Traffic starts when the demo says so: once every service is up."""
         if state.get("traffic") == "on" and self.arrivals is None:
             self.arrivals = threading.Thread(target=self._arrivals, name="arrivals", daemon=True)
             self.arrivals.start()
+            if self.chromium is not None:
+                self.chromium.start()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The stats, and how many visits the real browsers made (None: no real browsers)."""
+        chromium = self.chromium
+        return {
+            **self.stats.snapshot(),
+            "chromium_visits": None if chromium is None else chromium.visits,
+            "chromium_problem": None if chromium is None else chromium.problem or None,
+        }
 
     def stop(self) -> None:
         """No new uploads; give the ones in flight a few seconds to finish."""
         self.stop_event.set()
         if self.arrivals is not None:
             self.arrivals.join(timeout=5)
+        if self.chromium is not None:
+            self.chromium.stop()
         self.pool.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + 2
         while self.stats.snapshot()["in_flight"] and time.monotonic() < deadline:
@@ -145,7 +168,7 @@ class Traffic:
     def _arrivals(self) -> None:
         per_second = runtime.config().rate_per_min / 60.0
         while not self.stop_event.wait(self.rng.expovariate(per_second)):
-            user = self.rng.choices(self.users, weights=self.weights)[0]
+            user = self.pick_user()
             self.stats.start()
             self.pool.submit(self._upload, user)
 
@@ -266,6 +289,6 @@ def build() -> serving.Service:
     return serving.Service(
         app=None,
         kind="wsgi",
-        admin={"stats": lambda method, body: traffic.stats.snapshot()},
+        admin={"stats": lambda method, body: traffic.snapshot()},
         on_stop=traffic.stop,
     )
