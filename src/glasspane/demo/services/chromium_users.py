@@ -28,6 +28,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update"]  # fmt: skip
 MIN_VISIT = 6.0  # wall seconds: Replay sends nothing for a visit shorter than 5 s
 PAUSE = 2.0  # wall seconds between two visits
+GIVE_UP_AFTER = 3  # visits in a row that break before the real users stop
 POLL_MS = 1000  # how long one wait on the page lasts before the stop flag is checked again
 
 
@@ -58,14 +59,29 @@ class ChromiumUsers:
                     executable_path=runtime.config().chromium, args=CHROMIUM_ARGS
                 )
                 try:
-                    while not self.stopped.is_set():
-                        self._visit(browser, self.traffic.pick_user())
-                        self.stopped.wait(PAUSE)
+                    self._visits(browser, Error)
                 finally:
                     browser.close()
-        except Error as exc:  # Chromium failed to start or crashed: the demo goes on without
-            self.problem = str(exc).splitlines()[0]
+        except Error as exc:  # Chromium did not start: the demo goes on without it
+            self._gave_up(exc)
+
+    def _visits(self, browser: Any, error_type: type[Exception]) -> None:
+        """Visit after visit; a visit that breaks is skipped, several in a row end them."""
+        failures = 0
+        while not self.stopped.is_set() and failures < GIVE_UP_AFTER:
+            try:
+                self._visit(browser, self.traffic.pick_user())
+                failures = 0
+            except error_type as exc:  # a page that did not load, a click that timed out
+                failures += 1
+                self.problem = str(exc).splitlines()[0]
+            self.stopped.wait(PAUSE)
+        if failures >= GIVE_UP_AFTER:
             runtime.log.warning("real browser users stopped: %s", self.problem)
+
+    def _gave_up(self, exc: Exception) -> None:
+        self.problem = str(exc).splitlines()[0]
+        runtime.log.warning("real browser users stopped: %s", self.problem)
 
     def _visit(self, browser: Any, user: User) -> None:
         context = browser.new_context(user_agent=user.user_agent)

@@ -75,6 +75,8 @@ form.addEventListener("submit", async (event) => {
   const caseType = document.getElementById("case-type").value;
   status.textContent = "Processing...";
   delete status.dataset.done;
+  // The scenario's Sentry.metrics.increment('document.upload.started', 1, {tags}).
+  Sentry.metrics.count("document.upload.started", 1, { attributes: { caseType } });
   try {
     const caseId = await uploadDocument(file, caseType);
     show(`Case ${caseId} created and registered on the blockchain`, false);
