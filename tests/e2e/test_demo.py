@@ -37,6 +37,7 @@ from glasspane.demo.chain import Chain, EndpointKnobs, RpcFailure, call
 from glasspane.demo.control import route
 from glasspane.demo.pdf import InvalidPdfError, make_pdf, read_pdf
 from glasspane.demo.topology import SERVICES
+from glasspane.demo.webapp import find_chromium, prepare
 from serverproc import free_port
 from waiting import wait_until
 
@@ -102,6 +103,14 @@ def test_the_shipped_rules_file_is_the_scenarios_yaml_with_local_receivers() -> 
     assert settings["slack"]["#engineering-alerts"].startswith("http://127.0.0.1:9999/")
     assert settings["email"]["port"] == 2525
     assert "window: 10 minutes" in alert_rules.render("http://x", 1, speed=1)
+
+
+def test_without_the_browser_kit_the_demo_says_what_is_missing(tmp_path: Path) -> None:
+    app = prepare(tmp_path / "page", packages=tmp_path / "no-packages")
+    assert not app.ready and not app.app_dir
+    assert app.missing  # chromium, Playwright or the npm packages: whichever is absent first
+    if find_chromium():
+        assert "Playwright" in app.missing or "no @sentry/browser and esbuild in" in app.missing
 
 
 def test_the_cli_offers_every_fault() -> None:
@@ -282,6 +291,145 @@ def test_the_timeout_issue_has_events_and_affected_users(demo: RunningDemo) -> N
     assert set(latest["contexts"]["blockchain"]) >= BLOCKCHAIN_CONTEXT
     impact = demo.api("/api/v1/impact", query="transaction:uploadDocument", period="15m")
     assert impact["users"] >= 2 and impact["by_browser"]  # Chrome, Safari, Firefox users
+
+
+@e2e
+def test_the_services_log_through_the_sdk_and_each_line_carries_its_trace(
+    demo: RunningDemo,
+) -> None:
+    def logs(query: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = demo.api("/api/v1/logs", query=query, period="15m")["logs"]
+        return found
+
+    started = wait_until(lambda: logs('"Upload started"'), 20, bool, 1.0, "upload logs")
+    assert {line["service"] for line in started} == {"trust-platform"}
+    assert {line["level"] for line in started} == {"info"}
+    assert all(line["trace_id"] for line in started)
+    assert started[0]["body"].startswith("Upload started: arbitration-case-")
+    [timeout, *_] = wait_until(
+        lambda: logs('level:error "Confirmation timed out"'), 20, bool, 1.0, "timeout logs"
+    )
+    assert timeout["service"] == "blockchain-indexer"
+    assert timeout["body"].endswith("after 30 s") and "on primary" in timeout["body"]
+    slow = logs('level:warn "RPC slow"')  # the fault's primary answers in ~1.5 s
+    assert slow and {line["service"] for line in slow} <= {
+        "blockchain-indexer",
+        "smart-contract-service",
+    }
+
+
+@e2e
+def test_the_scenarios_metrics_arrive_with_their_attributes(demo: RunningDemo) -> None:
+    names = {m["name"]: m for m in demo.api("/api/v1/metrics/names", period="15m")["metrics"]}
+    assert names["document.upload.started"]["type"] == "counter"
+    assert names["blockchain.confirmation_time"]["type"] == "distribution"
+    assert names["blockchain_rpc_response_time"]["unit"] == "millisecond"
+
+    def series(name: str, group_by: str) -> dict[str, Any]:
+        answer: dict[str, Any] = demo.api(
+            "/api/v1/metrics", name=name, period="15m", group_by=group_by
+        )
+        return answer
+
+    started = series("document.upload.started", "caseType")
+    uploads = demo.status()["traffic"]["started"]
+    # Metrics are not sampled: every upload counts (less those still in the SDK's batch).
+    assert uploads * 0.5 <= started["totals"]["sum"] <= uploads
+    assert {g["value"] for g in started["groups"]} >= {"Commercial", "Construction"}
+    rpc = series("blockchain_rpc_response_time", "rpc.endpoint")
+    [primary] = [g for g in rpc["groups"] if g["value"] == "primary"]
+    assert primary["totals"]["p50"] > 1000  # the fault: ~1.5 s where ~80 ms is normal
+    confirmed = series("blockchain.confirmation_time", "network")["totals"]
+    assert confirmed["count"] >= 5 and 1000 < confirmed["p50"] < 30_000
+
+
+@e2e
+def test_release_health_cron_check_ins_and_feedback_on_failed_uploads(
+    demo: RunningDemo,
+) -> None:
+    def releases() -> dict[str, dict[str, Any]]:
+        rows = demo.api("/api/v1/releases", period="15m")["releases"]
+        return {r["release"]: r for r in rows}
+
+    both = ("react-app@2025.11.0", "trust-platform@2025.11.0")
+    found = wait_until(releases, 30, lambda r: all(name in r for name in both), 1.0, "releases")
+    browser = found["react-app@2025.11.0"]  # one session per upload, errored when it failed
+    assert browser["sessions"] >= 20 and browser["errored"] >= 1 and browser["users"] >= 5
+    assert 0 < browser["healthy"] < browser["sessions"]
+    assert found["trust-platform@2025.11.0"]["sessions"] >= 20  # the SDK's request sessions
+
+    [sync] = demo.api("/api/v1/monitors", period="15m")["monitors"]
+    assert (sync["slug"], sync["project"]) == ("indexer-sync", "blockchain-indexer")
+    assert sync["schedule"] == {"type": "crontab", "value": "* * * * *"}
+    assert sync["ok"] >= 1 and sync["failed"] == 0  # the fault's primary still answers
+    finished = [r for r in sync["recent_runs"] if r["status"] == "ok"]
+    assert finished and finished[0]["duration_ms"] > 0  # the newest may still be in progress
+
+    feedback = demo.api("/api/v1/feedback", period="15m")["feedback"]
+    assert feedback, "no feedback on a failed upload"
+    words = feedback[0]
+    assert words["project"] == "react-app" and words["contact_email"]
+    # The error the user wrote about is an event of an UploadError issue (the simulated
+    # browsers' or, when the page in Chromium failed too, the real one's).
+    issues = demo.api("/api/v1/issues", query="error.type:UploadError", period="15m")["issues"]
+    paths = [f"/api/v1/issues/{i['id']}/events/{words['associated_event_id']}" for i in issues]
+    headers = {"Authorization": f"Bearer {demo.token}"}
+    found_in = [p for p in paths if httpx.get(demo.url + p, headers=headers).status_code == 200]
+    assert len(found_in) == 1, (issues, words)
+    assert demo.api(found_in[0])["event_id"] == words["associated_event_id"]
+
+
+@e2e
+def test_create_case_runs_an_n_plus_one_found_as_a_performance_issue(demo: RunningDemo) -> None:
+    query = "issue.category:performance issue.type:n_plus_one_db_queries"
+    [issue] = demo.api("/api/v1/issues", query=query, period="15m")["issues"]
+    assert (issue["culprit"], issue["project"]) == ("createCase", "aaa-service")
+    evidence = demo.api(f"/api/v1/issues/{issue['id']}")["latest_event"]["evidence"]
+    assert "FROM filing_pages WHERE case_type = ? AND page = ?" in evidence["statement"]
+    assert evidence["repeated"] == 8 and evidence["duration_ms"] >= 50
+    errors = demo.api("/api/v1/issues", query="issue.category:error", period="15m")["issues"]
+    assert all(e["type"] != "n_plus_one_db_queries" for e in errors)
+
+
+@e2e
+def test_real_chromium_users_come_back_as_session_replays(demo: RunningDemo) -> None:
+    """Here Chromium, Playwright and tests/browser's npm packages are present (the UI and
+    browser tests need them too), so the demo must drive real browsers."""
+    assert "Replays    users one at a time in real Chromium" in demo.printed()
+
+    def replays() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = demo.api("/api/v1/replays", period="15m")["replays"]
+        return [r for r in found if r["project"] == "react-app"]
+
+    listed = wait_until(replays, 30, bool, 1.0, "a replay from react-app")
+    assert demo.status()["traffic"]["chromium_visits"] >= 1
+    replay = demo.api(f"/api/v1/replays/{listed[0]['id']}")
+    assert replay["user"]["id"].startswith("u-1") and "@" in replay["user"]["email"]
+    timeline = replay["timeline"]
+    assert timeline[0]["type"] == "navigation" and timeline[0]["url"].endswith("/documents")
+    clicked = [e["text"] for e in timeline if e["type"] == "click"]
+    assert clicked[:1] == ["Upload Document"] and "Submit" in clicked
+    [post] = [e for e in timeline if e["type"] == "network" and "/api/documents/upload" in e["url"]]
+    assert post["method"] == "POST" and post["status"] in (200, 502, 504)
+
+    def failed_visit() -> dict[str, Any] | None:
+        for row in replays():
+            if row["count_errors"]:
+                return dict(demo.api(f"/api/v1/replays/{row['id']}"))
+        return None
+
+    # Under `timeouts` about one upload in ten fails; with the primary endpoint down, every
+    # one does, so the next visit fails for sure. Then back to the module's fault.
+    assert httpx.post(demo.control + "/fault/rpc-down", timeout=30).status_code == 200
+    try:
+        failed = wait_until(failed_visit, 60, bool, 2.0, "a replay of a failed upload")
+    finally:
+        assert httpx.post(demo.control + "/fault/timeouts", timeout=30).status_code == 200
+    shown = [t for e in failed["timeline"] if e["type"] == "dom" for t in e["texts"]]
+    assert any(t.startswith("Upload failed (") for t in shown), shown
+    errors = [e for e in failed["timeline"] if e["type"] == "error"]
+    own = [e for e in errors if e["linked_by"] == "replay"]  # not those of its trace
+    assert own and own[0]["title"].startswith("UploadError: Upload failed ("), errors
 
 
 @e2e

@@ -20,6 +20,7 @@ from glasspane.demo.processes import Child, Supervisor
 from glasspane.demo.services.runtime import ENV, ServiceConfig
 from glasspane.demo.target import free_port
 from glasspane.demo.topology import BROWSER, CHAIN, RPC_ENDPOINTS, SERVICES, start_order
+from glasspane.demo.webapp import WebApp
 
 READY_TIMEOUT = 60.0
 
@@ -33,6 +34,7 @@ class Fleet:
         self.urls = {spec.name: f"http://127.0.0.1:{free_port()}" for spec in SERVICES}
         self.rpc = {name: f"http://127.0.0.1:{free_port()}/" for name in RPC_ENDPOINTS}
         self.last_traffic: dict[str, Any] = {}
+        self.webapp = WebApp()  # the browser app for real Chromium users: none unless built
         self._http = httpx.Client(timeout=5)  # one client for every call, not one per call
 
     def config(self, name: str, dsn: str) -> ServiceConfig:
@@ -49,6 +51,8 @@ class Fleet:
             seed=o.seed,
             rate_per_min=o.rate,
             users=o.users,
+            app_dir=self.webapp.app_dir,
+            chromium=self.webapp.chromium,
         )
 
     def start(self, dsns: dict[str, str]) -> None:

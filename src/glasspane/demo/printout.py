@@ -40,6 +40,7 @@ class Setup:
     smtp_port: int
     alerts_api: bool | None  # None: could not tell
     duration: float | None
+    replays: str = ""  # how the replays are made, or why there are none
 
 
 def clock(seconds: float) -> str:
@@ -63,6 +64,7 @@ def banner(setup: Setup) -> str:
         f"Chrome, Safari, Firefox in 11 countries; traces_sample_rate={setup.sample_rate:g}",
         f"  Speed      {setup.speed:g}x: latencies, block time, timeouts and alert windows "
         + ("as in the scenario" if setup.speed == 1 else f"divided by {setup.speed:g}"),
+        *([f"  Replays    {setup.replays}"] if setup.replays else []),
         "",
         "  Services (one process and one glasspane project each)",
     ]
@@ -144,6 +146,29 @@ def _where(setup: Setup) -> list[str]:
         ("Regressions", _link(setup, "/regressions", period="1h"), "p95 of registerOnBlockchain"),
         ("Impact", _link(setup, "/impact", period="1h"), "users by country and browser"),
         ("Alerts", _link(setup, "/alerts"), "fired / resolved"),
+        (
+            "N+1 query",
+            _link(setup, "/issues", query="issue.category:performance"),
+            "createCase loads its filing page by page",
+        ),
+        ("Logs", _link(setup, "/explore/logs"), "upload started, RPC slow, confirmation timed out"),
+        ("Replays", _link(setup, "/replays"), "the Chromium users' visits (when replays are on)"),
+        (
+            "Metrics",
+            _link(
+                setup,
+                "/api/v1/metrics",
+                name="blockchain_rpc_response_time",
+                group_by="rpc.endpoint",
+                period="15m",
+            ),
+            "also document.upload.started, blockchain.confirmation_time (JSON)",
+        ),
+        (
+            "Releases",
+            _link(setup, "/api/v1/releases", period="1h"),
+            "sessions per release; /api/v1/monitors, /api/v1/feedback (JSON)",
+        ),
     ]
     lines = ["  Where to look (log in once with the Dashboard link)"]
     lines += [f"    {name:<13} {url}\n    {'':<13} {what}" for name, url, what in rows]

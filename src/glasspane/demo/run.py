@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from glasspane.demo import DemoError, alert_rules, printout, target
+from glasspane.demo import DemoError, alert_rules, printout, target, webapp
 from glasspane.demo.control import ControlServer
 from glasspane.demo.faults import FAULTS, NONE, check_fault, check_fix
 from glasspane.demo.fleet import Fleet
@@ -69,6 +69,9 @@ class Demo:
             threshold = max(spec.apdex_ms / self.o.speed, APDEX_FLOOR_MS)
             target.set_apdex(self.api, projects[spec.name], threshold)
         dsns = {name: project["dsn"] for name, project in projects.items()}
+        self.fleet.webapp = webapp.prepare(self.workdir / "webapp")
+        if not self.fleet.webapp.ready:
+            self.out(f"  no session replays: {self.fleet.webapp.missing}")
         self._timed(f"{len(SERVICES)} services, one process each", lambda: self.fleet.start(dsns))
         self._initial_state()
         self.traffic_on = True
@@ -316,6 +319,17 @@ class Demo:
             smtp_port=self.receiver.smtp_port if self.receiver else 0,
             alerts_api=self.alerts_api,
             duration=self.o.duration,
+            replays=self._replays_line(),
+        )
+
+    def _replays_line(self) -> str:
+        app = self.fleet.webapp
+        if not app.ready:
+            return f"none: {app.missing}"
+        page = f"{self.fleet.urls['frontend-worker']}/documents"
+        return (
+            f"users one at a time in real Chromium ({app.chromium}) open {page} "
+            "with @sentry/browser and Session Replay"
         )
 
 

@@ -2,6 +2,13 @@
 the blockchain-indexer register it, retrying once when the registration fails
 (so during a fault ``registerOnBlockchain`` fails more often than the uploads
 do, as in the scenario's transactions table).
+
+It also has the N+1 that glasspane's performance issues find (issue M): to
+assemble the case file, ``createCase`` lists the pages of the case type's
+filing (one query), then loads each page with a query of its own — the same
+statement :data:`PAGE_SQL` with another page number, :data:`FILING_PAGES` times
+— where one query for all the pages would do. Each is a ``db`` span named by
+its statement, as the SQLAlchemy integration records them.
 """
 
 from __future__ import annotations
@@ -20,6 +27,12 @@ from glasspane.demo.services import runtime, serving
 
 ATTEMPTS = 2
 RETRY_AFTER = 1.0  # demo seconds
+FILING_PAGES = 8  # pages of each case type's filing, each loaded on its own (the N+1)
+PAGE_QUERY = 0.06  # demo seconds one page query takes
+PAGE_QUERY_FLOOR = 0.012  # wall seconds: at any --speed the run costs more than 50 ms
+PAGES_SQL = "SELECT page FROM filing_pages WHERE case_type = ? ORDER BY page"
+PAGE_SQL = "SELECT heading, body FROM filing_pages WHERE case_type = ? AND page = ?"
+CASE_TYPES = ("Commercial", "Construction", "Employment", "Insurance", "Consumer")
 
 
 class Cases:
@@ -31,7 +44,32 @@ class Cases:
             "case_id TEXT, case_type TEXT, claimant TEXT, user_id TEXT, document_hash TEXT, "
             "status TEXT, tx_hash TEXT, created_at REAL)"
         )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS filing_pages (case_type TEXT, page INTEGER, "
+            "heading TEXT, body TEXT, PRIMARY KEY (case_type, page))"
+        )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO filing_pages VALUES (?, ?, ?, ?)",
+            [
+                (kind, page, f"{kind} filing, page {page}", f"Rule R-{page} applies.")
+                for kind in CASE_TYPES
+                for page in range(1, FILING_PAGES + 1)
+            ],
+        )
         self._lock = threading.Lock()
+
+    def filing(self, case_type: str) -> list[tuple[str, str]]:
+        """The pages of the case type's filing, loaded one query per page (the N+1)."""
+        pages = [row[0] for row in self._query(PAGES_SQL, (case_type,), 0.02)]
+        return [self._query(PAGE_SQL, (case_type, page), PAGE_QUERY)[0] for page in pages]
+
+    def _query(self, sql: str, params: tuple[Any, ...], median: float) -> list[Any]:
+        with sentry_sdk.start_span(op="db", name=sql) as span:
+            span.set_data("db.system", "sqlite")
+            with self._lock:
+                rows = self._db.execute(sql, params).fetchall()
+            time.sleep(runtime.seconds(runtime.sample(median), floor=PAGE_QUERY_FLOOR))
+            return rows
 
     def insert(self, metadata: dict[str, Any], user_id: str, document_hash: str) -> str:
         sql = (
@@ -88,6 +126,7 @@ def build() -> serving.Service:
         user = body["user"]
         sentry_sdk.set_user(user)
         case_id = cases.insert(body["metadata"], user["id"], body["documentHash"])
+        cases.filing(str(body["metadata"].get("case_type") or CASE_TYPES[0]))
         answer = register(case_id, body["documentHash"], user)
         result = answer.json()
         if answer.status_code != 200:

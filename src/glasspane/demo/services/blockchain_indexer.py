@@ -10,10 +10,17 @@ scope, so every error carries it; a timeout is captured inside
 
 Without the fix every call goes to the ``primary`` endpoint; with
 ``rpc-fallback`` the endpoint comes from :class:`HealthyProvider`.
+
+Besides traces and errors it sends what the scenario's other screens show:
+the ``blockchain.confirmation_time`` distribution (demo milliseconds) and a log
+line per confirmation timeout; and its periodic job, the index sync (:func:`sync`,
+every minute of wall time: cron schedules are not compressed by ``--speed``),
+checks in with the ``indexer-sync`` cron monitor.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 import threading
@@ -22,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import sentry_sdk
+import sentry_sdk.crons
+import sentry_sdk.logger
+import sentry_sdk.metrics
 from flask import Flask, jsonify, request
 
 from glasspane.demo.faults import RPC_FALLBACK
@@ -35,6 +45,14 @@ GAS_LIMIT = 500_000
 CONFIRMATIONS = 2
 CONFIRM_TIMEOUT = 30.0  # demo seconds (floor: 3 s of wall time, for a loaded machine)
 POLL_INTERVAL = 4.0  # demo seconds: ethers.js polls every 4 s by default
+SYNC_MONITOR = "indexer-sync"
+SYNC_EVERY = 60.0  # wall-clock seconds, as the schedule says
+SYNC_SCHEDULE: Any = {
+    "schedule": {"type": "crontab", "value": "* * * * *"},
+    "checkin_margin": 1,  # minutes
+    "max_runtime": 1,  # minutes
+    "timezone": "UTC",
+}
 # Not keccak256 (hashlib has none): a stand-in 4-byte selector for the call data.
 SELECTOR = hashlib.sha3_256(b"registerDocument(bytes32,string)").hexdigest()[:8]
 
@@ -67,6 +85,11 @@ class Index:
             with self._lock:
                 self._db.execute(sql, (tx_hash, case_id, document_hash, block, time.time()))
             runtime.work(0.03)
+
+    def last_block(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT MAX(block_number) FROM registrations").fetchone()
+        return int(row[0] or 0)
 
 
 def prepare(document_hash: str, case_id: str) -> str:
@@ -114,15 +137,29 @@ def wait(endpoint: Endpoint, tx_hash: str) -> dict[str, Any]:
         span.set_data("confirmations", CONFIRMATIONS)
         failure: Exception | None = None
         receipt = None
+        began = time.monotonic()
         try:
             receipt = _poll(endpoint, tx_hash)
             if receipt is None:
+                sentry_sdk.logger.error(
+                    "Confirmation timed out: {tx_hash} on {endpoint} after {seconds} s",
+                    tx_hash=tx_hash,
+                    endpoint=endpoint.name,
+                    seconds=round(CONFIRM_TIMEOUT),
+                )
                 raise TransactionTimeoutError(
                     f"Transaction {tx_hash[:10]}... not confirmed after "
                     f"{CONFIRM_TIMEOUT:.0f} seconds"
                 )
             span.set_data("blockNumber", int(receipt["blockNumber"], 16))
             span.set_data("gasUsed", str(int(receipt["gasUsed"], 16)))
+            waited_ms = (time.monotonic() - began) * runtime.config().speed * 1000.0
+            sentry_sdk.metrics.distribution(
+                "blockchain.confirmation_time",
+                round(waited_ms, 1),
+                unit="millisecond",
+                attributes={"rpc.endpoint": endpoint.name, "network": NETWORK},
+            )
         except TransactionTimeoutError as exc:
             failure = _report(span, "deadline_exceeded", exc)
         except (NetworkError, RpcError) as exc:
@@ -156,6 +193,50 @@ def _poll(endpoint: Endpoint, tx_hash: str) -> dict[str, Any] | None:
     return None
 
 
+def sync(index: Index, endpoint: Endpoint) -> None:
+    """The periodic job: compare the chain's head with the index, as one cron run.
+
+    Checked in with the ``indexer-sync`` monitor (in progress, then ok or error): an RPC
+    failure fails the run, so ``rpc-down`` shows up on the crons page too.
+    """
+    with (
+        sentry_sdk.crons.monitor(monitor_slug=SYNC_MONITOR, monitor_config=SYNC_SCHEDULE),
+        sentry_sdk.start_transaction(op="queue.task", name="indexerSync", source="task"),
+    ):
+        head = int(rpc_client.call(endpoint, "eth_blockNumber", []), 16)
+        behind = head - index.last_block()
+        sentry_sdk.logger.info(
+            "Index sync: head block {head}, index {behind} blocks behind",
+            head=head,
+            behind=behind,
+        )
+
+
+class Syncer:
+    """Runs :func:`sync` every :data:`SYNC_EVERY` seconds, from the moment the demo turns
+    the traffic on (every service, the chain node too, is up by then) until stopped."""
+
+    def __init__(self, index: Index, choose: Any) -> None:
+        self.index, self.choose = index, choose
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def on_state(self, state: dict[str, Any]) -> None:
+        if state.get("traffic") == "on" and self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="indexer-sync", daemon=True)
+            self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            # A failed run is reported by the monitor's check-in; the next run tries again.
+            with contextlib.suppress(NetworkError, RpcError, ValueError):
+                sync(self.index, self.choose())
+            self.stopped.wait(SYNC_EVERY)
+
+
 def build() -> serving.Service:
     app = Flask("blockchain-indexer")
     index = Index(Path(runtime.config().workdir) / "blockchain-indexer.sqlite")
@@ -165,6 +246,9 @@ def build() -> serving.Service:
         if runtime.state().get("fix") == RPC_FALLBACK:
             return provider.choose()
         return rpc_client.endpoint("primary")
+
+    syncer = Syncer(index, choose)
+    runtime.on_state_change(syncer.on_state)
 
     @app.post("/register", endpoint="registerOnBlockchain")
     def register() -> Any:
@@ -196,4 +280,4 @@ def build() -> serving.Service:
         index.add(tx_hash, body["caseId"], body["documentHash"], block)
         return jsonify(txHash=tx_hash, blockNumber=block, rpc=endpoint.name)
 
-    return serving.Service(app=app)
+    return serving.Service(app=app, on_stop=syncer.stop)

@@ -2,6 +2,9 @@
 (CF Worker - Frontend)"): serves the app and forwards ``/api/*`` to
 trust-platform. Starlette with the Starlette and httpx integrations — the
 demo's one ASGI service — so the trace crosses an async hop too.
+
+When the demo could build the browser app (``glasspane.demo.webapp``), the
+upload page is at ``/documents`` and its bundle at ``/app.js``.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ import httpx
 import sentry_sdk
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from glasspane.demo.services import runtime, serving
 
@@ -43,11 +46,27 @@ async def index(request: Request) -> Response:
     return HTMLResponse("<!doctype html><title>Integra</title><div id=root></div>")
 
 
+def app_routes(app_dir: str) -> list[BaseRoute]:
+    """The browser app's page and bundle, when it was built."""
+    if not app_dir:
+        return []
+    page, bundle = f"{app_dir}/index.html", f"{app_dir}/app.js"
+
+    async def documents(request: Request) -> Response:
+        return FileResponse(page, media_type="text/html")
+
+    async def script(request: Request) -> Response:
+        return FileResponse(bundle, media_type="text/javascript")
+
+    return [Route("/documents", documents), Route("/app.js", script)]
+
+
 def build() -> serving.Service:
     app = Starlette(
         routes=[
             Route("/", index),
             Route("/api/documents/upload", upload, methods=["POST"]),
+            *app_routes(runtime.config().app_dir),
         ]
     )
     return serving.Service(app=app, kind="asgi")

@@ -7,15 +7,19 @@ trace to the node.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 import sentry_sdk
+import sentry_sdk.logger
+import sentry_sdk.metrics
 
 from glasspane.demo.services import runtime
 
 RPC_TIMEOUT = 10.0  # demo seconds a client waits for one call (floor 1 s of wall time)
+SLOW_CALL_MS = 1000.0  # demo milliseconds: a healthy endpoint answers in ~80 ms
 
 
 class NetworkError(Exception):
@@ -46,6 +50,35 @@ def endpoint(name: str) -> Endpoint:
 
 def call(target: Endpoint, method: str, params: list[Any], timeout: float | None = None) -> Any:
     """The call's ``result``; NetworkError or RpcError when it fails."""
+    began = time.monotonic()
+    failed = True
+    try:
+        result = _call(target, method, params, timeout)
+        failed = False
+        return result
+    finally:
+        _measured(target, method, (time.monotonic() - began) * runtime.config().speed, failed)
+
+
+def _measured(target: Endpoint, method: str, seconds: float, failed: bool) -> None:
+    """The call's metrics, and a warning when it was slow (``seconds`` in demo time)."""
+    attributes = {"rpc.endpoint": target.name, "rpc.method": method}
+    elapsed_ms = round(seconds * 1000.0, 1)
+    sentry_sdk.metrics.distribution(
+        "blockchain_rpc_response_time", elapsed_ms, unit="millisecond", attributes=attributes
+    )
+    if failed:
+        sentry_sdk.metrics.count("blockchain_rpc_errors", 1, attributes=attributes)
+    if elapsed_ms >= SLOW_CALL_MS:
+        sentry_sdk.logger.warning(
+            "RPC slow: {method} on {endpoint} took {elapsed_ms} ms",
+            method=method,
+            endpoint=target.name,
+            elapsed_ms=elapsed_ms,
+        )
+
+
+def _call(target: Endpoint, method: str, params: list[Any], timeout: float | None) -> Any:
     wait = timeout if timeout is not None else runtime.seconds(RPC_TIMEOUT, floor=1.0)
     with sentry_sdk.start_span(op="rpc", name=method) as span:
         span.set_data("rpc.method", method)

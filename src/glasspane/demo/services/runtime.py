@@ -42,6 +42,8 @@ class ServiceConfig:
     seed: int = 0
     rate_per_min: float = 120.0  # the browser's uploads per (real) minute
     users: int = 48
+    app_dir: str = ""  # the built browser app (frontend-worker serves it); "" when none
+    chromium: str = ""  # the Chromium the react-app drives for replays; "" when none
 
     def to_env(self) -> str:
         return json.dumps(self.__dict__)

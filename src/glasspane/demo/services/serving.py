@@ -24,6 +24,8 @@ from typing import Any, Literal
 from glasspane.demo.services.runtime import ADMIN_PREFIX, RELEASE, config, set_state, state
 
 # -- a service: its app and its extras ---------------------------------------------
+SESSION_FLUSH_FLOOR = 5.0  # seconds: the sessions envelope at most this often
+
 AdminHandler = Callable[[str, dict[str, Any]], dict[str, Any]]  # (method, body) -> JSON
 
 
@@ -115,7 +117,24 @@ def init_sentry(framework: str) -> None:
         release=f"{cfg.name}@{RELEASE}",
         server_name=cfg.name,
         in_app_include=["glasspane.demo"],
+        enable_logs=True,  # sentry_sdk.logger lines go out as `log` items
+        # Metrics (sentry_sdk.metrics, sent as `trace_metric` items) are on by default, and so
+        # is release health: Flask and Starlette count each request as a session.
     )
+    _session_flush_in_demo_time(cfg.speed)
+
+
+def _session_flush_in_demo_time(speed: float) -> None:
+    """The SDK sends the sessions it counted once a minute; in demo time, every 60/speed s.
+
+    The interval is an attribute of the SDK's session flusher, not an option of ``init``;
+    without this, release health would lag the demo's compressed time by a whole minute.
+    """
+    import sentry_sdk
+
+    flusher = getattr(sentry_sdk.get_client(), "session_flusher", None)
+    if flusher is not None:
+        flusher.flush_interval = max(60.0 / speed, SESSION_FLUSH_FLOOR)
 
 
 # -- serving until SIGTERM -------------------------------------------------------------

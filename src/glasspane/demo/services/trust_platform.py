@@ -2,7 +2,9 @@
 flow: verify the token (auth-worker), process the PDF (document-service),
 extract its metadata (data-service), create the case (aaa-service, which has
 it registered on the chain). Downstream errors come back with their status
-and message; they were reported where they happened.
+and message; they were reported where they happened. Each upload is logged when it starts
+and, when it fails, with the step's error (``sentry_sdk.logger``, so the lines
+carry the trace).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import requests
 import sentry_sdk
+import sentry_sdk.logger
 from flask import Flask, jsonify, request
 
 from glasspane.demo.services import runtime, serving
@@ -55,6 +58,11 @@ def build() -> serving.Service:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         document = request.files["file"]
         pdf = document.read()
+        sentry_sdk.logger.info(
+            "Upload started: {file_name} ({file_size} bytes)",
+            file_name=document.filename,
+            file_size=len(pdf),
+        )
         try:
             user = _post("auth-worker", "/verify-token", json={"token": token})["user"]
             sentry_sdk.set_user(user)
@@ -75,6 +83,9 @@ def build() -> serving.Service:
             )
         except Downstream as exc:
             status = 502 if exc.status >= 500 and exc.status != 504 else exc.status
+            sentry_sdk.logger.warning(
+                "Upload failed: {error} (HTTP {status})", error=str(exc), status=exc.status
+            )
             return jsonify(
                 error=str(exc), detail=exc.body.get("message") or exc.body.get("detail")
             ), status
