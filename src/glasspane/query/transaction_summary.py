@@ -9,8 +9,11 @@ Both read the window already narrowed to the transaction
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
+from glasspane.filters import Cmp, all_of, conjuncts
+from glasspane.query import performance
 from glasspane.query.issues import TOP_TAG_VALUES, tag_json
 from glasspane.query.spans import group_terms
 from glasspane.store.api import AnalyticsReader
@@ -54,3 +57,20 @@ def suspect_json(spans: SuspectSpan, transaction: str) -> dict[str, Any]:
         "samples": spans.samples,
         "query": terms or "",
     }
+
+
+def slowest_and_typical(
+    store: AnalyticsReader, w: Window, durations_ms: list[float]
+) -> tuple[str, str] | None:
+    """The trace ids of the window's slowest trace and of a typical one (the slowest
+    at or under the median of ``durations_ms``), to compare; ``None`` when there are
+    not two different ones."""
+    slowest = performance.traces(store, w, "-duration", 1)["traces"]
+    if not slowest or not durations_ms:
+        return None
+    median = Cmp("duration", "<=", statistics.median(durations_ms))
+    at_most_median = Window(w.start, w.end, all_of([*conjuncts(w.filter), median]))
+    typical = performance.traces(store, at_most_median, "-duration", 1)["traces"]
+    if not typical or typical[0]["trace_id"] == slowest[0]["trace_id"]:
+        return None
+    return slowest[0]["trace_id"], typical[0]["trace_id"]

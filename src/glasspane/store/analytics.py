@@ -212,9 +212,14 @@ def suspect_spans_sql(segments: str) -> str:
         SELECT 0, NULL, NULL, sum(w * cur), sum(w * (1 - cur)), 0, 0, 0 FROM tx"""
 
 
+#: A span kind grew when its time per transaction rose by more than this: less is
+#: the float error of durations taken from epoch timestamps, not a change.
+MIN_GROWTH_MS = 0.01
+
+
 def suspect_rows(rows: Iterable[tuple[Any, ...]], limit: int) -> list[SuspectSpan]:
     """:func:`suspect_spans_sql`'s rows as the ``limit`` kinds whose time per
-    transaction grew most (those that did not grow left out)."""
+    transaction grew most (by more than :data:`MIN_GROWTH_MS`; the others left out)."""
     kinds, now_tx, before_tx = [], 0.0, 0.0
     for kind, *row in rows:
         if kind:
@@ -232,7 +237,7 @@ def suspect_rows(rows: Iterable[tuple[Any, ...]], limit: int) -> list[SuspectSpa
             _per(before_n, before_tx),
             int(samples or 0),
         )
-        if spans.ms_per_tx > spans.before_ms_per_tx:
+        if spans.ms_per_tx - spans.before_ms_per_tx > MIN_GROWTH_MS:
             found.append(spans)
     found.sort(key=lambda s: (s.before_ms_per_tx - s.ms_per_tx, s.op or "", s.description or ""))
     return found[:limit]
