@@ -25,14 +25,16 @@ def checkout(start: float, db_ms: float, network: str, env: str = "production") 
             "parent_span_id": root["span_id"],
             "op": op,
             "description": description,
-            "start_timestamp": start + 0.01,
-            "timestamp": start + 0.01 + ms / 1000,
+            "start_timestamp": start + 0.01 + n * 0.3,
+            "timestamp": start + 0.01 + n * 0.3 + ms / 1000,
         }
-        for op, description, ms in [
-            ("db.query", "SELECT cart", db_ms),
-            ("db.query", "SELECT cart", db_ms),
-            ("http.client", "GET /price", 30.0),
-        ]
+        for n, (op, description, ms) in enumerate(
+            [
+                ("db.query", "SELECT cart", db_ms),
+                ("db.query", "SELECT cart", db_ms),
+                ("http.client", "GET /price", 30.0),
+            ]
+        )
     ]
     return payload
 
@@ -117,3 +119,33 @@ def test_mistakes_are_400_and_strangers_401(app: App) -> None:
         )
         assert unknown.status_code == 400, unknown.text
         assert app.client.get(path, params={"transaction": "x"}).status_code == 401
+
+
+def test_compare_aligns_two_traces_and_names_a_missing_one(app: App) -> None:
+    now = time.time()
+    slow, quick = checkout(now - 60, 200.0, "mainnet"), checkout(now - 30, 20.0, "mainnet")
+    late = {"start_timestamp": now - 60 + 0.9, "timestamp": now - 60 + 0.95, "op": "retry"}
+    slow["spans"].append({**slow["spans"][2], "span_id": uuid.uuid4().hex[:16], **late})
+    post(app, slow)
+    post(app, quick)
+    a, b = (p["contexts"]["trace"]["trace_id"] for p in (quick, slow))
+    answer = get(app, "/api/v1/traces/compare", a=a, b=b)
+    assert (answer["a"]["trace_id"], answer["b"]["trace_id"]) == (a, b)
+    assert (answer["a"]["spans"], answer["b"]["spans"]) == (4, 5)
+    rows = [(r["op"], r["presence"], r["diff_ms"]) for r in answer["rows"]]
+    assert rows == [
+        ("http.server", "both", 0.0),  # both transactions last 1 s
+        ("db.query", "both", 180.0),
+        ("db.query", "both", 180.0),
+        ("http.client", "both", 0.0),
+        ("retry", "b", None),
+    ]
+    missing = "f" * 32
+    gone = app.client.get(
+        "/api/v1/traces/compare", params={"a": a, "b": missing}, headers=app.admin()
+    )
+    assert gone.status_code == 404 and missing in gone.json()["detail"]
+    bad = app.client.get("/api/v1/traces/compare", params={"a": a, "b": "x"}, headers=app.admin())
+    assert bad.status_code == 400 and "32 hex" in bad.json()["detail"]
+    assert app.client.get("/api/v1/traces/compare", headers=app.admin()).status_code == 400
+    assert app.client.get("/api/v1/traces/compare", params={"a": a, "b": b}).status_code == 401

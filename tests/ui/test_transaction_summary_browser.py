@@ -123,3 +123,49 @@ def test_summary_shows_tag_bars_and_the_span_kind_that_slowed(
     groups = page.locator("table.span-groups tbody tr")
     assert groups.locator("td.group-key").all_inner_texts() == ["db.query"]
     assert groups.locator("td.num").first.inner_text() == "6"  # 2 in each of 3 orders
+
+
+def compare_rows(page: Any) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for row in page.locator("#compare-rows tbody tr").all():
+        cells = [" ".join(t.split()) for t in row.locator("td").all_inner_texts()]
+        rows.append((cells[0], cells[2], cells[3], cells[4]))
+    return rows
+
+
+def test_compare_the_slowest_with_a_typical_trace(
+    server: RunningServer, orders: list[dict[str, Any]], page: Any
+) -> None:
+    slowest, typical = (orders[i]["contexts"]["trace"]["trace_id"] for i in (5, 4))
+    log_in(page, server)
+    page.goto(f"{server.url}/transaction?name={NAME}&period=1h")
+    page.click("#compare-link")
+    page.wait_for_url(f"**/traces/compare?a={slowest}&b={typical}")
+    assert page.locator("#trace-a b").inner_text() == "855ms"
+    assert page.locator("#trace-b b").inner_text() == "540ms"
+    assert page.locator("#total-diff b").inner_text() == "−315ms"
+    rows = compare_rows(page)
+    assert [r[0] for r in rows] == [
+        f"http.server {NAME}",
+        "db.query SELECT cart",
+        "db.query SELECT cart",
+        "http.client GET /price",
+        "cache.get cart:42",
+    ]
+    assert rows[1][1:] == ("400ms", "250ms", "−150ms") and rows[2][1:] == rows[1][1:]
+    assert rows[4][1:] == ("15ms", "—", "only in A")
+    # the other way round: the cache read is only in B, the queries are slower in B
+    page.fill("input[name=a]", typical)
+    page.fill("input[name=b]", slowest)
+    page.click(".cmp-form button[type=submit]")
+    page.wait_for_url(f"**/traces/compare?a={typical}&b={slowest}")
+    rows = compare_rows(page)
+    assert rows[1][1:] == ("250ms", "400ms", "+150ms")
+    assert rows[4][1:] == ("—", "15ms", "only in B")
+    assert page.locator("tr[data-presence=b] rect.cmp-b").count() == 1
+    assert page.locator("tr[data-presence=b] rect.cmp-a").count() == 0
+    # a trace that never arrived: 404 naming it (fetched, not opened: the console
+    # would report the 404 as an error)
+    missing = "e" * 32
+    answer = page.request.get(f"{server.url}/traces/compare?a={typical}&b={missing}")
+    assert answer.status == 404 and f"No trace {missing}" in answer.text()

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from glasspane.domain import Project
 from glasspane.instance import Instance
-from glasspane.query import performance, queries, spans, transaction_summary
+from glasspane.query import performance, queries, spans, trace_compare, transaction_summary
 from glasspane.query.traces import get_trace
 from glasspane.web.auth import Admin, require_viewer
 from glasspane.web.deps import instance_of
@@ -73,6 +73,21 @@ def rotate_key(project_id: int, request: Request, actor: Admin) -> dict[str, Any
     project = instance.rotate_key(project_id)
     instance.accounts.record(actor, "project.rotate-key", project.name)
     return _project_json(instance, project)
+
+
+@router.get(
+    "/traces/compare",
+    summary="Two traces' spans aligned by service, op and description, with the differences",
+    response_model=None,
+)
+def compare_traces(
+    request: Request,
+    a: str = Query(..., description="The first trace id (32 hex digits)"),
+    b: str = Query(..., description="The trace to compare it with"),
+) -> Response:
+    instance = instance_of(request)
+    answer = trace_compare.compare_traces(instance.store, instance.projects(), a, b)
+    return Response(orjson.dumps(answer), media_type="application/json")
 
 
 @router.get(
