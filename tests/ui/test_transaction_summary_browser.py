@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -93,7 +94,7 @@ def legend(page: Any, key: str) -> list[str]:
 
 
 def test_summary_shows_tag_bars_and_the_span_kind_that_slowed(
-    server: RunningServer, orders: list[dict[str, Any]], page: Any
+    server: RunningServer, orders: list[dict[str, Any]], page: Any, artifacts: Path
 ) -> None:
     log_in(page, server)
     page.goto(f"{server.url}/?period=1h&query=transaction:{NAME}")
@@ -112,6 +113,7 @@ def test_summary_shows_tag_bars_and_the_span_kind_that_slowed(
     assert first[:2] == ["db.query", "SELECT cart"]
     assert first[2:4] == ["567ms", "40ms"] and first[4].startswith("+527ms (+1317%)")
     assert first[5] == "2"
+    page.screenshot(path=str(artifacts / "transaction-summary.png"), full_page=True)
     assert rows.locator("td.mono").all_inner_texts() == ["db.query", "cache.get"]
     cache = rows.nth(1).locator("td").all_inner_texts()
     assert cache[3] == "—" and cache[4].endswith("(new)")
@@ -134,7 +136,7 @@ def compare_rows(page: Any) -> list[tuple[str, str, str, str]]:
 
 
 def test_compare_the_slowest_with_a_typical_trace(
-    server: RunningServer, orders: list[dict[str, Any]], page: Any
+    server: RunningServer, orders: list[dict[str, Any]], page: Any, artifacts: Path
 ) -> None:
     slowest, typical = (orders[i]["contexts"]["trace"]["trace_id"] for i in (5, 4))
     log_in(page, server)
@@ -164,6 +166,7 @@ def test_compare_the_slowest_with_a_typical_trace(
     assert rows[4][1:] == ("—", "15ms", "only in B")
     assert page.locator("tr[data-presence=b] rect.cmp-b").count() == 1
     assert page.locator("tr[data-presence=b] rect.cmp-a").count() == 0
+    page.screenshot(path=str(artifacts / "trace-compare.png"), full_page=True)
     # a trace that never arrived: 404 naming it (fetched, not opened: the console
     # would report the 404 as an error)
     missing = "e" * 32
