@@ -191,13 +191,20 @@ def previous_and_current(window: Window) -> Window:
     return Window(2 * window.start - window.end, window.end, window.filter)
 
 
+#: How long before its transaction a child span may start and still be read
+#: (clock steps between a span's start and its transaction's).
+SPAN_LEAD_S = 60.0
+
+
 def suspect_spans_sql(segments: str) -> str:
     """Per span kind (op, description) of the transactions in ``segments`` (the
     window stretched by :func:`previous_and_current`): time and count in the window
     and before it, each span weighted by 1 / its transaction's sample rate, and the
     spans received in the window, each row led by 1; then one row led by 0 with the
     transactions in the window and before it, weighted, in the places of the times.
-    Parameters: the window's start, ``segments``'s."""
+    Parameters: the window's start, ``segments``'s, the earliest span start to read
+    (:data:`SPAN_LEAD_S` before the stretched window: a child span starts after
+    its transaction, so older spans need not be read)."""
     return f"""
         WITH tx AS (SELECT trace_id, span_id, 1.0 / sample_rate AS w,
                            CASE WHEN start_ts >= ? THEN 1 ELSE 0 END AS cur
@@ -207,6 +214,7 @@ def suspect_spans_sql(segments: str) -> str:
                sum(tx.w * tx.cur), sum(tx.w * (1 - tx.cur)), sum(tx.cur)
         FROM spans AS sp INNER JOIN tx ON sp.trace_id = tx.trace_id AND sp.segment_id = tx.span_id
         WHERE sp.trace_id IN (SELECT trace_id FROM tx) AND NOT sp.is_segment
+          AND sp.start_ts >= ?
         GROUP BY sp.op, sp.description
         UNION ALL
         SELECT 0, NULL, NULL, sum(w * cur), sum(w * (1 - cur)), 0, 0, 0 FROM tx"""

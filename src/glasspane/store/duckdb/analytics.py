@@ -20,6 +20,7 @@ from glasspane.store.analytics import (
     APDEX,
     FAILED,
     MAX_SPAN_GROUPS,
+    SPAN_LEAD_S,
     impact_of,
     previous_and_current,
     series_rows,
@@ -245,8 +246,10 @@ def transaction_tags(cur: Cursor, window: Window, top: int) -> list[TagBreakdown
 def suspect_spans(cur: Cursor, window: Window, limit: int) -> list[SuspectSpan]:
     """The span kinds of the window's transactions whose time per transaction grew
     most against the period before (:func:`~glasspane.store.analytics.suspect_spans_sql`)."""
-    segments, params = _segments(cur, previous_and_current(window))
-    rows = cur.execute(suspect_spans_sql(segments), [window.start, *params]).fetchall()
+    stretched = previous_and_current(window)
+    segments, params = _segments(cur, stretched)
+    args = [window.start, *params, stretched.start - SPAN_LEAD_S]
+    rows = cur.execute(suspect_spans_sql(segments), args).fetchall()
     return suspect_rows(rows, limit)
 
 
