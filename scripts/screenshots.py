@@ -306,7 +306,15 @@ def shoot(server: Any, out: Path) -> list[Path]:
         "/api/v1/issues",
         params={"query": "error.type:TransactionTimeoutError", "period": "5m"},
     ).json()["issues"]
+    slow = server.api(
+        "GET",
+        "/api/v1/traces",
+        params={"query": "transaction:uploadDocument", "period": "5m", "sort": "-duration"},
+    ).json()["traces"]
     shots = list(SHOTS)
+    if len(slow) >= 2:
+        a, b = slow[0]["trace_id"], slow[len(slow) // 2]["trace_id"]
+        shots.append(("trace-compare", f"/traces/compare?a={a}&b={b}", 1280, 900, False))
     if failed:
         shots.insert(2, ("trace", f"/traces/{failed[0]['trace_id']}", 1280, 1480, False))
         shots.append(("trace-narrow", f"/traces/{failed[0]['trace_id']}", 420, 900, False))

@@ -171,3 +171,37 @@ def test_span_level_keys_find_the_trace_by_a_child_span(server: RunningServer, s
     # Per transaction: the wait span is the backend's, not the frontend's.
     rows = get("/api/v1/transactions", f"{mine} span.op:blockchain.wait")["transactions"]
     assert [(r["transaction"], r["count"]) for r in rows] == [("process", 1)]
+
+
+def test_a_failed_request_compared_with_a_good_one(server: RunningServer, services) -> None:
+    """Two real traces across both services, aligned span for span: the failed one
+    has the blockchain wait the good one never reached; the process transaction's
+    tags show the network the SDK put in its context."""
+    frontend, backend, _, _ = services
+    good = _request(frontend, backend, fail=False)
+    failed = _request(frontend, backend, fail=True)
+    for trace_id in (good, failed):
+        server.wait_for_trace(trace_id, _both_segments)
+    answer = server.api("GET", "/api/v1/traces/compare", params={"a": good, "b": failed})
+    assert answer.status_code == 200, answer.text
+    compared = answer.json()
+    rows = {(r["service"], r["op"]): r for r in compared["rows"]}
+    assert rows[("py-backend", "blockchain.wait")]["presence"] == "b"
+    for kind in [("py-frontend", "http.server"), ("py-frontend", "file.read"),
+                 ("py-frontend", "http.client"), ("py-backend", "blockchain.prepare")]:  # fmt: skip
+        row = rows[kind]
+        assert row["presence"] == "both", kind
+        assert row["diff_ms"] == round(row["b"]["duration_ms"] - row["a"]["duration_ms"], 3)
+    assert compared["b"]["status"] == "error" and compared["a"]["status"] == "ok"
+    tags = server.api(
+        "GET",
+        "/api/v1/transactions/tags",
+        params={"transaction": "process", "service": "py-backend", "period": "1h"},
+    ).json()["tags"]
+    by_key = {t["key"]: t for t in tags}
+    assert by_key["environment"]["values"][0] == {
+        "value": "test",
+        "count": by_key["environment"]["total"],
+        "share": 1.0,
+    }
+    assert "base-sepolia" in [v["value"] for v in by_key["blockchain.network"]["values"]]

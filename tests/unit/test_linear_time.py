@@ -22,6 +22,7 @@ kept here to show the new ones give the same answers on ordinary text.
 from __future__ import annotations
 
 import contextlib
+import gc
 import re
 import shutil
 import tempfile
@@ -63,6 +64,7 @@ from glasspane.query.queries import description_search, domain_of, parse_sort
 from glasspane.query.replay_timeline import build_timeline
 from glasspane.query.replays import ReplayQuery
 from glasspane.query.spans import alert_rule_yaml, group_terms, parse_fields, parse_group_by
+from glasspane.query.trace_compare import align
 from glasspane.sourcemaps.bundles import BundleStore
 from glasspane.sourcemaps.mapping import SourceMapper
 from glasspane.store.issues import tally_tags
@@ -323,6 +325,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
         [(s, None, None, None, orjson.dumps({s: "v", "t": s}), orjson.dumps({"c": {s: 1}}))],
         5,
     ),
+    "trace compare: span keys": lambda s: align(_trace_of([s, s + "x", s]), _trace_of([s, s])),
     "URL mask": mask_url,
     "queries: URL domain": lambda s: domain_of(f"GET https://{s}/{s}?{s}"),
     "queries: sort, statement search": _quiet(lambda s: (parse_sort(s), description_search(s))),
@@ -450,6 +453,48 @@ def test_long_chains_of_otlp_spans_cost_linear_time() -> None:
     loop = _chain(3)
     loop.resource_spans[0].scope_spans[0].spans[2].parent_span_id = (1).to_bytes(8, "big")
     assert {s.segment_id for s in normalize_traces(loop, CTX).spans} == {""}  # no root
+
+
+def _trace_of(descriptions: list[str], nested: bool = False) -> dict[str, Any]:
+    """A trace answer of one span per description, each the child of the one before
+    (``nested``) or all children of the first."""
+    spans = [
+        {
+            "span_id": f"{i:016x}",
+            "parent_span_id": None if i == 0 else f"{(i - 1 if nested else 0):016x}",
+            "service": "svc",
+            "op": "db",
+            "description": text,
+            "start_timestamp": 100.0 + i / 1e6,
+            "timestamp": 100.0 + i / 1e6 + 0.001,
+            "duration_ms": 1.0,
+        }
+        for i, text in enumerate(descriptions)
+    ]
+    return {"start_timestamp": 100.0, "spans": spans}
+
+
+def test_comparing_traces_costs_linear_time_in_spans() -> None:
+    """Every span the same key (the nth-occurrence pairing's worst case), flat and
+    as one long chain; b has one span more, so it has an unpaired one.
+
+    The ratio is measured with the garbage collector paused: its full passes
+    over a heap of 50,000 new rows cost more than the rows themselves and would
+    hide what this guards, the pairing. With it running, the whole comparison of
+    two 25,600-span traces must still take under 3 s."""
+    for nested in (False, True):
+
+        def compare(n: int, nested: bool = nested) -> tuple[dict[str, Any], dict[str, Any]]:
+            return _trace_of(["q"] * n, nested), _trace_of(["q"] * (n + 1), nested)
+
+        gc.collect()
+        gc.disable()
+        try:
+            measured = _superlinear(lambda pair: align(*pair), compare, (1000, 4000, 25600))
+        finally:
+            gc.enable()
+        assert measured is None, measured
+        assert _cost(lambda pair: align(*pair), compare(25600), 1) < 3.0
 
 
 def test_a_tiny_monitor_interval_does_not_loop() -> None:

@@ -20,6 +20,7 @@ from glasspane.store.models import (
     ImpactStats,
     SeriesPoint,
     SpanGroup,
+    SuspectSpan,
     TransactionStats,
     Window,
 )
@@ -182,3 +183,73 @@ def span_aggregate_sql(exprs: list[str], where: str, quantiles: str) -> str:
         FROM (SELECT {selected}, duration_ms, status, sample_rate FROM spans
               WHERE start_ts >= ? AND start_ts < ? AND {where})
         GROUP BY {groups} ORDER BY weighted DESC, {groups} LIMIT ?"""
+
+
+def previous_and_current(window: Window) -> Window:
+    """The window stretched back by its own length: the period before it and itself,
+    told apart by ``start_ts >= window.start`` (suspect spans)."""
+    return Window(2 * window.start - window.end, window.end, window.filter)
+
+
+#: How long before its transaction a child span may start and still be read
+#: (clock steps between a span's start and its transaction's).
+SPAN_LEAD_S = 60.0
+
+
+def suspect_spans_sql(segments: str) -> str:
+    """Per span kind (op, description) of the transactions in ``segments`` (the
+    window stretched by :func:`previous_and_current`): time and count in the window
+    and before it, each span weighted by 1 / its transaction's sample rate, and the
+    spans received in the window, each row led by 1; then one row led by 0 with the
+    transactions in the window and before it, weighted, in the places of the times.
+    Parameters: the window's start, ``segments``'s, the earliest span start to read
+    (:data:`SPAN_LEAD_S` before the stretched window: a child span starts after
+    its transaction, so older spans need not be read)."""
+    return f"""
+        WITH tx AS (SELECT trace_id, span_id, 1.0 / sample_rate AS w,
+                           CASE WHEN start_ts >= ? THEN 1 ELSE 0 END AS cur
+                    FROM {segments})
+        SELECT 1 AS kind, sp.op, sp.description,
+               sum(sp.duration_ms * tx.w * tx.cur), sum(sp.duration_ms * tx.w * (1 - tx.cur)),
+               sum(tx.w * tx.cur), sum(tx.w * (1 - tx.cur)), sum(tx.cur)
+        FROM spans AS sp INNER JOIN tx ON sp.trace_id = tx.trace_id AND sp.segment_id = tx.span_id
+        WHERE sp.trace_id IN (SELECT trace_id FROM tx) AND NOT sp.is_segment
+          AND sp.start_ts >= ?
+        GROUP BY sp.op, sp.description
+        UNION ALL
+        SELECT 0, NULL, NULL, sum(w * cur), sum(w * (1 - cur)), 0, 0, 0 FROM tx"""
+
+
+#: A span kind grew when its time per transaction rose by more than this: less is
+#: the float error of durations taken from epoch timestamps, not a change.
+MIN_GROWTH_MS = 0.01
+
+
+def suspect_rows(rows: Iterable[tuple[Any, ...]], limit: int) -> list[SuspectSpan]:
+    """:func:`suspect_spans_sql`'s rows as the ``limit`` kinds whose time per
+    transaction grew most (by more than :data:`MIN_GROWTH_MS`; the others left out)."""
+    kinds, now_tx, before_tx = [], 0.0, 0.0
+    for kind, *row in rows:
+        if kind:
+            kinds.append(row)
+        else:
+            now_tx, before_tx = float(row[2] or 0), float(row[3] or 0)
+    found = []
+    for op, description, now_ms, before_ms, now_n, before_n, samples in kinds:
+        spans = SuspectSpan(
+            op,
+            description,
+            _per(now_ms, now_tx),
+            _per(before_ms, before_tx),
+            _per(now_n, now_tx),
+            _per(before_n, before_tx),
+            int(samples or 0),
+        )
+        if spans.ms_per_tx - spans.before_ms_per_tx > MIN_GROWTH_MS:
+            found.append(spans)
+    found.sort(key=lambda s: (s.before_ms_per_tx - s.ms_per_tx, s.op or "", s.description or ""))
+    return found[:limit]
+
+
+def _per(value: Any, transactions: float) -> float:
+    return float(value or 0) / transactions if transactions else 0.0

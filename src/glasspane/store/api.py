@@ -57,6 +57,7 @@ from glasspane.store.models import (
     SeriesPoint,
     ServiceStats,
     SpanGroup,
+    SuspectSpan,
     TagBreakdown,
     TraceError,
     TraceSummary,
@@ -190,6 +191,19 @@ class AnalyticsReader(Protocol):
         """The window's matching spans grouped by ``group_by`` (span keys or tag names),
         the largest weighted counts first, at most ``MAX_SPAN_GROUPS``;
         :class:`QueryError` for a key that cannot group spans or is unknown."""
+        ...
+
+    def transaction_tags(self, window: Window, top: int = 5) -> list[TagBreakdown]:
+        """Each tag of the window's matching transactions (environment, release,
+        browser, os, their tags, custom contexts' scalar fields) with its ``top``
+        values, most common first; counts weighted by 1 / sample rate."""
+        ...
+
+    def suspect_spans(self, window: Window, limit: int) -> list[SuspectSpan]:
+        """The span kinds (op, description) of the window's matching transactions whose
+        time per transaction grew most against the equal-length period before the
+        window, at most ``limit``, the largest growth first; kinds that did not grow
+        are left out."""
         ...
 
     def matching_span_ids(self, trace_id: str, tree: Filter | None) -> set[str]:

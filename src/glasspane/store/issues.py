@@ -8,7 +8,6 @@ and ``i`` (the issue row), which :func:`sort_clause` refers to.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -107,16 +106,21 @@ def _cut(value: Any) -> str:
 def tally_tags(rows: Iterable[tuple[Any, ...]], top: int) -> list[TagBreakdown]:
     """Rows of :data:`TAG_COLUMNS`, one per event, as each tag's ``top`` values with
     their counts (most common first, ties by value) and the count of all others.
-    Built-in tags come first, then the rest by how many events carry them."""
-    counts: dict[str, Counter[str]] = {}
+    Built-in tags come first, then the rest by how many events carry them.
+
+    A row with a seventh column (a transaction's sample rate) counts as
+    1 / that rate, and the counts are rounded to whole events at the end."""
+    counts: dict[str, dict[str, float]] = {}
     for row in rows:
+        weight = 1.0 / row[6] if len(row) > 6 and row[6] else 1.0
         for key, value in _event_tags(row).items():
-            counts.setdefault(key, Counter())[value] += 1
+            values = counts.setdefault(key, {})
+            values[value] = values.get(value, 0.0) + weight
     breakdowns = []
     for key, values in counts.items():
         ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
-        total = sum(values.values())
-        shown = ranked[:top]
+        total = round(sum(values.values()))
+        shown = [(value, round(n)) for value, n in ranked[:top]]
         breakdowns.append(TagBreakdown(key, total, shown, total - sum(n for _, n in shown)))
     order = {k: i for i, k in enumerate(_BUILTIN_TAGS)}
     breakdowns.sort(key=lambda b: (order.get(b.key, len(order)), -b.total, b.key))

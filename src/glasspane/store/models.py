@@ -136,6 +136,21 @@ class SpanGroup:
 
 
 @dataclass(slots=True)
+class SuspectSpan:
+    """One span kind (op and description) of a transaction, in the window and in the
+    equal-length period before it: time and count per transaction, each span and each
+    transaction weighted by 1 / sample rate."""
+
+    op: str | None
+    description: str | None
+    ms_per_tx: float  # time in these spans per transaction, in the window
+    before_ms_per_tx: float  # the same in the period before (0 when none ran)
+    per_tx: float  # spans per transaction, in the window
+    before_per_tx: float
+    samples: int  # spans received in the window
+
+
+@dataclass(slots=True)
 class ImpactStats:
     users: int
     transactions: float  # failing transactions, weighted by 1 / sample rate

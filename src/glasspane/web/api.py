@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from glasspane.domain import Project
 from glasspane.instance import Instance
-from glasspane.query import performance, queries, spans
+from glasspane.query import performance, queries, spans, trace_compare, transaction_summary
 from glasspane.query.traces import get_trace
 from glasspane.web.auth import Admin, require_viewer
 from glasspane.web.deps import instance_of
@@ -76,6 +76,21 @@ def rotate_key(project_id: int, request: Request, actor: Admin) -> dict[str, Any
 
 
 @router.get(
+    "/traces/compare",
+    summary="Two traces' spans aligned by service, op and description, with the differences",
+    response_model=None,
+)
+def compare_traces(
+    request: Request,
+    a: str = Query(..., description="The first trace id (32 hex digits)"),
+    b: str = Query(..., description="The trace to compare it with"),
+) -> Response:
+    instance = instance_of(request)
+    answer = trace_compare.compare_traces(instance.store, instance.projects(), a, b)
+    return Response(orjson.dumps(answer), media_type="application/json")
+
+
+@router.get(
     "/traces/{trace_id}",
     summary="One trace across all services and projects",
     response_model=None,
@@ -125,6 +140,37 @@ def transaction_series(
 ) -> dict[str, Any]:
     w = performance.transaction_filter(performance.window(query, period), transaction)
     return performance.series(instance_of(request).store, w, interval)
+
+
+TransactionParam = Query(..., description="Transaction name", min_length=1)
+ServiceParam = Query(None, description="Only this service's transactions of that name")
+
+
+@router.get("/transactions/tags", summary="Each tag's top values over a transaction's events")
+def transaction_tags(
+    request: Request,
+    transaction: str = TransactionParam,
+    service: str | None = ServiceParam,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+) -> dict[str, Any]:
+    w = performance.one_transaction(performance.window(query, period), transaction, service)
+    return transaction_summary.transaction_tags(instance_of(request).store, w)
+
+
+@router.get(
+    "/transactions/suspect-spans",
+    summary="Span kinds whose time per transaction grew most against the period before",
+)
+def suspect_spans(
+    request: Request,
+    transaction: str = TransactionParam,
+    service: str | None = ServiceParam,
+    query: str | None = QueryParam,
+    period: str | None = PeriodParam,
+) -> dict[str, Any]:
+    w = performance.one_transaction(performance.window(query, period), transaction, service)
+    return transaction_summary.suspect_spans(instance_of(request).store, w, transaction)
 
 
 @router.get("/traces", summary="Recent traces matching a query")

@@ -34,23 +34,29 @@ from glasspane.store.analytics import (
     APDEX,
     FAILED,
     MAX_SPAN_GROUPS,
+    SPAN_LEAD_S,
     impact_of,
+    previous_and_current,
     series_rows,
     span_aggregate_sql,
     span_group_exprs,
     span_group_rows,
     span_order,
+    suspect_rows,
+    suspect_spans_sql,
     trace_order,
     transaction_stats_rows,
 )
 from glasspane.store.clickhouse.connection import Connection
-from glasspane.store.issues import USER_DISPLAY
+from glasspane.store.issues import TAG_COLUMNS, USER_DISPLAY, tally_tags
 from glasspane.store.models import (
     DurationSample,
     ImpactStats,
     SeriesPoint,
     ServiceStats,
     SpanGroup,
+    SuspectSpan,
+    TagBreakdown,
     TraceSummary,
     TransactionStats,
     Window,
@@ -269,6 +275,23 @@ def span_groups(conn: Connection, window: Window, group_by: tuple[str, ...]) -> 
     return span_group_rows(conn.execute(sql, args).fetchall(), len(group_by))
 
 
+def transaction_tags(conn: Connection, window: Window, top: int) -> list[TagBreakdown]:
+    """Each tag's ``top`` values over the window's matching transactions, weighted."""
+    segments, params = _segments(conn, window)
+    rows = conn.execute(f"SELECT {TAG_COLUMNS}, sample_rate FROM {segments}", params)
+    return tally_tags(rows.fetchall(), top)
+
+
+def suspect_spans(conn: Connection, window: Window, limit: int) -> list[SuspectSpan]:
+    """The span kinds of the window's transactions whose time per transaction grew
+    most against the period before (:func:`~glasspane.store.analytics.suspect_spans_sql`)."""
+    stretched = previous_and_current(window)
+    segments, params = _segments(conn, stretched)
+    args = [window.start, *params, stretched.start - SPAN_LEAD_S]
+    rows = conn.execute(suspect_spans_sql(segments), args).fetchall()
+    return suspect_rows(rows, limit)
+
+
 class AnalyticsReads:
     """The analytics reads (:class:`~glasspane.store.api.AnalyticsReader`)."""
 
@@ -302,6 +325,12 @@ class AnalyticsReads:
 
     def span_groups(self, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
         return span_groups(self._conn, window, group_by)
+
+    def transaction_tags(self, window: Window, top: int = 5) -> list[TagBreakdown]:
+        return transaction_tags(self._conn, window, top)
+
+    def suspect_spans(self, window: Window, limit: int) -> list[SuspectSpan]:
+        return suspect_spans(self._conn, window, limit)
 
     def validate_filter(self, tree: Filter | None) -> None:
         check_keys(self._conn, tree, CLICKHOUSE)

@@ -20,22 +20,28 @@ from glasspane.store.analytics import (
     APDEX,
     FAILED,
     MAX_SPAN_GROUPS,
+    SPAN_LEAD_S,
     impact_of,
+    previous_and_current,
     series_rows,
     span_aggregate_sql,
     span_group_exprs,
     span_group_rows,
     span_order,
+    suspect_rows,
+    suspect_spans_sql,
     trace_order,
     transaction_stats_rows,
 )
-from glasspane.store.issues import USER_DISPLAY
+from glasspane.store.issues import TAG_COLUMNS, USER_DISPLAY, tally_tags
 from glasspane.store.models import (
     DurationSample,
     ImpactStats,
     SeriesPoint,
     ServiceStats,
     SpanGroup,
+    SuspectSpan,
+    TagBreakdown,
     TraceSummary,
     TransactionStats,
     Window,
@@ -230,6 +236,23 @@ def span_groups(cur: Cursor, window: Window, group_by: tuple[str, ...]) -> list[
     return span_group_rows(cur.execute(sql, args).fetchall(), len(group_by))
 
 
+def transaction_tags(cur: Cursor, window: Window, top: int) -> list[TagBreakdown]:
+    """Each tag's ``top`` values over the window's matching transactions, weighted."""
+    segments, params = _segments(cur, window)
+    cur.execute(f"SELECT {TAG_COLUMNS}, sample_rate FROM {segments}", params)
+    return tally_tags(iter(cur.fetchone, None), top)
+
+
+def suspect_spans(cur: Cursor, window: Window, limit: int) -> list[SuspectSpan]:
+    """The span kinds of the window's transactions whose time per transaction grew
+    most against the period before (:func:`~glasspane.store.analytics.suspect_spans_sql`)."""
+    stretched = previous_and_current(window)
+    segments, params = _segments(cur, stretched)
+    args = [window.start, *params, stretched.start - SPAN_LEAD_S]
+    rows = cur.execute(suspect_spans_sql(segments), args).fetchall()
+    return suspect_rows(rows, limit)
+
+
 class AnalyticsReads:
     """The analytics reads (:class:`~glasspane.store.api.AnalyticsReader`), each on a
     cursor of its own."""
@@ -273,6 +296,14 @@ class AnalyticsReads:
     def span_groups(self, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
         with self._cursor() as cur:
             return span_groups(cur, window, group_by)
+
+    def transaction_tags(self, window: Window, top: int = 5) -> list[TagBreakdown]:
+        with self._cursor() as cur:
+            return transaction_tags(cur, window, top)
+
+    def suspect_spans(self, window: Window, limit: int) -> list[SuspectSpan]:
+        with self._cursor() as cur:
+            return suspect_spans(cur, window, limit)
 
     def validate_filter(self, tree: Filter | None) -> None:
         with self._cursor() as cur:

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse
 
-from glasspane.query import performance
+from glasspane.query import performance, transaction_summary
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
 from glasspane.web.ui.render import duration, page, percent
@@ -122,6 +122,9 @@ def transaction_page(
         traces=found["traces"],
         status=status,
         sort=sort,
+        tags=transaction_summary.transaction_tags(store, w)["tags"],
+        suspects=transaction_summary.suspect_spans(store, w, name)["suspect_spans"],
+        compare=transaction_summary.slowest_and_typical(store, w, samples),
     )
 
 

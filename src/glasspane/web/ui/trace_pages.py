@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from glasspane.errors import ProtocolError
 from glasspane.normalize.enrich import describe_client
-from glasspane.query import issues, performance
+from glasspane.query import issues, performance, trace_compare
 from glasspane.query.traces import get_trace, matching_spans, normalize_trace_id
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import waterfall
@@ -55,6 +55,37 @@ def _client(trace: dict[str, Any], root: dict[str, Any] | None) -> tuple[str | N
         if browser:
             return browser, os_name
     return None, None
+
+
+@router.get("/traces/compare")
+def compare_page(
+    request: Request, session: LoggedIn, a: str | None = None, b: str | None = None
+) -> HTMLResponse:
+    """Two traces' spans aligned; with one id or none, the form to name the other."""
+    compared = None
+    if a and a.strip() and b and b.strip():
+        instance = instance_of(request)
+        compared = trace_compare.compare_traces(instance.store, instance.projects(), a, b)
+        scale = max(compared["a"]["duration_ms"], compared["b"]["duration_ms"], 0.001)
+        for row in compared["rows"]:
+            row["bars"] = {side: _bar(row[side], scale) for side in ("a", "b")}
+    return page(
+        request,
+        "trace_compare.html",
+        session=session,
+        nav="performance",
+        a=(a or "").strip(),
+        b=(b or "").strip(),
+        compared=compared,
+    )
+
+
+def _bar(side: dict[str, Any] | None, scale_ms: float) -> tuple[float, float] | None:
+    """A span's (x, width) on a 0-100 axis of the longer trace (at least a sliver)."""
+    if side is None:
+        return None
+    x = min(max(side["offset_ms"] / scale_ms * 100, 0.0), 100.0)
+    return round(x, 2), round(max(side["duration_ms"] / scale_ms * 100, 0.4), 2)
 
 
 @router.get("/traces/{trace_id}")
