@@ -63,7 +63,7 @@ class Instance:
         self.bundles = BundleStore(
             data_dir / "sourcemaps", config.sourcemap_max_bundle_size, config.sourcemap_chunk_size
         )
-        self.sourcemaps = SourceMapper(self.bundles)
+        self.sourcemaps = SourceMapper(self.bundles, config.sourcemap_cache_size)
         #: Users, personal tokens, sessions and the audit log.
         self.accounts = Accounts(self.store, self.admin_token)
         self._lock = threading.Lock()

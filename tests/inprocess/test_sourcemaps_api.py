@@ -27,32 +27,39 @@ ORG = "/api/0/organizations/glasspane"
 URL = "http://localhost:5173/assets/app.min.js"
 
 
-def bundle_zip() -> bytes:
-    """An artifact bundle of the fixture's minified file and its map."""
+def bundle_zip(release: str | None = None) -> bytes:
+    """An artifact bundle of the fixture's minified file and its map: by debug id, or
+    for ``release`` without debug ids (``sentry-cli sourcemaps upload --release``)."""
     files = {
-        "files/_/_/app.min.js": ("~/app.min.js", "minified_source", "app.min.js"),
-        "files/_/_/app.min.js.map": ("~/app.min.js.map", "source_map", "app.min.js.map"),
+        "files/_/_/app.min.js": ("~/assets/app.min.js", "minified_source", "app.min.js"),
+        "files/_/_/app.min.js.map": ("~/assets/app.min.js.map", "source_map", "app.min.js.map"),
     }
     manifest: dict[str, Any] = {"org": "glasspane", "files": {}}
+    if release:
+        manifest["release"] = release
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for path, (url, kind, name) in files.items():
             archive.writestr(path, (FIXTURES / name).read_bytes())
-            headers = {"debug-id": DEBUG_ID}
+            headers = {"Sourcemap": "app.min.js.map"} if release else {"debug-id": DEBUG_ID}
             manifest["files"][path] = {"url": url, "type": kind, "headers": headers}
         archive.writestr("manifest.json", json.dumps(manifest))
     return out.getvalue()
 
 
-def upload(app: App, headers: dict[str, str], project: str = "default") -> dict[str, Any]:
+def upload(
+    app: App, headers: dict[str, str], project: str = "default", release: str | None = None
+) -> dict[str, Any]:
     """Options, assemble (chunks missing), the chunks, assemble again: sentry-cli's order."""
     options = app.client.get(f"{ORG}/chunk-upload/", headers=headers)
     assert options.status_code == 200, options.text
     size = options.json()["chunkSize"]
-    data = bundle_zip()
+    data = bundle_zip(release)
     chunks = [data[i : i + size] for i in range(0, len(data), size)]
     sums = [hashlib.sha1(c).hexdigest() for c in chunks]
     body = {"checksum": hashlib.sha1(data).hexdigest(), "chunks": sums, "projects": [project]}
+    if release:
+        body["version"] = release
     first = app.client.post(f"{ORG}/artifactbundle/assemble/", json=body, headers=headers)
     assert first.json() == {"state": "not_found", "missingChunks": sums, "detail": None}
     pairs = zip(sums, chunks, strict=True)
@@ -180,3 +187,31 @@ def test_a_chunk_upload_larger_than_its_chunks_is_refused(tmp_path: Path) -> Non
         answer = small.client.post(f"{ORG}/chunk-upload/", files=files, headers=small.admin())
         assert answer.status_code == 413 and "sourcemap_chunk_size" in answer.json()["detail"]
     small.instance.close()
+
+
+def test_a_release_upload_maps_frames_by_release_and_url(app: App) -> None:
+    created = app.client.post(
+        f"{ORG}/releases/",
+        json={"version": "shop@2.1", "projects": ["default"]},
+        headers=app.admin(),
+    )
+    assert created.status_code == 201 and created.json()["version"] == "shop@2.1"
+    assert upload(app, app.admin(), release="shop@2.1")["state"] == "ok"
+    event = browser_error()
+    del event["debug_meta"]
+    frame = crash_frame(app, {**event, "release": "shop@2.1"})
+    assert (frame["file"], frame["function"], frame["line"]) == (
+        "../src/app.js",
+        "checkoutCart",
+        11,
+    )
+    assert frame["raw"]["filename"] == URL
+    other = crash_frame(app, {**browser_error(), "debug_meta": {}, "release": "shop@2.2"})
+    assert (other["file"], other["function"], other["raw"]) == (URL, "c", None)
+
+
+@pytest.mark.parametrize("version", ["", "a/b", "latest", "x" * 201, "two\nlines"])
+def test_a_bad_release_name_is_clear(app: App, version: str) -> None:
+    body = {"version": version, "projects": ["default"]}
+    answer = app.client.post(f"{ORG}/releases/", json=body, headers=app.admin())
+    assert answer.status_code == 400 and "release" in answer.json()["detail"]
