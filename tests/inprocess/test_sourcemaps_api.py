@@ -215,3 +215,27 @@ def test_a_bad_release_name_is_clear(app: App, version: str) -> None:
     body = {"version": version, "projects": ["default"]}
     answer = app.client.post(f"{ORG}/releases/", json=body, headers=app.admin())
     assert answer.status_code == 400 and "release" in answer.json()["detail"]
+
+
+def test_errors_whose_frames_map_to_one_place_are_one_issue(app: App) -> None:
+    """Served from two hosts (two minified URLs), found by debug id and by release:
+    the frames differ as sent, the original frame is the same, so is the issue."""
+    upload(app, app.admin())
+    upload(app, app.admin(), release="shop@3.0")
+    by_debug_id = browser_error()
+    cdn = "https://cdn.example/assets/app.min.js"
+    by_release = browser_error()
+    by_release["release"], by_release["debug_meta"] = "shop@3.0", {}
+    frames = by_release["exception"]["values"][0]["stacktrace"]["frames"]
+    frames[0].update(filename=cdn, abs_path=cdn)
+    unmapped = browser_error("0c5bd7f5-98a1-4bd6-8c4d-4ff5b4b7f0a1")
+    unmapped["exception"]["values"][0]["stacktrace"]["frames"][0]["function"] = "q"
+    issues = []
+    for event in (by_debug_id, by_release, unmapped):
+        sent = app.client.post(
+            app.envelope_url(), content=envelope_bytes(event), headers=app.auth()
+        )
+        assert sent.status_code == 200, sent.text
+        trace = app.trace(event["contexts"]["trace"]["trace_id"])
+        issues.append(trace["errors"][0]["issue_id"])
+    assert issues[0] == issues[1] != issues[2]

@@ -68,6 +68,7 @@ class SourceMapper:
             "lineno": original.line,
             "colno": original.column,
             "raw": {k: frame.get(k) for k in RAW_KEYS},
+            **({"in_app": False} if original.library else {}),
             **original.context,
         }
 
@@ -183,6 +184,12 @@ class Original:
     line: int
     column: int
     context: dict[str, Any]
+
+    @property
+    def library(self) -> bool:
+        """Whether the original file is a dependency's (under ``node_modules``), not the
+        app's: the minified bundle holds both, and only the app's frames are in-app."""
+        return "node_modules/" in self.file
 
 
 def _parse(source_map: bytes, minified: bytes | None) -> Parsed | None:

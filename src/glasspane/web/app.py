@@ -86,7 +86,8 @@ class Dispatch:
 
 def create_app(instance: Instance) -> Dispatch:
     """Ingest and API in this process (ingest writes straight to the store)."""
-    return Dispatch(create_ingest_app(instance), create_api_app(instance))
+    ingest = create_ingest_app(instance, sourcemaps=instance.sourcemaps)
+    return Dispatch(ingest, create_api_app(instance))
 
 
 def create_api_app(instance: Instance) -> FastAPI:
