@@ -46,7 +46,7 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
-def _build(out: Path, *esbuild_flags: str) -> Path:
+def build(out: Path, *esbuild_flags: str) -> Path:
     """checkout.js bundled into ``out`` as checkout.min.js with its source map."""
     _npm_ci()
     if not (BIN / "sentry-cli").exists():
@@ -71,7 +71,7 @@ def _build(out: Path, *esbuild_flags: str) -> Path:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """checkout.js minified with its source map, both injected with a debug id."""
-    out = _build(tmp_path_factory.mktemp("checkout"), "--minify")
+    out = build(tmp_path_factory.mktemp("checkout"), "--minify")
     _run([str(BIN / "sentry-cli"), "sourcemaps", "inject", str(out)])
     return out
 
@@ -82,8 +82,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     minified, ``v2/`` with a banner and whitespace only minified (other columns,
     other lines, other function names)."""
     root = tmp_path_factory.mktemp("releases")
-    _build(root / "v1", "--minify")
-    _build(root / "v2", "--minify-whitespace", "--banner:js=/* build two */ var build=2;")
+    build(root / "v1", "--minify")
+    build(root / "v2", "--minify-whitespace", "--banner:js=/* build two */ var build=2;")
     return root
 
 
@@ -127,16 +127,16 @@ def _cli(server: RunningServer, project: str, *args: str) -> str:
     return _run([str(BIN / "sentry-cli"), *args], env)
 
 
-def _upload(server: RunningServer, project: str, built: Path) -> str:
+def upload(server: RunningServer, project: str, built: Path) -> str:
     return _cli(server, project, "sourcemaps", "upload", str(built))
 
 
-def _upload_release(server: RunningServer, project: str, release: str, folder: Path) -> str:
+def upload_release(server: RunningServer, project: str, release: str, folder: Path) -> str:
     """The release flow of sentry-cli 3: the files keyed by their URL, ``~/`` for any host."""
     created = _cli(server, project, "releases", "new", release)
     assert f"Created release {release}" in created
-    upload = ["sourcemaps", "upload", "--release", release, str(folder)]
-    return _cli(server, project, *upload, "--url-prefix", f"~/{folder.name}")
+    args = ["sourcemaps", "upload", "--release", release, str(folder)]
+    return _cli(server, project, *args, "--url-prefix", f"~/{folder.name}")
 
 
 def _throw(browser: Any, url: str, dsn: str, until: Callable[[], T], **params: str) -> T:
@@ -163,7 +163,7 @@ def test_the_issue_shows_the_original_function_file_and_line(
     server: RunningServer, browser: Any, built: Path, page_url: str
 ) -> None:
     project = server.project("checkout-web")
-    report = _upload(server, "checkout-web", built)
+    report = upload(server, "checkout-web", built)
     assert "checkout.min.js.map" in report
     code = f"CODE{uuid.uuid4().hex[:6].upper()}"
     context = browser.new_context()
@@ -210,7 +210,7 @@ def test_a_release_upload_maps_frames_by_release_and_url(
 ) -> None:
     project = server.project("checkout-release")
     release = f"checkout@{uuid.uuid4().hex[:8]}"
-    report = _upload_release(server, "checkout-release", release, builds / "v1")
+    report = upload_release(server, "checkout-release", release, builds / "v1")
     assert "~/v1/checkout.min.js (sourcemap at checkout.min.js.map)" in report
     assert "debug id" not in (builds / "v1" / "checkout.min.js").read_text()[-300:].lower()
     code = f"REL{uuid.uuid4().hex[:6].upper()}"
@@ -235,11 +235,11 @@ def test_one_bug_in_two_builds_is_one_issue(
     project = server.project("checkout-builds")
     code = f"TWO{uuid.uuid4().hex[:6].upper()}"
     releases = []
-    for events, build in enumerate(("v1", "v2"), 1):
-        release = f"checkout@{build}-{uuid.uuid4().hex[:6]}"
+    for events, name in enumerate(("v1", "v2"), 1):
+        release = f"checkout@{name}-{uuid.uuid4().hex[:6]}"
         releases.append(release)
-        _upload_release(server, "checkout-builds", release, builds / build)
-        page = f"{builds_url}{build}/index.html"
+        upload_release(server, "checkout-builds", release, builds / name)
+        page = f"{builds_url}{name}/index.html"
         until = functools.partial(_events_of, server, code, events)
         rows = _throw(browser, page, project["dsn"], until, code=code, release=release)
     assert len(rows) == 1, rows  # one issue, with both events

@@ -41,7 +41,9 @@ def bundle_zip(release: str | None = None) -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         for path, (url, kind, name) in files.items():
             archive.writestr(path, (FIXTURES / name).read_bytes())
-            headers = {"Sourcemap": "app.min.js.map"} if release else {"debug-id": DEBUG_ID}
+            headers: dict[str, str] = {"debug-id": DEBUG_ID}
+            if release:
+                headers = {"Sourcemap": "app.min.js.map"} if kind == "minified_source" else {}
             manifest["files"][path] = {"url": url, "type": kind, "headers": headers}
         archive.writestr("manifest.json", json.dumps(manifest))
     return out.getvalue()
@@ -239,3 +241,22 @@ def test_errors_whose_frames_map_to_one_place_are_one_issue(app: App) -> None:
         trace = app.trace(event["contexts"]["trace"]["trace_id"])
         issues.append(trace["errors"][0]["issue_id"])
     assert issues[0] == issues[1] != issues[2]
+
+
+def test_the_uploads_of_a_project_are_listed(app: App) -> None:
+    upload(app, app.admin())
+    upload(app, app.admin(), release="shop@4.0")
+    project_id = app.client.get("/api/v1/projects", headers=app.admin()).json()["projects"][0]["id"]
+    listed = app.client.get(f"/api/v1/projects/{project_id}/sourcemaps", headers=app.admin())
+    assert listed.status_code == 200, listed.text
+    [bundle] = listed.json()["bundles"]
+    sizes = {name: len((FIXTURES / name).read_bytes()) for name in ("app.min.js", "app.min.js.map")}
+    assert bundle["debug_id"] == DEBUG_ID and bundle["size"] == sum(sizes.values())
+    [release] = listed.json()["releases"]
+    assert release["version"] == "shop@4.0"
+    assert [(f["url"], f["size"], f["sourcemap"]) for f in release["files"]] == [
+        ("~/assets/app.min.js", sizes["app.min.js"], "app.min.js.map"),
+        ("~/assets/app.min.js.map", sizes["app.min.js.map"], None),
+    ]
+    missing = app.client.get("/api/v1/projects/999/sourcemaps", headers=app.admin())
+    assert missing.status_code == 404

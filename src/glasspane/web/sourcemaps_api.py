@@ -19,8 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from glasspane.errors import LimitExceeded, NotFound, ProtocolError
+from glasspane.query.sourcemaps import uploads
 from glasspane.sourcemaps.bundles import checksum
-from glasspane.web.auth import require_member
+from glasspane.web.auth import require_member, require_viewer
 from glasspane.web.deps import instance_of
 
 ORG = "glasspane"
@@ -32,6 +33,8 @@ router = APIRouter(
     tags=["sentry-cli"],
     dependencies=[Depends(require_member)],
 )
+#: glasspane's own read of what was uploaded (any role).
+listing = APIRouter(prefix="/api/v1", dependencies=[Depends(require_viewer)])
 
 
 class AssembleIn(BaseModel):
@@ -158,3 +161,14 @@ def _version(version: str) -> str:
 
 def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+@listing.get(
+    "/projects/{project_id}/sourcemaps",
+    summary="A project's uploaded source map bundles and releases, newest first",
+)
+def project_sourcemaps(project_id: int, request: Request) -> dict[str, Any]:
+    instance = instance_of(request)
+    if instance.project_by_id(project_id) is None:
+        raise NotFound(f"There is no project {project_id}")
+    return uploads(instance.bundles, project_id)
