@@ -37,6 +37,11 @@ class SourceMapper:
         self._cached_bytes = 0
         self._lock = Lock()
 
+    @property
+    def cached_bytes(self) -> int:
+        """The size of the files of the maps kept parsed now."""
+        return self._cached_bytes
+
     def map_event(self, project_id: int, payload: dict[str, Any]) -> dict[str, Any]:
         """The event with its exceptions' frames mapped (a new dict; ``payload`` unchanged)."""
         exceptions = payload.get("exceptions")
