@@ -227,6 +227,23 @@ def test_a_release_upload_maps_frames_by_release_and_url(
     assert caller["function"] == "checkoutTotal"
     assert crash["raw"]["filename"] == builds_url + "v1/checkout.min.js"
     assert crash["raw"]["function"] != "applyDiscount"
+    _the_trace_shows_it(server, issue["latest_event"])
+
+
+def _the_trace_shows_it(server: RunningServer, event: dict[str, Any]) -> None:
+    """The trace's error is located in the original source too, in JSON and on the page."""
+    trace = server.api("GET", f"/api/v1/traces/{event['trace_id']}").json()
+    [error] = [e for e in trace["errors"] if e["event_id"] == event["event_id"]]
+    assert error["location"]["function"] == "applyDiscount"
+    assert error["location"]["file"].endswith("src/checkout.js")
+    assert error["location"]["line"] == _throw_line()
+    assert error["raw_location"]["file"].endswith("/v1/checkout.min.js")
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        login = client.post("/login", data={"name": "", "password": server.token})
+        assert login.status_code in (200, 303), login.text
+        page = client.get(f"/traces/{event['trace_id']}")
+    assert page.status_code == 200, page.text
+    assert f"src/checkout.js:{_throw_line()} in applyDiscount" in page.text
 
 
 def test_one_bug_in_two_builds_is_one_issue(

@@ -260,3 +260,13 @@ def test_the_uploads_of_a_project_are_listed(app: App) -> None:
     ]
     missing = app.client.get("/api/v1/projects/999/sourcemaps", headers=app.admin())
     assert missing.status_code == 404
+
+
+def test_the_trace_locates_a_javascript_error_in_its_original_source(app: App) -> None:
+    upload(app, app.admin())
+    event = browser_error()
+    sent = app.client.post(app.envelope_url(), content=envelope_bytes(event), headers=app.auth())
+    assert sent.status_code == 200, sent.text
+    [error] = app.trace(event["contexts"]["trace"]["trace_id"])["errors"]
+    assert error["location"] == {"file": "../src/app.js", "line": 11, "function": "checkoutCart"}
+    assert error["raw_location"] == {"file": URL, "line": 3, "function": "c"}
