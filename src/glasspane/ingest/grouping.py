@@ -14,10 +14,13 @@ its map groups by its minified frames, as before.
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 from glasspane.domain import Batch, ErrorEvent, ExceptionInfo, Frame
 from glasspane.normalize.fingerprint import fingerprint
 from glasspane.sourcemaps.mapping import Minified, SourceMapper
+
+log = logging.getLogger(__name__)
 
 
 def may_map(batch: Batch) -> bool:
@@ -39,7 +42,11 @@ def regroup(batch: Batch, mapper: SourceMapper) -> Batch:
 def _regrouped(event: ErrorEvent, mapper: SourceMapper) -> ErrorEvent:
     if event.fingerprint != fingerprint(event.exceptions, event.message):
         return event  # the SDK chose the grouping
-    mapped = [_mapped(event, x, mapper) for x in event.exceptions]
+    try:
+        mapped = [_mapped(event, x, mapper) for x in event.exceptions]
+    except OSError:  # a bundle being removed by retention, say: group as sent
+        log.warning("source maps unreadable while grouping", exc_info=True)
+        return event
     if mapped == event.exceptions:
         return event
     return dataclasses.replace(event, fingerprint=fingerprint(mapped, event.message))
