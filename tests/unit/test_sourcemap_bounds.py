@@ -49,7 +49,7 @@ def test_uploads_older_than_the_retention_are_removed(tmp_path: Path) -> None:
     month_ago = time.time() - 31 * 86400
     for suffix in ("js", "map"):
         os.utime(tmp_path / "1" / f"{IDS[0]}.{suffix}", (month_ago, month_ago))
-    bundles.releases.keep(1, "shop@1", "~/app.js", {"type": "minified_source"}, b"var a;")
+    bundles.releases.keep(1, "shop@1", [("~/app.js", {"type": "minified_source"}, b"var a;")])
     sweep = BundleSweep(bundles, days=30)
     try:
         sweep.run_once()  # (its thread may have run first: the count is then 0)

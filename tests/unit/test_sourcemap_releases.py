@@ -60,7 +60,7 @@ def test_release_files_are_kept_listed_and_removed(tmp_path: Path) -> None:
     created = releases.create(3, "web@1.0", now=1000.0)
     assert releases.create(3, "web@1.0", now=2000.0) == created  # kept as it was
     entry = {"type": "minified_source", "headers": {"Sourcemap": "app.js.map"}}
-    releases.keep(3, "web@1.0", "~/app.js", entry, b"var a=1;")
+    releases.keep(3, "web@1.0", [("~/app.js", entry, b"var a=1;")])
     assert releases.lookup(3, "web@1.0", "~/app.js") == (b"var a=1;", "app.js.map")
     assert releases.lookup(3, "web@1.0", "~/other.js") is None
     assert releases.lookup(4, "web@1.0", "~/app.js") is None  # one project's files

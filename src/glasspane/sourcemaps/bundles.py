@@ -156,11 +156,12 @@ class BundleStore:
     def _keep_release(
         self, project_id: int, release: str, archive: zipfile.ZipFile, entries: dict[str, Any]
     ) -> None:
-        for path, entry in entries.items():
-            entry = entry if isinstance(entry, dict) else {}
-            url = entry.get("url")
-            if isinstance(url, str) and url:
-                self.releases.keep(project_id, release[:200], url, entry, archive.read(path))
+        files = [
+            (entry["url"], entry, archive.read(path))
+            for path, entry in entries.items()
+            if isinstance(entry, dict) and isinstance(entry.get("url"), str) and entry["url"]
+        ]
+        self.releases.keep(project_id, release[:200], files)
 
     def bundles(self, project_id: int) -> list[Bundle]:
         """The project's debug-id bundles, newest first."""

@@ -113,28 +113,17 @@ class ReleaseArtifacts:
                 self._save(project_id, version, index)
             return float(index["created_at"])
 
-    def keep(
-        self, project_id: int, version: str, url: str, entry: dict[str, Any], data: bytes
-    ) -> None:
-        """Keep one file of the release under its ``url``; ``entry`` is its manifest entry."""
+    def keep(self, project_id: int, version: str, files: list[tuple[str, Any, bytes]]) -> None:
+        """Keep files of the release, each as (its ``url``, its manifest entry, its bytes)."""
         self.create(project_id, version)
         folder = self.folder(project_id, version)
-        write_whole(folder / hashlib.sha1(url.encode()).hexdigest(), data)
-        headers = entry.get("headers")
-        headers = headers if isinstance(headers, dict) else {}
-        reference = next(
-            (str(v) for k, v in headers.items() if str(k).lower() in ("sourcemap", "x-sourcemap")),
-            None,
-        )
-        described = {
-            "kind": str(entry.get("type") or "file"),
-            "size": len(data),
-            "sourcemap": reference,
-            "uploaded_at": time.time(),
-        }
+        described = {}
+        for url, entry, data in files:
+            write_whole(folder / hashlib.sha1(url.encode()).hexdigest(), data)
+            described[url] = _described(entry if isinstance(entry, dict) else {}, len(data))
         with self._lock:
             index = self._index(project_id, version) or {}
-            index.setdefault("files", {})[url] = described
+            index.setdefault("files", {}).update(described)
             self._save(project_id, version, index)
 
     def lookup(self, project_id: int, version: str, url: str) -> tuple[bytes, str | None] | None:
@@ -181,6 +170,22 @@ class ReleaseArtifacts:
 
     def _save(self, project_id: int, version: str, index: dict[str, Any]) -> None:
         write_whole(self.folder(project_id, version) / "release.json", orjson.dumps(index))
+
+
+def _described(entry: dict[str, Any], size: int) -> dict[str, Any]:
+    headers = entry.get("headers")
+    headers = headers if isinstance(headers, dict) else {}
+    reference = next(
+        (str(v) for k, v in headers.items() if str(k).lower() in ("sourcemap", "x-sourcemap")),
+        None,
+    )
+    kind = entry.get("type")
+    return {
+        "kind": kind if isinstance(kind, str) and kind else "file",
+        "size": size,
+        "sourcemap": reference,
+        "uploaded_at": time.time(),
+    }
 
 
 def _read(path: Path) -> dict[str, Any] | None:
