@@ -22,6 +22,7 @@ from glasspane.protocol.auth import make_dsn
 from glasspane.settings import Config
 from glasspane.sourcemaps.bundles import BundleStore
 from glasspane.sourcemaps.mapping import SourceMapper
+from glasspane.sourcemaps.retention import BundleSweep
 from glasspane.store import open_store
 from glasspane.store.api import Store
 from glasspane.store.retention import parse_retention
@@ -57,13 +58,15 @@ class Instance:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"Cannot create the data directory {data_dir}: {exc}") from None
-        self.store = store or open_store(config.store, data_dir, parse_retention(config.retention))
+        retention_days = parse_retention(config.retention)
+        self.store = store or open_store(config.store, data_dir, retention_days)
         self.admin_token = load_or_create_token(data_dir)
         #: Source maps uploaded by sentry-cli, and the mapping of frames through them.
         self.bundles = BundleStore(
             data_dir / "sourcemaps", config.sourcemap_max_bundle_size, config.sourcemap_chunk_size
         )
-        self.sourcemaps = SourceMapper(self.bundles)
+        self.sourcemaps = SourceMapper(self.bundles, config.sourcemap_cache_size)
+        self.bundle_retention = BundleSweep(self.bundles, retention_days)
         #: Users, personal tokens, sessions and the audit log.
         self.accounts = Accounts(self.store, self.admin_token)
         self._lock = threading.Lock()
@@ -161,4 +164,5 @@ class Instance:
 
     def close(self) -> None:
         self.alerts.stop()
+        self.bundle_retention.stop()
         self.store.close()

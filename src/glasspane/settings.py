@@ -100,6 +100,13 @@ SETTINGS: tuple[Setting, ...] = (
         "bytes",
     ),
     Setting("sourcemap_chunk_size", int, 8 * MiB, "Size of sentry-cli's upload chunks.", "bytes"),
+    Setting(
+        "sourcemap_cache_size",
+        int,
+        256 * MiB,
+        "Source maps kept parsed in memory, per process, by the size of their files.",
+        "bytes",
+    ),
     Setting("apdex_threshold_ms", float, 300.0, "Default Apdex threshold T of new projects.", "ms"),
     Setting("writer_max_batch", int, 2000, "Most envelopes the writer commits in one transaction."),
     Setting(
@@ -191,6 +198,7 @@ class Config:
     max_item_size: int
     sourcemap_max_bundle_size: int
     sourcemap_chunk_size: int
+    sourcemap_cache_size: int
     apdex_threshold_ms: float
     writer_max_batch: int
     rate_limit: float

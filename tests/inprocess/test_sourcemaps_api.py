@@ -27,32 +27,41 @@ ORG = "/api/0/organizations/glasspane"
 URL = "http://localhost:5173/assets/app.min.js"
 
 
-def bundle_zip() -> bytes:
-    """An artifact bundle of the fixture's minified file and its map."""
+def bundle_zip(release: str | None = None) -> bytes:
+    """An artifact bundle of the fixture's minified file and its map: by debug id, or
+    for ``release`` without debug ids (``sentry-cli sourcemaps upload --release``)."""
     files = {
-        "files/_/_/app.min.js": ("~/app.min.js", "minified_source", "app.min.js"),
-        "files/_/_/app.min.js.map": ("~/app.min.js.map", "source_map", "app.min.js.map"),
+        "files/_/_/app.min.js": ("~/assets/app.min.js", "minified_source", "app.min.js"),
+        "files/_/_/app.min.js.map": ("~/assets/app.min.js.map", "source_map", "app.min.js.map"),
     }
     manifest: dict[str, Any] = {"org": "glasspane", "files": {}}
+    if release:
+        manifest["release"] = release
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for path, (url, kind, name) in files.items():
             archive.writestr(path, (FIXTURES / name).read_bytes())
-            headers = {"debug-id": DEBUG_ID}
+            headers: dict[str, str] = {"debug-id": DEBUG_ID}
+            if release:
+                headers = {"Sourcemap": "app.min.js.map"} if kind == "minified_source" else {}
             manifest["files"][path] = {"url": url, "type": kind, "headers": headers}
         archive.writestr("manifest.json", json.dumps(manifest))
     return out.getvalue()
 
 
-def upload(app: App, headers: dict[str, str], project: str = "default") -> dict[str, Any]:
+def upload(
+    app: App, headers: dict[str, str], project: str = "default", release: str | None = None
+) -> dict[str, Any]:
     """Options, assemble (chunks missing), the chunks, assemble again: sentry-cli's order."""
     options = app.client.get(f"{ORG}/chunk-upload/", headers=headers)
     assert options.status_code == 200, options.text
     size = options.json()["chunkSize"]
-    data = bundle_zip()
+    data = bundle_zip(release)
     chunks = [data[i : i + size] for i in range(0, len(data), size)]
     sums = [hashlib.sha1(c).hexdigest() for c in chunks]
     body = {"checksum": hashlib.sha1(data).hexdigest(), "chunks": sums, "projects": [project]}
+    if release:
+        body["version"] = release
     first = app.client.post(f"{ORG}/artifactbundle/assemble/", json=body, headers=headers)
     assert first.json() == {"state": "not_found", "missingChunks": sums, "detail": None}
     pairs = zip(sums, chunks, strict=True)
@@ -180,3 +189,84 @@ def test_a_chunk_upload_larger_than_its_chunks_is_refused(tmp_path: Path) -> Non
         answer = small.client.post(f"{ORG}/chunk-upload/", files=files, headers=small.admin())
         assert answer.status_code == 413 and "sourcemap_chunk_size" in answer.json()["detail"]
     small.instance.close()
+
+
+def test_a_release_upload_maps_frames_by_release_and_url(app: App) -> None:
+    created = app.client.post(
+        f"{ORG}/releases/",
+        json={"version": "shop@2.1", "projects": ["default"]},
+        headers=app.admin(),
+    )
+    assert created.status_code == 201 and created.json()["version"] == "shop@2.1"
+    assert upload(app, app.admin(), release="shop@2.1")["state"] == "ok"
+    event = browser_error()
+    del event["debug_meta"]
+    frame = crash_frame(app, {**event, "release": "shop@2.1"})
+    assert (frame["file"], frame["function"], frame["line"]) == (
+        "../src/app.js",
+        "checkoutCart",
+        11,
+    )
+    assert frame["raw"]["filename"] == URL
+    other = crash_frame(app, {**browser_error(), "debug_meta": {}, "release": "shop@2.2"})
+    assert (other["file"], other["function"], other["raw"]) == (URL, "c", None)
+
+
+@pytest.mark.parametrize("version", ["", "a/b", "latest", "x" * 201, "two\nlines"])
+def test_a_bad_release_name_is_clear(app: App, version: str) -> None:
+    body = {"version": version, "projects": ["default"]}
+    answer = app.client.post(f"{ORG}/releases/", json=body, headers=app.admin())
+    assert answer.status_code == 400 and "release" in answer.json()["detail"]
+
+
+def test_errors_whose_frames_map_to_one_place_are_one_issue(app: App) -> None:
+    """Served from two hosts (two minified URLs), found by debug id and by release:
+    the frames differ as sent, the original frame is the same, so is the issue."""
+    upload(app, app.admin())
+    upload(app, app.admin(), release="shop@3.0")
+    by_debug_id = browser_error()
+    cdn = "https://cdn.example/assets/app.min.js"
+    by_release = browser_error()
+    by_release["release"], by_release["debug_meta"] = "shop@3.0", {}
+    frames = by_release["exception"]["values"][0]["stacktrace"]["frames"]
+    frames[0].update(filename=cdn, abs_path=cdn)
+    unmapped = browser_error("0c5bd7f5-98a1-4bd6-8c4d-4ff5b4b7f0a1")
+    unmapped["exception"]["values"][0]["stacktrace"]["frames"][0]["function"] = "q"
+    issues = []
+    for event in (by_debug_id, by_release, unmapped):
+        sent = app.client.post(
+            app.envelope_url(), content=envelope_bytes(event), headers=app.auth()
+        )
+        assert sent.status_code == 200, sent.text
+        trace = app.trace(event["contexts"]["trace"]["trace_id"])
+        issues.append(trace["errors"][0]["issue_id"])
+    assert issues[0] == issues[1] != issues[2]
+
+
+def test_the_uploads_of_a_project_are_listed(app: App) -> None:
+    upload(app, app.admin())
+    upload(app, app.admin(), release="shop@4.0")
+    project_id = app.client.get("/api/v1/projects", headers=app.admin()).json()["projects"][0]["id"]
+    listed = app.client.get(f"/api/v1/projects/{project_id}/sourcemaps", headers=app.admin())
+    assert listed.status_code == 200, listed.text
+    [bundle] = listed.json()["bundles"]
+    sizes = {name: len((FIXTURES / name).read_bytes()) for name in ("app.min.js", "app.min.js.map")}
+    assert bundle["debug_id"] == DEBUG_ID and bundle["size"] == sum(sizes.values())
+    [release] = listed.json()["releases"]
+    assert release["version"] == "shop@4.0"
+    assert [(f["url"], f["size"], f["sourcemap"]) for f in release["files"]] == [
+        ("~/assets/app.min.js", sizes["app.min.js"], "app.min.js.map"),
+        ("~/assets/app.min.js.map", sizes["app.min.js.map"], None),
+    ]
+    missing = app.client.get("/api/v1/projects/999/sourcemaps", headers=app.admin())
+    assert missing.status_code == 404
+
+
+def test_the_trace_locates_a_javascript_error_in_its_original_source(app: App) -> None:
+    upload(app, app.admin())
+    event = browser_error()
+    sent = app.client.post(app.envelope_url(), content=envelope_bytes(event), headers=app.auth())
+    assert sent.status_code == 200, sent.text
+    [error] = app.trace(event["contexts"]["trace"]["trace_id"])["errors"]
+    assert error["location"] == {"file": "../src/app.js", "line": 11, "function": "checkoutCart"}
+    assert error["raw_location"] == {"file": URL, "line": 3, "function": "c"}

@@ -67,6 +67,7 @@ from glasspane.query.spans import alert_rule_yaml, group_terms, parse_fields, pa
 from glasspane.query.trace_compare import align
 from glasspane.sourcemaps.bundles import BundleStore
 from glasspane.sourcemaps.mapping import SourceMapper
+from glasspane.sourcemaps.releases import mapping_url, resolve_reference, url_candidates
 from glasspane.store.issues import tally_tags
 from glasspane.store.retention import parse_retention
 from glasspane.store.where import closest_key
@@ -320,6 +321,11 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "span alert rule YAML": lambda s: alert_rule_yaml(s, len(s)),
     "terminal cell": cell,
     "source map frame": _mapped_frame,
+    "source map, release URLs": lambda s: (
+        url_candidates(f"https://{s}/{s}?{s}"),
+        resolve_reference("~/" + s, s),
+        mapping_url(("//# sourceMappingURL=" + s).encode()),
+    ),
     "SQL statement mask": mask_statement,
     "issue tag breakdown": lambda s: tally_tags(
         [(s, None, None, None, orjson.dumps({s: "v", "t": s}), orjson.dumps({"c": {s: 1}}))],

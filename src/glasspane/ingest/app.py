@@ -26,6 +26,8 @@ from glasspane.ingest.ratelimit import KeyRateLimiter, rate_limit_headers
 from glasspane.ingest.routes import ROUTES as INGEST_ROUTES
 from glasspane.ingest.target import IngestTarget
 from glasspane.normalize.sanitize import policy_for
+from glasspane.sourcemaps.bundles import BundleStore
+from glasspane.sourcemaps.mapping import SourceMapper
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +69,11 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": detail}, status_code=500)
 
 
-def create_ingest_app(target: IngestTarget, buckets: Buckets | None = None) -> ASGIApp:
-    """The ingest app writing to ``target``; ``buckets`` hold the rate limits and quotas."""
+def create_ingest_app(
+    target: IngestTarget, buckets: Buckets | None = None, sourcemaps: SourceMapper | None = None
+) -> ASGIApp:
+    """The ingest app writing to ``target``; ``buckets`` hold the rate limits and quotas;
+    ``sourcemaps`` (else one of its own) map JavaScript frames for grouping."""
     config = target.config
     app = Starlette(
         routes=[*INGEST_ROUTES, *OTLP_ROUTES],
@@ -83,6 +88,14 @@ def create_ingest_app(target: IngestTarget, buckets: Buckets | None = None) -> A
     app.state.policy = policy_for(config)
     app.state.rate_limiter = KeyRateLimiter(
         config.rate_limit, config.rate_limit_burst, buckets=buckets
+    )
+    app.state.sourcemaps = sourcemaps or SourceMapper(
+        BundleStore(
+            config.data_path / "sourcemaps",
+            config.sourcemap_max_bundle_size,
+            config.sourcemap_chunk_size,
+        ),
+        config.sourcemap_cache_size,
     )
     app.state.quotas = CategoryQuotas(parse_quotas(config.rate_limit_categories), buckets=buckets)
     return IngestCORS(app)

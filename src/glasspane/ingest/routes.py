@@ -26,6 +26,7 @@ from glasspane.domain import Batch, Outcome
 from glasspane.errors import ItemError, LimitExceeded, ProtocolError
 from glasspane.ingest.auth import authenticate, request_key
 from glasspane.ingest.body import read_body
+from glasspane.ingest.grouping import may_map, regroup
 from glasspane.ingest.offload import off_loop
 from glasspane.ingest.quotas import Admission, CategoryQuotas
 from glasspane.ingest.ratelimit import limits_header, refused_outcomes
@@ -113,6 +114,8 @@ def _dropped(request: Request, key: str, project_id: int, now: float) -> list[Ou
 
 
 async def _commit(request: Request, batch: Batch) -> None:
+    if may_map(batch):  # maps are files, read and parsed off the event loop
+        batch = await off_loop(regroup, batch, request.app.state.sourcemaps)
     if len(batch):
         await asyncio.wrap_future(_instance(request).write(batch))
     server_metrics.count_batch(batch)

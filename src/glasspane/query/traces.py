@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict
 from typing import Any
@@ -11,11 +12,16 @@ from glasspane.errors import NotFound, ProtocolError
 from glasspane.query.logs import trace_logs
 from glasspane.query.search import parse
 from glasspane.query.trace_tree import attach, critical_path, to_node
+from glasspane.sourcemaps.mapping import SourceMapper
 from glasspane.store.api import Store
 from glasspane.store.models import TraceError, Window
 
 #: Links (replays of a trace) are looked up over all time.
 ALL_TIME = Window(0.0, float("inf"))
+#: At most this many JavaScript errors of a trace have their location mapped
+#: through source maps (each costs a read of the event).
+MAPPED_ERRORS = 50
+_JS_FILE = re.compile(r"\.(?:m|c)?js(?:[?#]|$)")
 
 
 def normalize_trace_id(trace_id: str) -> str:
@@ -100,8 +106,47 @@ def mark_critical(span_dicts: list[dict[str, Any]]) -> None:
         span["critical"] = index in on_path
 
 
-def get_trace(store: Store, projects: list[Project], trace_id: str) -> dict[str, Any]:
-    """The trace in the API's shape; :class:`NotFound` when nothing of it arrived."""
+def mapped_locations(store: Store, sourcemaps: SourceMapper, errors: list[dict[str, Any]]) -> None:
+    """Give the JavaScript errors among ``errors`` their original location, from
+    their events' frames mapped through source maps; the minified one is kept as
+    ``raw_location``. Errors of other files, or without a map, stay as they are."""
+    scripts = [e for e in errors if _is_script((e["location"] or {}).get("file"))]
+    for error in scripts[:MAPPED_ERRORS]:
+        if error["issue_id"] is None:
+            continue
+        payload = store.issue_event(error["issue_id"], error["event_id"])
+        if payload is None:
+            continue
+        mapped = sourcemaps.map_event(error["project_id"], payload)
+        location = _crash_location(mapped)
+        if location is not None and location != error["location"]:
+            error["raw_location"], error["location"] = error["location"], location
+
+
+def _is_script(file: Any) -> bool:
+    return isinstance(file, str) and _JS_FILE.search(file[-300:]) is not None
+
+
+def _crash_location(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """As ingest picks it: the innermost in-app frame of the last exception, else the last."""
+    exceptions = payload.get("exceptions")
+    last = exceptions[-1] if isinstance(exceptions, list) and exceptions else {}
+    frames = last.get("frames") if isinstance(last, dict) else None
+    if not isinstance(frames, list) or not frames:
+        return None
+    frame = next((f for f in reversed(frames) if f.get("in_app")), frames[-1])
+    return {
+        "file": frame.get("filename") or frame.get("abs_path"),
+        "line": frame.get("lineno"),
+        "function": frame.get("function"),
+    }
+
+
+def get_trace(
+    store: Store, projects: list[Project], trace_id: str, sourcemaps: SourceMapper | None = None
+) -> dict[str, Any]:
+    """The trace in the API's shape; :class:`NotFound` when nothing of it arrived.
+    With ``sourcemaps``, JavaScript errors are located in their original sources."""
     trace_id = normalize_trace_id(trace_id)
     spans = store.trace_spans(trace_id)
     errors = store.trace_errors(trace_id)
@@ -124,6 +169,9 @@ def get_trace(store: Store, projects: list[Project], trace_id: str) -> dict[str,
     root = roots[0] if roots else None
     span_dicts = [span_json(s, by_id, known) for s in spans]
     mark_critical(span_dicts)
+    error_dicts = [error_json(e, by_id) for e in errors]
+    if sourcemaps is not None:
+        mapped_locations(store, sourcemaps, error_dicts)
     return {
         "trace_id": trace_id,
         "transaction": root.transaction if root else None,
@@ -133,7 +181,7 @@ def get_trace(store: Store, projects: list[Project], trace_id: str) -> dict[str,
         "status": trace_status(spans, errors),
         "services": services,
         "spans": span_dicts,
-        "errors": [error_json(e, by_id) for e in errors],
+        "errors": error_dicts,
         "replay_ids": [r.replay_id for r in store.list_replays(ALL_TIME, trace_id, None, 20)],
         "logs": logs,
     }

@@ -10,14 +10,15 @@ each source map and minified file under its debug id, per project::
     DATA_DIR/sourcemaps/<project id>/<debug id>.map   (and .js, the minified file)
 
 A debug id is a UUID the CLI writes into the minified file and its map, so an
-event's ``debug_meta`` finds the map without releases or URLs.
+event's ``debug_meta`` finds the map without releases or URLs. A bundle uploaded
+``--release`` (the manifest names the release) is also kept as that release's
+files, found by URL (``releases.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import uuid
 import zipfile
@@ -28,9 +29,19 @@ from typing import Any
 import orjson
 
 from glasspane.errors import LimitExceeded, ProtocolError
+from glasspane.sourcemaps.releases import ReleaseArtifacts, write_whole
 
 SHA1 = re.compile(r"[0-9a-f]{40}")
 KINDS = {"source_map": ".map", "minified_source": ".js"}
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """An uploaded bundle as listed: its debug id, its files' kinds and sizes, when."""
+
+    debug_id: str
+    files: dict[str, int]
+    uploaded_at: float
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,7 @@ class BundleStore:
         self.max_bundle_size = max_bundle_size
         self.chunk_size = chunk_size
         self.chunks = root / "chunks"
+        self.releases = ReleaseArtifacts(root)
 
     def save_chunk(self, name: str, data: bytes) -> None:
         """Keep one chunk; its name must be the SHA-1 of its bytes."""
@@ -78,11 +90,17 @@ class BundleStore:
         actual = hashlib.sha1(data).hexdigest()
         if actual != expected:
             raise ProtocolError(f"Chunk named {expected} has the SHA-1 {actual}: corrupted upload")
-        _write(self.chunks / expected, data)
+        write_whole(self.chunks / expected, data)
 
-    def assemble(self, project_ids: list[int], bundle_sha1: str, chunk_ids: list[str]) -> Assembled:
-        """Join the chunks into the bundle and keep its files for each project (or say
-        which chunks are missing)."""
+    def assemble(
+        self,
+        project_ids: list[int],
+        bundle_sha1: str,
+        chunk_ids: list[str],
+        release: str | None = None,
+    ) -> Assembled:
+        """Join the chunks into the bundle and keep its files for each project, and for
+        ``release`` (else the one its manifest names) if any; or say which chunks are missing."""
         missing = [c for c in chunk_ids if not (self.chunks / c).is_file()]
         if missing:
             return Assembled("not_found", missing)
@@ -90,7 +108,7 @@ class BundleStore:
         actual = hashlib.sha1(data).hexdigest()
         if actual != bundle_sha1:
             raise ProtocolError(f"The chunks make a bundle with SHA-1 {actual}, not {bundle_sha1}")
-        files = sum(self._unpack(project_id, data) for project_id in project_ids)
+        files = sum(self._unpack(project_id, data, release) for project_id in project_ids)
         for c in chunk_ids:
             (self.chunks / c).unlink(missing_ok=True)
         return Assembled("ok", [], files)
@@ -103,7 +121,7 @@ class BundleStore:
                 raise LimitExceeded(_too_large(len(out), self.max_bundle_size))
         return bytes(out)
 
-    def _unpack(self, project_id: int, data: bytes) -> int:
+    def _unpack(self, project_id: int, data: bytes, release: str | None) -> int:
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -113,6 +131,9 @@ class BundleStore:
             entries = manifest.get("files") if isinstance(manifest, dict) else None
             if not isinstance(entries, dict):
                 raise ProtocolError("The bundle's manifest.json has no files object")
+            release = release or manifest.get("release")
+            if isinstance(release, str) and release:
+                self._keep_release(project_id, release, archive, entries)
             return self._keep_files(project_id, archive, entries)
         except (zipfile.BadZipFile, KeyError, orjson.JSONDecodeError) as exc:
             raise ProtocolError(f"The bundle is not an artifact bundle: {exc}") from None
@@ -128,9 +149,49 @@ class BundleStore:
             suffix = KINDS.get(entry.get("type", ""))
             found = debug_id(_header(headers, "debug-id"))
             if suffix and found:
-                _write(self.root / str(project_id) / f"{found}{suffix}", archive.read(path))
+                write_whole(self.root / str(project_id) / f"{found}{suffix}", archive.read(path))
                 kept += 1
         return kept
+
+    def _keep_release(
+        self, project_id: int, release: str, archive: zipfile.ZipFile, entries: dict[str, Any]
+    ) -> None:
+        files = [
+            (entry["url"], entry, archive.read(path))
+            for path, entry in entries.items()
+            if isinstance(entry, dict) and isinstance(entry.get("url"), str) and entry["url"]
+        ]
+        self.releases.keep(project_id, release[:200], files)
+
+    def bundles(self, project_id: int) -> list[Bundle]:
+        """The project's debug-id bundles, newest first."""
+        by_id: dict[str, dict[str, int]] = {}
+        when: dict[str, float] = {}
+        for path in (self.root / str(project_id)).glob("*-*-*-*-*.*"):
+            stat = path.stat()
+            by_id.setdefault(path.stem, {})[path.suffix.lstrip(".")] = stat.st_size
+            when[path.stem] = max(when.get(path.stem, 0.0), stat.st_mtime)
+        found = [Bundle(d, files, when[d]) for d, files in by_id.items()]
+        return sorted(found, key=lambda b: b.uploaded_at, reverse=True)
+
+    def remove_older(self, cutoff: float) -> int:
+        """Remove every project's bundles and releases uploaded before ``cutoff`` (a
+        timestamp), and chunks left unassembled; how many bundles and releases went."""
+        removed = 0
+        for chunk in self.chunks.glob("*") if self.chunks.is_dir() else []:
+            if chunk.stat().st_mtime < cutoff:
+                chunk.unlink(missing_ok=True)
+        for folder in self.root.glob("[0-9]*"):
+            project_id = int(folder.name) if folder.name.isdigit() else None
+            if project_id is None:
+                continue
+            for bundle in self.bundles(project_id):
+                if bundle.uploaded_at < cutoff:
+                    for suffix in bundle.files:
+                        (folder / f"{bundle.debug_id}.{suffix}").unlink(missing_ok=True)
+                    removed += 1
+            removed += self.releases.remove_older(project_id, cutoff)
+        return removed
 
     def files(self, project_id: int, debug: str) -> tuple[bytes, bytes | None] | None:
         """The source map and minified file kept under ``debug`` for the project, if any."""
@@ -152,11 +213,3 @@ def _header(headers: dict[str, Any], name: str) -> Any:
 
 def _too_large(size: int, limit: int) -> str:
     return f"The bundle has {size} bytes, more than {limit} (setting sourcemap_max_bundle_size)"
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write whole or not at all (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_bytes(data)
-    partial.replace(path)

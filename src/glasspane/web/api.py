@@ -99,7 +99,7 @@ def trace(trace_id: str, request: Request) -> Response:
     """Encoded with orjson directly: a 2,000-span trace is a large answer, and
     FastAPI's generic encoder took longer than the database (bench/query.py)."""
     instance = instance_of(request)
-    answer = get_trace(instance.store, instance.projects(), trace_id)
+    answer = get_trace(instance.store, instance.projects(), trace_id, instance.sourcemaps)
     return Response(orjson.dumps(answer), media_type="application/json")
 
 

@@ -24,6 +24,7 @@ from glasspane.web.health_api import router as health_router
 from glasspane.web.issues_api import router as issues_router
 from glasspane.web.replay_api import router as replay_router
 from glasspane.web.security import SecurityHeaders
+from glasspane.web.sourcemaps_api import listing as sourcemaps_listing
 from glasspane.web.sourcemaps_api import router as sourcemaps_router
 from glasspane.web.status_api import router as status_router
 from glasspane.web.telemetry_api import router as telemetry_router
@@ -86,7 +87,8 @@ class Dispatch:
 
 def create_app(instance: Instance) -> Dispatch:
     """Ingest and API in this process (ingest writes straight to the store)."""
-    return Dispatch(create_ingest_app(instance), create_api_app(instance))
+    ingest = create_ingest_app(instance, sourcemaps=instance.sourcemaps)
+    return Dispatch(ingest, create_api_app(instance))
 
 
 def create_api_app(instance: Instance) -> FastAPI:
@@ -107,6 +109,7 @@ def create_api_app(instance: Instance) -> FastAPI:
     app.include_router(status_router)
     app.include_router(accounts_router)
     app.include_router(sourcemaps_router)
+    app.include_router(sourcemaps_listing)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=ui.STATIC), name="static")
     app.add_middleware(ui.ScopeMiddleware, is_page_path=ui.is_page_path)

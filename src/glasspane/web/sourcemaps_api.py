@@ -1,14 +1,16 @@
 """The part of Sentry's web API that ``sentry-cli sourcemaps upload`` calls.
 
-Three routes under ``/api/0/organizations/glasspane/``, as the CLI expects them:
+Routes under ``/api/0/organizations/glasspane/``, as the CLI expects them:
 the chunk-upload options (``GET chunk-upload/``), the chunks (``POST
-chunk-upload/``, multipart, each file named by its SHA-1) and the assembly of a
-bundle from its chunks (``POST artifactbundle/assemble/``). Uploading changes
-what users see, so it takes a personal token of a member or above.
+chunk-upload/``, multipart, each file named by its SHA-1), the assembly of a
+bundle from its chunks (``POST artifactbundle/assemble/``, with ``version`` when
+uploaded ``--release``) and ``sentry-cli releases new`` (``POST releases/``).
+Uploading changes what users see, so it takes a personal token of a member or above.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -17,8 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from glasspane.errors import LimitExceeded, NotFound, ProtocolError
+from glasspane.query.sourcemaps import uploads
 from glasspane.sourcemaps.bundles import checksum
-from glasspane.web.auth import require_member
+from glasspane.web.auth import require_member, require_viewer
 from glasspane.web.deps import instance_of
 
 ORG = "glasspane"
@@ -30,12 +33,20 @@ router = APIRouter(
     tags=["sentry-cli"],
     dependencies=[Depends(require_member)],
 )
+#: glasspane's own read of what was uploaded (any role).
+listing = APIRouter(prefix="/api/v1", dependencies=[Depends(require_viewer)])
 
 
 class AssembleIn(BaseModel):
     checksum: str = Field(description="SHA-1 of the whole bundle (a zip)")
     chunks: list[str] = Field(description="SHA-1 of each chunk, in order", max_length=10_000)
     projects: list[str] = Field(description="Names of the projects the bundle is for")
+    version: str | None = Field(None, description="The release (sentry-cli --release)")
+
+
+class ReleaseIn(BaseModel):
+    version: str = Field(description="The release, as the SDKs' `release` option names it")
+    projects: list[str] = Field(description="Names of the projects the release is for")
 
 
 def _org(org: str) -> None:
@@ -97,14 +108,67 @@ async def _read_bounded(request: Request, limit: int) -> None:
 def assemble(org: str, body: AssembleIn, request: Request) -> dict[str, Any]:
     _org(org)
     instance = instance_of(request)
-    by_name = {p.name: p for p in instance.projects()}
-    unknown = [name for name in body.projects if name not in by_name]
-    if unknown or not body.projects:
+    project_ids = _project_ids(request, body.projects)
+    bundle = checksum(body.checksum, "checksum")
+    chunks = [checksum(c, "Each of chunks") for c in body.chunks]
+    release = _version(body.version) if body.version is not None else None
+    done = instance.bundles.assemble(project_ids, bundle, chunks, release)
+    return {"state": done.state, "missingChunks": done.missing, "detail": None}
+
+
+def _project_ids(request: Request, names: list[str]) -> list[int]:
+    by_name = {p.name: p for p in instance_of(request).projects()}
+    unknown = [name for name in names if name not in by_name]
+    if unknown or not names:
         raise NotFound(
             f"Unknown project {', '.join(unknown) or '(none given)'}: set SENTRY_PROJECT to "
             f"one of {', '.join(sorted(by_name))}"
         )
-    bundle = checksum(body.checksum, "checksum")
-    chunks = [checksum(c, "Each of chunks") for c in body.chunks]
-    done = instance.bundles.assemble([by_name[n].id for n in body.projects], bundle, chunks)
-    return {"state": done.state, "missingChunks": done.missing, "detail": None}
+    return [by_name[n].id for n in names]
+
+
+@router.post("/releases/", status_code=201, summary="sentry-cli releases new")
+def new_release(org: str, body: ReleaseIn, request: Request) -> dict[str, Any]:
+    _org(org)
+    version = _version(body.version)
+    releases = instance_of(request).bundles.releases
+    created = [releases.create(p, version) for p in _project_ids(request, body.projects)]
+    return {
+        "version": version,
+        "shortVersion": version,
+        "ref": None,
+        "url": None,
+        "dateCreated": _iso(min(created)),
+        "dateReleased": None,
+        "lastEvent": None,
+        "firstEvent": None,
+        "newGroups": 0,
+        "projects": [{"slug": n, "name": n} for n in body.projects],
+    }
+
+
+def _version(version: str) -> str:
+    """A release name as Sentry accepts them: 1-200 characters, no slash or newline,
+    not ``.``, ``..`` or ``latest``."""
+    bad = not 0 < len(version) <= 200 or version in (".", "..", "latest")
+    if bad or any(c in version for c in "/\n\r\t"):
+        raise ProtocolError(
+            f"A release must be 1 to 200 characters without slashes or newlines, "
+            f"got {version!r:.80}"
+        )
+    return version
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+@listing.get(
+    "/projects/{project_id}/sourcemaps",
+    summary="A project's uploaded source map bundles and releases, newest first",
+)
+def project_sourcemaps(project_id: int, request: Request) -> dict[str, Any]:
+    instance = instance_of(request)
+    if instance.project_by_id(project_id) is None:
+        raise NotFound(f"There is no project {project_id}")
+    return uploads(instance.bundles, project_id)

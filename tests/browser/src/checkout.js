@@ -4,7 +4,8 @@
 import * as Sentry from "@sentry/browser";
 
 const params = new URLSearchParams(window.location.search);
-Sentry.init({ dsn: params.get("dsn"), release: "checkout@1.0.0", environment: "e2e" });
+const release = params.get("release") || "checkout@1.0.0";
+Sentry.init({ dsn: params.get("dsn"), release, environment: "e2e" });
 
 function applyDiscount(total, code) {
   if (code !== "SAVE10") {

@@ -99,6 +99,16 @@ def ago(ts: object, now: float | None = None) -> str:
     return f"{int(seconds)}s ago"
 
 
+def file_size(value: object) -> str:
+    """Bytes for a reader: ``812 B``, ``88.2 KiB``, ``2.1 MiB``."""
+    if not isinstance(value, int | float):
+        return ""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if value >= size:
+            return f"{value / size:.1f} {unit}"
+    return f"{int(value)} B"
+
+
 def short_id(value: object, length: int = 16) -> str:
     text = str(value or "")
     return text if len(text) <= length else text[:length] + "…"
@@ -149,6 +159,7 @@ def environment() -> Environment:
         iso=iso,
         ago=ago,
         short_id=short_id,
+        file_size=file_size,
         as_text=as_text,
         present=present,
         as_mapping=as_mapping,

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from glasspane.access.roles import ADMIN, DESCRIPTIONS, MEMBER, ROLES
 from glasspane.errors import ForbiddenError, GlasspaneError, ProtocolError
+from glasspane.query.sourcemaps import uploads
 from glasspane.web.auth import accounts_of
 from glasspane.web.deps import instance_of
 from glasspane.web.ui.login import form
@@ -34,6 +35,7 @@ def _context(request: Request, session: Session) -> dict[str, Any]:
         "tokens": accounts.list_tokens(session.principal),
         "users": accounts.list_users() if admin else [],
         "projects": [(p, instance.dsn(p)) for p in instance.projects()],
+        "sourcemaps": [(p, uploads(instance.bundles, p.id)) for p in instance.projects()],
         "audit": accounts.audit(session.principal, AUDIT_ROWS) if admin else [],
         "roles": ROLES,
         "descriptions": DESCRIPTIONS,

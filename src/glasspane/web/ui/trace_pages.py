@@ -101,7 +101,7 @@ def trace_page(
     and so are the spans named in ``highlight`` (a performance issue's evidence)."""
     highlighted = parse_highlight(highlight)
     instance = instance_of(request)
-    trace = get_trace(instance.store, instance.projects(), trace_id)
+    trace = get_trace(instance.store, instance.projects(), trace_id, instance.sourcemaps)
     matched: set[str] = set()
     query_error = None
     if query and query.strip():
