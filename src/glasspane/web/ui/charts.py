@@ -34,6 +34,15 @@ class Bar:
     css: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A shaded stretch of time across the plot (a rule's firing period)."""
+
+    x: float
+    width: float
+    title: str
+
+
 @dataclass(slots=True)
 class Chart:
     width: float
@@ -45,6 +54,13 @@ class Chart:
     y_ticks: list[Tick] = field(default_factory=list)
     x_ticks: list[Tick] = field(default_factory=list)
     empty: bool = False
+    #: The value at the top of the y axis (line charts).
+    y_max: float = 1.0
+    #: Horizontal lines at a value (a threshold), position = y.
+    levels: list[Tick] = field(default_factory=list)
+    bands: list[Band] = field(default_factory=list)
+    #: Where the time axis starts and ends (line charts): (start, end, x0, x1).
+    time_axis: tuple[float, float, float, float] | None = None
 
 
 def nice_ticks(value: float, count: int = 4) -> list[float]:
@@ -139,10 +155,12 @@ def line_chart(
     chart.empty = not values
     ticks = nice_ticks(max([floor_top, *values]))
     peak = ticks[-1]
+    chart.y_max = peak
     _y_ticks(chart, ticks, top, fmt)
     start, end = span
     length = max(end - start, 1e-9)
     chart.x_ticks = time_ticks(start, end, left, right)
+    chart.time_axis = (start, end, left, right)
     for index, (name, vs) in enumerate(series.items()):
         points = [
             None
@@ -155,6 +173,26 @@ def line_chart(
         ]
         chart.lines.append(Line(name, _path(points), f"series-{index}"))
     return chart
+
+
+def add_level(chart: Chart, value: float, label: str) -> None:
+    """A horizontal line at ``value`` on a line chart (drawn only inside the y axis)."""
+    top = chart.y_ticks[-1].position if chart.y_ticks else 8.0
+    if 0 <= value <= chart.y_max:
+        y = chart.plot_bottom - value / chart.y_max * (chart.plot_bottom - top)
+        chart.levels.append(Tick(y, label))
+
+
+def add_band(chart: Chart, start: float, end: float, title: str) -> None:
+    """Shade the time from ``start`` to ``end`` (clipped to the chart's time axis)."""
+    if chart.time_axis is None:
+        return
+    t0, t1, x0, x1 = chart.time_axis
+    lo, hi = max(start, t0), min(end, t1)
+    if hi <= lo:
+        return
+    scale = (x1 - x0) / max(t1 - t0, 1e-9)
+    chart.bands.append(Band(x0 + (lo - t0) * scale, max(1.0, (hi - lo) * scale), title))
 
 
 def histogram(
