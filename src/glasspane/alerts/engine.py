@@ -37,6 +37,8 @@ HISTORY = 50
 CHART_SPAN = 3 * 3600.0
 #: … in this many slices.
 CHART_BUCKETS = 24
+#: The longest period a page takes (400 days): the data links ask no more.
+MAX_PERIOD_MINUTES = 400 * 1440
 
 
 @dataclass(slots=True)
@@ -298,7 +300,7 @@ class AlertEngine:
             else []
         )
         search = alert_metrics.search_text(rule.filters)
-        period = f"{max(1, math.ceil((now - start) / 60))}m"
+        period = f"{min(MAX_PERIOD_MINUTES, max(1, math.ceil((now - start) / 60)))}m"
         return {
             **entry,
             "window": {"start": start, "end": now},
