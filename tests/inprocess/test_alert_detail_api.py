@@ -103,6 +103,7 @@ def test_the_alerts_page_shows_what_is_behind_a_firing_rule(app: App) -> None:
     soup = BeautifulSoup(app.client.get(f"/alerts?token={app.token}").text, "html.parser")
     firing = soup.select_one('li[data-rule="Case creation failures"]')
     assert firing is not None
+    assert "triggered" in firing.select_one(".reg-head").get_text()
     assert (
         firing.select_one(".conditions").get_text(" ", strip=True).startswith("failure_rate > 10%")
     )
@@ -128,6 +129,10 @@ def test_the_rule_page_charts_the_metric_against_its_threshold(app: App) -> None
     assert len(chart.select("rect.band")) == 1
     line = chart.select_one("path.line")
     assert line is not None and line["d"].startswith("M")
+    # One slice had transactions: its value is marked, the empty ones are gaps.
+    [dot] = chart.select("circle.dot")
+    assert dot.select_one("title").get_text().endswith(": 75.0%")
+    assert float(dot["cy"]) < float(level["y1"])  # above the threshold line
     assert soup.select_one(".affected-count").get_text() == "2"
     assert soup.select_one("a.data-link")["href"].startswith("/?query=transaction")
 

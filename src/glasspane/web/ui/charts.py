@@ -18,10 +18,19 @@ class Tick:
 
 
 @dataclass(frozen=True, slots=True)
+class Dot:
+    x: float
+    y: float
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     name: str
     path: str  # SVG path data; gaps where values are missing
     css: str  # class naming its colour
+    #: A marker per value, when asked for (a point between gaps has no line to show).
+    dots: tuple[Dot, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +135,12 @@ def spark_bars(
     return bars
 
 
+def _clock(ts: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M")
+
+
 def time_ticks(start: float, end: float, x0: float, x1: float, count: int = 5) -> list[Tick]:
     """``count`` evenly spaced time labels (``HH:MM`` UTC, or ``MM-DD`` past two days)."""
     from datetime import UTC, datetime
@@ -147,8 +162,10 @@ def line_chart(
     width: float = 400,
     height: float = 150,
     floor_top: float = 0,
+    dots: bool = False,
 ) -> Chart:
-    """Lines over time sharing one y axis from 0; ``span`` is the period (start, end)."""
+    """Lines over time sharing one y axis from 0; ``span`` is the period (start, end);
+    with ``dots``, a marker on each value, titled with its time and value."""
     left, right, top, bottom = 46.0, width - 8, 8.0, height - 18
     chart = Chart(width, height, left, bottom)
     values = [v for vs in series.values() for v in vs if v is not None]
@@ -171,7 +188,16 @@ def line_chart(
             )
             for ts, v in zip(timestamps, vs, strict=True)
         ]
-        chart.lines.append(Line(name, _path(points), f"series-{index}"))
+        marks = (
+            tuple(
+                Dot(p[0], p[1], f"{_clock(ts)}: {fmt(v)}")
+                for p, ts, v in zip(points, timestamps, vs, strict=True)
+                if p is not None and v is not None
+            )
+            if dots
+            else ()
+        )
+        chart.lines.append(Line(name, _path(points), f"series-{index}", marks))
     return chart
 
 

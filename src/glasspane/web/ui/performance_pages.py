@@ -246,6 +246,7 @@ def rule_chart(rule: dict[str, Any]) -> charts.Chart:
         width=900,
         height=180,
         floor_top=(threshold or 0) * 1.25,
+        dots=True,
     )
     if threshold is not None:
         charts.add_level(chart, threshold, f"threshold {rule['threshold_text']}")
