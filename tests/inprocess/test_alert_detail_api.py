@@ -26,6 +26,9 @@ alerts:
     conditions:
       - transaction: nothingHere
       - p95: > 2s
+  - name: "Broken"
+    conditions:
+      - error_rate: lots
 """
 
 
@@ -135,6 +138,16 @@ def test_the_rule_page_charts_the_metric_against_its_threshold(app: App) -> None
     assert float(dot["cy"]) < float(level["y1"])  # above the threshold line
     assert soup.select_one(".affected-count").get_text() == "2"
     assert soup.select_one("a.data-link")["href"].startswith("/?query=transaction")
+
+
+def test_an_invalid_rule_has_a_page_saying_what_is_wrong(app: App) -> None:
+    answer = app.client.get(f"/alerts/Broken?token={app.token}")
+    assert answer.status_code == 200
+    soup = BeautifulSoup(answer.text, "html.parser")
+    assert "is not a comparison" in soup.select_one(".notice.bad").get_text()
+    assert soup.select_one("#rule-chart") is None
+    body = app.client.get("/api/v1/alerts/Broken", headers=app.admin()).json()
+    assert body["state"] == "invalid" and body["series"]["points"] == []
 
 
 def test_an_unknown_rule_is_a_404(app: App) -> None:
