@@ -26,6 +26,9 @@ alerts:
     conditions:
       - transaction: nothingHere
       - p95: > 2s
+  - name: "Uploads / day"
+    conditions:
+      - count: > 1000
   - name: "Broken"
     conditions:
       - error_rate: lots
@@ -148,6 +151,15 @@ def test_an_invalid_rule_has_a_page_saying_what_is_wrong(app: App) -> None:
     assert soup.select_one("#rule-chart") is None
     body = app.client.get("/api/v1/alerts/Broken", headers=app.admin()).json()
     assert body["state"] == "invalid" and body["series"]["points"] == []
+
+
+def test_a_rule_name_with_a_slash_opens_from_the_list(app: App) -> None:
+    soup = BeautifulSoup(app.client.get(f"/alerts?token={app.token}").text, "html.parser")
+    link = soup.select_one('li[data-rule="Uploads / day"] .reg-head a')
+    assert link is not None
+    page = BeautifulSoup(app.client.get(link["href"]).text, "html.parser")
+    assert page.select_one("h1").get_text() == "Uploads / day"
+    assert page.select_one(".conditions").get_text(" ", strip=True).startswith("count > 1000")
 
 
 def test_an_unknown_rule_is_a_404(app: App) -> None:

@@ -27,7 +27,7 @@ def reload(request: Request, actor: Admin) -> dict[str, Any]:
 
 
 @router.get(
-    "/alerts/{name}",
+    "/alerts/{name:path}",
     summary="One alert rule with its affected users, recent errors, metric series and links",
 )
 def alert(request: Request, name: str) -> dict[str, Any]:

@@ -217,7 +217,7 @@ def alerts_page(request: Request, session: LoggedIn) -> HTMLResponse:
     )
 
 
-@router.get("/alerts/{name}")
+@router.get("/alerts/{name:path}")
 def alert_page(request: Request, name: str, session: LoggedIn) -> HTMLResponse:
     """One rule: its conditions as written, affected users, recent errors, its metric
     over the last hours against the threshold (firing periods shaded), its data."""
