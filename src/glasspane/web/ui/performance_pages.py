@@ -204,7 +204,9 @@ def alerts_page(request: Request, session: LoggedIn) -> HTMLResponse:
     snapshot: dict[str, Any] = engine.snapshot() if engine is not None else {}
     rules = snapshot.get("rules") or []
     if engine is not None:
-        rules = [engine.detail(r["name"]) if r["state"] == "firing" else r for r in rules]
+        rules = [
+            engine.detail(r["name"], chart=False) if r["state"] == "firing" else r for r in rules
+        ]
     return page(
         request,
         "alerts.html",
