@@ -189,7 +189,7 @@ def test_reload_reports_a_broken_file_and_keeps_the_rules(setup) -> None:
         rules.write_text(good.replace('error_rate: "> 50%"', "error_rate: > 50%", 1))
         answer = server.api("POST", "/api/v1/alerts/reload").json()
         assert answer["reloaded"] is True, answer
-        assert _alerts(server)["Blockchain indexer degraded"]["conditions"][0] == "error_rate > 0.5"
+        assert _alerts(server)["Blockchain indexer degraded"]["conditions"][0] == "error_rate > 50%"
         # A YAML mistake outside the rules refuses the file, naming the line.
         lines = len(good.splitlines())
         rules.write_text(good.rstrip("\n") + "\nextra: {a: [b}\n")

@@ -295,3 +295,47 @@ def test_replay_pages_in_chromium(
         assert not problems, problems
     finally:
         context.close()
+
+
+def test_the_replay_page_shows_the_pages_text_as_it_was(
+    server: RunningServer, session: dict[str, Any], browser: Any
+) -> None:
+    """Beside the timeline, the page's text at the scrubbed moment: "Idle" when the
+    user clicked Upload, the timeout message at the end, neither before the page."""
+    from ui.test_browser import log_in
+
+    replay_id = session["replay_id"]
+    server.poll(f"/api/v1/replays/{replay_id}", _complete, 30)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        log_in(page, server)
+        page.goto(f"{server.url}/replays/{replay_id}")
+        shown = page.locator("#replay-page-text .page-state:not([hidden])")
+        scrub = page.locator("#replay-scrub")
+        # The scrubber starts at the end: the page as the user last saw it.
+        end = scrub.get_attribute("max") or "0"
+        assert scrub.input_value() == end
+        assert "Blockchain confirmation timeout" in shown.inner_text()
+        assert "Upload Document" in shown.inner_text()
+        # At the start, before the failure, the message is not on the page.
+        scrub.fill("0")
+        assert "Blockchain confirmation timeout" not in shown.inner_text()
+        # A click on the timeline's "Upload Document" entry: the page said "Idle".
+        upload = page.locator("tr[data-type=click]", has_text="Upload Document")
+        upload.locator("td").first.click()
+        assert scrub.input_value() == upload.get_attribute("data-offset")
+        assert shown.inner_text().splitlines()[-1] == "Idle"
+        assert "Blockchain confirmation timeout" not in shown.inner_text()
+        # Scrubbed back to the end, the failure shows again.
+        scrub.fill(end)
+        assert shown.inner_text().splitlines()[-1] == "Blockchain confirmation timeout"
+        assert page.locator("#replay-page-text .page-text-at").inner_text() == (
+            f"{int(end) / 1000:.1f} s"
+        )
+        assert not problems, problems
+    finally:
+        context.close()

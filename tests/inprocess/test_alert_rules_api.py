@@ -61,12 +61,13 @@ def test_the_scenario_rules_appear_in_the_api(tmp_path: Path) -> None:
         "ok",
         None,
     )
-    assert first["conditions"] == ["error_rate > 0.05"]
+    assert first["conditions"] == ["error_rate > 5%"]
+    assert first["threshold"] == 0.05 and first["threshold_text"] == "> 5%"
     assert first["filters"] == {"service": "blockchain-indexer"}
     assert first["actions"] == ["slack: #engineering-alerts", "pagerduty: blockchain-oncall"]
     assert first["warnings"][0].startswith('action slack: channel "#engineering-alerts" has no')
     assert second["name"] == "Case creation failures" and second["state"] == "ok"
-    assert second["conditions"] == ["failure_rate > 0.1", "affected_users > 5"]
+    assert second["conditions"] == ["failure_rate > 10%", "affected_users > 5"]
     assert broken["name"] == "Broken" and broken["state"] == "invalid"
     assert broken["error"].startswith('Alert rule 3 ("Broken"): not valid YAML: line 2')
     assert "Case creation failures" in page and "has no webhook URL in settings.slack" in page

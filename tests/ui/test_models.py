@@ -191,6 +191,28 @@ def test_chart_geometry() -> None:
     assert charts.line_chart([T0], {"p50": [None]}, str, (T0, T0 + 1)).empty
 
 
+def test_threshold_line_band_and_dots() -> None:
+    """An alert rule's chart: the threshold at its height, firing time shaded, values marked."""
+    chart = charts.line_chart(
+        [T0, T0 + 60], {"rate": [None, 0.3]}, str, (T0, T0 + 120), floor_top=0.4, dots=True
+    )
+    assert chart.y_max == 0.4
+    charts.add_level(chart, 0.2, "threshold > 20%")
+    [level] = chart.levels
+    top, bottom = chart.y_ticks[-1].position, chart.plot_bottom
+    assert level.position == pytest.approx((top + bottom) / 2)  # 0.2 of 0.4
+    charts.add_level(chart, 5.0, "off the axis")  # above the axis: not drawn
+    assert len(chart.levels) == 1
+    charts.add_band(chart, T0 + 60, T0 + 500, "firing")  # clipped at the end
+    [band] = chart.bands
+    assert band.x == pytest.approx((chart.plot_left + chart.width - 8) / 2)
+    assert band.x + band.width == pytest.approx(chart.width - 8)
+    charts.add_band(chart, T0 - 100, T0 - 50, "before")  # outside: nothing
+    assert len(chart.bands) == 1
+    [dot] = chart.lines[0].dots
+    assert dot.title.endswith(": 0.3") and dot.y < level.position
+
+
 def test_formatting() -> None:
     assert percent(0.054) == "5.4%" and percent(0.00001) == "<0.1%" and percent(None) == "–"
     assert ago(T0 - 480, now=T0) == "8m ago" and ago(T0 - 5, now=T0) == "5s ago"

@@ -162,3 +162,20 @@ def test_an_unknown_replay_is_a_404_page(app: App) -> None:
     answer = app.client.get(f"/replays/{'0' * 32}")
     assert answer.status_code == 404 and "No replay" in answer.text
     assert app.client.get("/replays/not-hex").status_code == 400
+
+
+def test_the_replay_page_shows_the_pages_text_at_each_moment(app: App) -> None:
+    replay = app.client.get(f"/api/v1/replays/{REPLAY_ID}", headers=app.admin()).json()
+    states = replay["page_text"]
+    assert [s["offset_ms"] for s in states] == sorted(s["offset_ms"] for s in states)
+    texts = [s["text"] for s in states]
+    first_seen = next(t for t in texts if t)
+    assert first_seen == "Documents\nCase name\nUpload Document\nIdle"
+    assert texts[-1] == "Documents\nCase name\nUpload Document\nBlockchain confirmation timeout"
+    assert "Documents\nCase name\nUpload Document\nProcessing..." in texts
+    # Drawn beside the timeline; the last state shows first (the scrubber starts at the end).
+    soup = _soup(app, f"/replays/{REPLAY_ID}")
+    drawn = soup.select("#replay-page-text .page-state")
+    assert [int(d["data-offset"]) for d in drawn] == [s["offset_ms"] for s in states]
+    shown = [d for d in drawn if not d.has_attr("hidden")]
+    assert [d.get_text() for d in shown] == [texts[-1]]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from glasspane.alerts.rules import Action, Condition, load_rules, parse_threshold, quote_values
+from glasspane.alerts.rules import (
+    Action,
+    Condition,
+    load_rules,
+    parse_threshold,
+    quote_values,
+    written_threshold,
+)
 from glasspane.errors import ConfigError
 
 SETTINGS = """
@@ -98,6 +105,9 @@ def test_the_scenario_as_printed_loads() -> None:
         Action("slack", "#product-alerts"),
         Action("email", "product-team@integra.com"),
     ]
+    # Shown as written, not as the fractions they are computed with.
+    assert [c.text for c in first.conditions] == ["error_rate > 5%"]
+    assert [c.text for c in second.conditions] == ["failure_rate > 10%", "affected_users > 5"]
 
 
 def test_the_scenario_alone_loads_with_its_channels_unconfigured() -> None:
@@ -205,3 +215,11 @@ def test_file_level_errors() -> None:
 def test_windows_line_endings_load_the_same() -> None:
     text = (SCENARIO_AS_PRINTED + SETTINGS).replace("\n", "\r\n")
     assert load_rules(text).rules == load_rules(SCENARIO_AS_PRINTED + SETTINGS).rules
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [("> 5%", "> 5%"), ("  >=0.05 ", ">= 0.05"), ("<450ms", "< 450ms"), (5, "> 5"), ("x", "")],
+)
+def test_thresholds_keep_their_spelling(text: object, written: str) -> None:
+    assert written_threshold(text) == written

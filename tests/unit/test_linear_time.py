@@ -61,6 +61,7 @@ from glasspane.query.cron import Crontab
 from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
 from glasspane.query.queries import description_search, domain_of, parse_sort
+from glasspane.query.replay_dom import page_texts
 from glasspane.query.replay_timeline import build_timeline
 from glasspane.query.replays import ReplayQuery
 from glasspane.query.spans import alert_rule_yaml, group_terms, parse_fields, parse_group_by
@@ -239,6 +240,33 @@ def replay_events(text: Any) -> list[dict[str, Any]]:
     ]
 
 
+def page_events(text: Any) -> list[dict[str, Any]]:
+    """A page whose text, tag, style and changes are ``text``: for the page's text."""
+    body = {
+        "type": 2,
+        "id": 2,
+        "tagName": text,
+        "attributes": {"style": text, "hidden": text},
+        "childNodes": [{"type": 3, "id": 3, "textContent": text}],
+    }
+    root = {
+        "type": 2,
+        "id": 1,
+        "tagName": "p",
+        "childNodes": [body, {"type": 3, "id": 4, "textContent": text}],
+    }
+    change = {
+        "source": 0,
+        "texts": [{"id": 4, "value": text}],
+        "attributes": [{"id": 2, "attributes": {"style": text}}],
+        "adds": [{"parentId": 1, "nextId": 4, "node": {"type": 3, "id": 5, "textContent": text}}],
+    }
+    return [
+        {"type": 2, "timestamp": NOW * 1000, "data": {"node": root}},
+        {"type": 3, "timestamp": NOW * 1000 + 1, "data": change},
+    ]
+
+
 def _mapped_frame(text: str) -> object:
     """A frame mapped through a map whose source text and the frame's function are ``text``."""
     root = Path(tempfile.mkdtemp())
@@ -293,6 +321,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     ),
     "OTLP spans": lambda s: sanitize_batch(normalize_traces(otlp_request(s), CTX), POLICY),
     "replay timeline": lambda s: build_timeline(replay_events(s)),
+    "replay page text": lambda s: page_texts(page_events(s), [NOW, NOW + 1]),
     "replays search": _quiet(
         lambda s: ReplayQuery.parse("user:" + s + " url:" + s + " " + s).matches(
             {"user": {"email": s}, "urls": [s], "count_errors": 1}
@@ -416,6 +445,49 @@ def test_deeply_nested_json_is_cut_to_the_depth_limit(depth: int) -> None:
 def test_a_replay_timeline_of_deeply_nested_texts() -> None:
     timeline = build_timeline(replay_events(_nested(1000)))  # repr() of it would recurse
     assert "Console error: [list]" in [e["description"] for e in timeline]
+
+
+def _deep_page(nodes: int) -> tuple[list[dict[str, Any]], list[float]]:
+    """``nodes`` nested elements, the innermost text changed at every moment."""
+    node: dict[str, Any] = {"type": 3, "id": 0, "textContent": "deep"}
+    for n in range(1, nodes):
+        node = {"type": 2, "id": n, "tagName": "div", "childNodes": [node]}
+    events = [{"type": 2, "timestamp": NOW * 1000, "data": {"node": node}}]
+    moments = [NOW + i for i in range(nodes // 10)]
+    for i, moment in enumerate(moments):
+        change = {"source": 0, "texts": [{"id": 0, "value": f"step {i}"}]}
+        events.append({"type": 3, "timestamp": moment * 1000, "data": change})
+    return events, moments
+
+
+def _wide_page(nodes: int) -> tuple[list[dict[str, Any]], list[float]]:
+    """``nodes`` siblings, each inserted before the last one and every other removed."""
+    root = {"type": 2, "id": 1, "tagName": "body", "childNodes": []}
+    events = [{"type": 2, "timestamp": NOW * 1000, "data": {"node": root}}]
+    moments = []
+    for n in range(2, nodes):
+        ahead = n - 1 if n > 2 else None
+        change: dict[str, Any] = {
+            "source": 0,
+            "adds": [
+                {"parentId": 1, "nextId": ahead, "node": {"type": 3, "id": n, "textContent": "x"}}
+            ],
+            "removes": [{"parentId": 1, "id": n - 2}] if n % 2 else [],
+        }
+        events.append({"type": 3, "timestamp": (NOW + n) * 1000, "data": change})
+        moments.append(NOW + n)
+    return events, moments
+
+
+@pytest.mark.parametrize("page", [_deep_page, _wide_page])
+def test_the_replay_page_text_is_linear_in_nesting_and_nodes(page: Callable[[int], Any]) -> None:
+    def read(built: tuple[list[dict[str, Any]], list[float]]) -> object:
+        return page_texts(*built)
+
+    measured = _superlinear(read, page, (2000, 8000, 51200))
+    assert not measured, f"the page text is super-linear: {measured}"
+    texts = page_texts(*_deep_page(3000))
+    assert texts[0] == "step 0" and texts[-1].startswith("step")
 
 
 def test_secrets_at_the_depth_limit_are_still_scrubbed() -> None:

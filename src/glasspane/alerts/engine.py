@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import socket
 import threading
@@ -21,16 +22,23 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from glasspane.alerts.notify import Alert, Delivery, Notifier
 from glasspane.alerts.rules import Condition, Rule, RulesFile, load_rules
-from glasspane.errors import ConfigError, GlasspaneError
+from glasspane.errors import ConfigError, GlasspaneError, NotFound
 from glasspane.query import alert_metrics
 from glasspane.store.api import AlertStateStore
 from glasspane.store.models import Window
 
 log = logging.getLogger(__name__)
 HISTORY = 50
+#: A rule's page charts its metric over this many seconds (or since it fired) …
+CHART_SPAN = 3 * 3600.0
+#: … in this many slices.
+CHART_BUCKETS = 24
+#: The longest period a page takes (400 days): the data links ask no more.
+MAX_PERIOD_MINUTES = 400 * 1440
 
 
 @dataclass(slots=True)
@@ -248,33 +256,9 @@ class AlertEngine:
             with self._lock:
                 self._states = states
         with self._lock:
-            rules = []
-            for rule in self.rules.rules:
-                state = self._states.get(rule.name, RuleState())
-                first = rule.conditions[0] if rule.conditions else None
-                rules.append(
-                    {
-                        "name": rule.name,
-                        "state": "invalid" if rule.error else state.state,
-                        "error": rule.error,
-                        "since": state.since,
-                        "value": state.value,
-                        "values": state.values,
-                        "threshold": first.threshold if first else None,
-                        "metric": first.metric if first else None,
-                        "conditions": [
-                            f"{c.metric} {c.op} {c.threshold:g}" for c in rule.conditions
-                        ],
-                        "filters": rule.filters,
-                        "window_minutes": rule.window / 60,
-                        "actions": [
-                            f"{a.kind}: {a.target}" for a in [*rule.actions, *rule.unconfigured]
-                        ],
-                        "warnings": rule.warnings,
-                        "last_notification": state.last_notification,
-                        "history": state.history,
-                    }
-                )
+            rules = [
+                _entry(rule, self._states.get(rule.name, RuleState())) for rule in self.rules.rules
+            ]
             return {
                 "rules": rules,
                 "error": self.file_error,
@@ -287,6 +271,100 @@ class AlertEngine:
                     or (self.holder if self.leading else None),
                 },
             }
+
+    def detail(self, name: str, now: float | None = None, chart: bool = True) -> dict[str, Any]:
+        """One rule with what is behind it: the affected users, the errors, its metric
+        over the last hours and where the data is. :class:`NotFound` for an unknown name.
+
+        The users and errors are read over the rule's window, or for a firing rule
+        from one window before it fired until now. Without ``chart`` the series is
+        left empty (its 24 reads are for the rule's own page).
+        """
+        now = time.time() if now is None else now
+        self.snapshot()  # refresh the states another process saved
+        with self._lock:
+            rule = next((r for r in self.rules.rules if r.name == name), None)
+            if rule is None:
+                raise NotFound(f"no alert rule named {name!r}")
+            state = self._states.get(rule.name, RuleState())
+            entry = _entry(rule, state)
+        firing = state.state == "firing" and state.since is not None
+        start = (state.since or now) - rule.window if firing else now - rule.window
+        window = alert_metrics.rule_window(rule.filters, start, now)
+        span = (min(now - CHART_SPAN, start), now)
+        first = rule.conditions[0] if rule.conditions else None
+        series = (
+            alert_metrics.metric_series(
+                self.store, rule.filters, first.metric, rule.issue, span, CHART_BUCKETS
+            )
+            if first and chart and not rule.error
+            else []
+        )
+        search = alert_metrics.search_text(rule.filters)
+        period = f"{min(MAX_PERIOD_MINUTES, max(1, math.ceil((now - start) / 60)))}m"
+        return {
+            **entry,
+            "window": {"start": start, "end": now},
+            "period": period,
+            "affected_users": {
+                "count": alert_metrics.affected_users(self.store, window),
+                "top": alert_metrics.top_users(self.store, window),
+            },
+            "recent_errors": alert_metrics.recent_errors(self.store, window),
+            "series": {
+                "start": span[0],
+                "end": span[1],
+                "points": series,
+                "firing": _firing_periods(state.history, span),
+            },
+            "links": {
+                "transactions": "/?" + urlencode({"query": search, "period": period}),
+                "issues": "/issues?" + urlencode({"query": search, "period": period}),
+            },
+        }
+
+
+def _entry(rule: Rule, state: RuleState) -> dict[str, Any]:
+    """One rule as ``GET /api/v1/alerts`` lists it."""
+    first = rule.conditions[0] if rule.conditions else None
+    return {
+        "name": rule.name,
+        "state": "invalid" if rule.error else state.state,
+        "error": rule.error,
+        "since": state.since,
+        "value": state.value,
+        "values": state.values,
+        "threshold": first.threshold if first else None,
+        "metric": first.metric if first else None,
+        # As the rule wrote them: ``error_rate > 5%``, not ``> 0.05``.
+        "conditions": [c.text for c in rule.conditions],
+        "threshold_text": first.written if first else None,
+        "filters": rule.filters,
+        "window_minutes": rule.window / 60,
+        "actions": [f"{a.kind}: {a.target}" for a in [*rule.actions, *rule.unconfigured]],
+        "warnings": rule.warnings,
+        "last_notification": state.last_notification,
+        "history": state.history,
+    }
+
+
+def _firing_periods(
+    history: list[dict[str, Any]], span: tuple[float, float]
+) -> list[dict[str, float]]:
+    """The stretches of ``span`` the rule was firing, from its state history."""
+    periods: list[dict[str, float]] = []
+    began: float | None = None
+    for item in history:
+        if item.get("state") == "firing" and began is None:
+            began = float(item["at"])
+        elif item.get("state") == "resolved" and began is not None:
+            periods.append({"start": began, "end": float(item["at"])})
+            began = None
+    if began is not None:
+        periods.append({"start": began, "end": span[1]})
+    return [
+        {"start": max(p["start"], span[0]), "end": p["end"]} for p in periods if p["end"] > span[0]
+    ]
 
 
 def _resolved(rule: Rule, value: float | None, holding: bool) -> bool:

@@ -63,6 +63,13 @@ class Condition:
     metric: str
     op: str
     threshold: float  # rates as fractions, durations in ms, counts as counts
+    #: The threshold as the rule wrote it (``> 5%``, ``> 2s``), operator first.
+    written: str = field(default="", compare=False)
+
+    @property
+    def text(self) -> str:
+        """``error_rate > 5%``: the condition as the rule wrote it."""
+        return f"{self.metric} {self.written or f'{self.op} {self.threshold:g}'}"
 
     def holds(self, value: float) -> bool:
         return {
@@ -329,7 +336,7 @@ def _condition(rule: Rule, key: str, value: Any) -> None:
         rule.issue = value
     elif key in METRICS:
         op, threshold = parse_threshold(key, value)
-        rule.conditions.append(Condition(key, op, threshold))
+        rule.conditions.append(Condition(key, op, threshold, written_threshold(value)))
     else:
         known = ", ".join([*FILTERS, "window", "issue", *sorted(METRICS)])
         raise ValueError(f"unknown condition {key!r}; known: {known}")
@@ -358,6 +365,15 @@ def parse_threshold(metric: str, value: Any) -> tuple[str, float]:
     elif unit not in (None, "/min"):
         raise ValueError(f"{metric}: a count takes no unit, got {value!r}")
     return op, number
+
+
+def written_threshold(value: Any) -> str:
+    """``"> 5%"`` → ``> 5%``, ``"  >=2s"`` → ``>= 2s``, ``10`` → ``> 10``: the rule's own
+    spelling, spaced one way (the value already passed :func:`parse_threshold`)."""
+    match = _COMPARISON.match(str(value))
+    if not match:
+        return ""
+    return f"{match.group(1) or '>'} {match.group(2)}{match.group(3) or ''}"
 
 
 def parse_window(value: Any, what: str) -> float:

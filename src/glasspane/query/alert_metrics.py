@@ -90,3 +90,50 @@ def recent_errors(store: IssueStore, window: Window, limit: int = 5) -> list[dic
         for i in store.list_issues(window, "-count", limit)
         if i.count
     ]
+
+
+#: Failing traces read to rank the affected users (the newest ones).
+USERS_SCANNED = 1000
+
+
+def search_text(filters: Mapping[str, str]) -> str:
+    """A rule's filters as the search syntax the pages take (``service:api query``)."""
+    parts = []
+    for key, value in filters.items():
+        if key == "query":
+            parts.append(value)
+            continue
+        plain = value.replace('"', "")
+        parts.append(f'{key}:"{plain}"' if any(c.isspace() for c in plain) else f"{key}:{plain}")
+    return " ".join(parts)
+
+
+def top_users(store: AnalyticsReader, window: Window, limit: int = 5) -> list[dict[str, Any]]:
+    """The users with most failing traces in the window (of the newest ``USERS_SCANNED``)."""
+    counts: dict[str, int] = {}
+    for trace in store.trace_summaries(window, "error", "-timestamp", USERS_SCANNED):
+        if trace.user:
+            counts[trace.user] = counts.get(trace.user, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [{"user": user, "failed_traces": count} for user, count in ranked]
+
+
+def metric_series(
+    store: AlertReads,
+    filters: Mapping[str, str],
+    metric: str,
+    issue: int | None,
+    span: tuple[float, float],
+    buckets: int,
+) -> list[dict[str, Any]]:
+    """``metric`` in each of ``buckets`` equal slices of ``span``, as a rule measures it
+    over its window (``value`` ``None`` where a transaction metric has no data)."""
+    start, end = span
+    step = (end - start) / buckets
+    points = []
+    for index in range(buckets):
+        lo = start + index * step
+        window = rule_window(filters, lo, lo + step)
+        values = rule_values(store, window, {metric}, issue)
+        points.append({"timestamp": lo, "value": None if values is None else values[metric]})
+    return points

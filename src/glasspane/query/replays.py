@@ -18,6 +18,7 @@ from glasspane.domain import Project, ReplayEvent, ReplayRecording, User
 from glasspane.errors import NotFound, ProtocolError
 from glasspane.protocol.replay import recording_events
 from glasspane.query.period import parse_window
+from glasspane.query.replay_dom import page_texts, snapshot_time
 from glasspane.query.replay_timeline import build_timeline
 from glasspane.query.traces import normalize_trace_id
 from glasspane.store.api import SdkItemReader, Store, TraceReader
@@ -224,7 +225,8 @@ def get_replay(store: Store, projects: list[Project], replay_id: str) -> dict[st
     by_id = {p.id: p for p in projects}
     errors = _errors(store, segments)
     feedback = store.list_feedback(Window(0, 0), replay_id, MAX_LIMIT)
-    timeline = build_timeline(_events(recordings))
+    events = _events(recordings)
+    timeline = build_timeline(events)
     timeline += [_error_entry(e, how, by_id) for e, how in errors]
     messages = {f.event_id: f.message for f in feedback}
     for entry in timeline:
@@ -237,6 +239,7 @@ def get_replay(store: Store, projects: list[Project], replay_id: str) -> dict[st
         entry["offset_ms"] = round(max(0.0, entry["timestamp"] - head["started_at"]) * 1000.0)
     return {
         **head,
+        "page_text": _page_text(events, timeline, head["started_at"]),
         "project": _project(by_id, head["project_id"]),
         "segments": _segments_json(segments, recordings),
         "issue_ids": sorted({e.issue_id for e, _ in errors}),
@@ -253,6 +256,24 @@ def get_replay(store: Store, projects: list[Project], replay_id: str) -> dict[st
         ],
         "timeline": timeline,
     }
+
+
+def _page_text(
+    events: list[dict[str, Any]], timeline: list[dict[str, Any]], started_at: float
+) -> list[dict[str, Any]]:
+    """The page's text at the start, at each full snapshot and at each timeline entry,
+    where it changed: ``[{offset_ms, text}]``; a reader at offset ``t`` sees the last
+    one at or before it."""
+    snapshots = [snapshot_time(e) for e in events]
+    moments = sorted(
+        {started_at, *(e["timestamp"] for e in timeline), *(t for t in snapshots if t)}
+    )
+    shown: list[dict[str, Any]] = []
+    for moment, text in zip(moments, page_texts(events, moments), strict=True):
+        if not shown or shown[-1]["text"] != text:
+            offset = round(max(0.0, moment - started_at) * 1000.0)
+            shown.append({"offset_ms": offset, "text": text})
+    return shown
 
 
 def _error_entry(error: TraceError, linked_by: str, projects: dict[int, Project]) -> dict:

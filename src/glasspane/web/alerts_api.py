@@ -24,3 +24,11 @@ def reload(request: Request, actor: Admin) -> dict[str, Any]:
     error = engine.reload()
     instance.accounts.record(actor, "alerts.reload", "alert rules", error or "")
     return {"reloaded": error is None, "error": error, "rules": len(engine.rules.rules)}
+
+
+@router.get(
+    "/alerts/{name:path}",
+    summary="One alert rule with its affected users, recent errors, metric series and links",
+)
+def alert(request: Request, name: str) -> dict[str, Any]:
+    return instance_of(request).alerts.detail(name)

@@ -18,10 +18,19 @@ class Tick:
 
 
 @dataclass(frozen=True, slots=True)
+class Dot:
+    x: float
+    y: float
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     name: str
     path: str  # SVG path data; gaps where values are missing
     css: str  # class naming its colour
+    #: A marker per value, when asked for (a point between gaps has no line to show).
+    dots: tuple[Dot, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +41,15 @@ class Bar:
     height: float
     title: str
     css: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A shaded stretch of time across the plot (a rule's firing period)."""
+
+    x: float
+    width: float
+    title: str
 
 
 @dataclass(slots=True)
@@ -45,6 +63,13 @@ class Chart:
     y_ticks: list[Tick] = field(default_factory=list)
     x_ticks: list[Tick] = field(default_factory=list)
     empty: bool = False
+    #: The value at the top of the y axis (line charts).
+    y_max: float = 1.0
+    #: Horizontal lines at a value (a threshold), position = y.
+    levels: list[Tick] = field(default_factory=list)
+    bands: list[Band] = field(default_factory=list)
+    #: Where the time axis starts and ends (line charts): (start, end, x0, x1).
+    time_axis: tuple[float, float, float, float] | None = None
 
 
 def nice_ticks(value: float, count: int = 4) -> list[float]:
@@ -110,6 +135,12 @@ def spark_bars(
     return bars
 
 
+def _clock(ts: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M")
+
+
 def time_ticks(start: float, end: float, x0: float, x1: float, count: int = 5) -> list[Tick]:
     """``count`` evenly spaced time labels (``HH:MM`` UTC, or ``MM-DD`` past two days)."""
     from datetime import UTC, datetime
@@ -131,18 +162,22 @@ def line_chart(
     width: float = 400,
     height: float = 150,
     floor_top: float = 0,
+    dots: bool = False,
 ) -> Chart:
-    """Lines over time sharing one y axis from 0; ``span`` is the period (start, end)."""
+    """Lines over time sharing one y axis from 0; ``span`` is the period (start, end);
+    with ``dots``, a marker on each value, titled with its time and value."""
     left, right, top, bottom = 46.0, width - 8, 8.0, height - 18
     chart = Chart(width, height, left, bottom)
     values = [v for vs in series.values() for v in vs if v is not None]
     chart.empty = not values
     ticks = nice_ticks(max([floor_top, *values]))
     peak = ticks[-1]
+    chart.y_max = peak
     _y_ticks(chart, ticks, top, fmt)
     start, end = span
     length = max(end - start, 1e-9)
     chart.x_ticks = time_ticks(start, end, left, right)
+    chart.time_axis = (start, end, left, right)
     for index, (name, vs) in enumerate(series.items()):
         points = [
             None
@@ -153,8 +188,37 @@ def line_chart(
             )
             for ts, v in zip(timestamps, vs, strict=True)
         ]
-        chart.lines.append(Line(name, _path(points), f"series-{index}"))
+        marks = (
+            tuple(
+                Dot(p[0], p[1], f"{_clock(ts)}: {fmt(v)}")
+                for p, ts, v in zip(points, timestamps, vs, strict=True)
+                if p is not None and v is not None
+            )
+            if dots
+            else ()
+        )
+        chart.lines.append(Line(name, _path(points), f"series-{index}", marks))
     return chart
+
+
+def add_level(chart: Chart, value: float, label: str) -> None:
+    """A horizontal line at ``value`` on a line chart (drawn only inside the y axis)."""
+    top = chart.y_ticks[-1].position if chart.y_ticks else 8.0
+    if 0 <= value <= chart.y_max:
+        y = chart.plot_bottom - value / chart.y_max * (chart.plot_bottom - top)
+        chart.levels.append(Tick(y, label))
+
+
+def add_band(chart: Chart, start: float, end: float, title: str) -> None:
+    """Shade the time from ``start`` to ``end`` (clipped to the chart's time axis)."""
+    if chart.time_axis is None:
+        return
+    t0, t1, x0, x1 = chart.time_axis
+    lo, hi = max(start, t0), min(end, t1)
+    if hi <= lo:
+        return
+    scale = (x1 - x0) / max(t1 - t0, 1e-9)
+    chart.bands.append(Band(x0 + (lo - t0) * scale, max(1.0, (hi - lo) * scale), title))
 
 
 def histogram(

@@ -201,16 +201,60 @@ def metric_value(metric: object, value: object) -> str:
 
 @router.get("/alerts")
 def alerts_page(request: Request, session: LoggedIn) -> HTMLResponse:
-    """Rules, state, since and history; an honest empty state when there are none."""
+    """Rules, state, since and history; for a firing rule what is behind it; an honest
+    empty state when there are none."""
     engine = getattr(instance_of(request), "alerts", None)
     snapshot: dict[str, Any] = engine.snapshot() if engine is not None else {}
+    rules = snapshot.get("rules") or []
+    if engine is not None:
+        rules = [
+            engine.detail(r["name"], chart=False) if r["state"] == "firing" else r for r in rules
+        ]
     return page(
         request,
         "alerts.html",
         session=session,
         nav="alerts",
-        rules=snapshot.get("rules") or [],
+        rules=rules,
         rules_path=snapshot.get("path"),
         file_error=snapshot.get("error"),
         metric_value=metric_value,
     )
+
+
+@router.get("/alerts/{name:path}")
+def alert_page(request: Request, name: str, session: LoggedIn) -> HTMLResponse:
+    """One rule: its conditions as written, affected users, recent errors, its metric
+    over the last hours against the threshold (firing periods shaded), its data."""
+    rule = instance_of(request).alerts.detail(name)
+    return page(
+        request,
+        "alert.html",
+        session=session,
+        nav="alerts",
+        rule=rule,
+        chart=rule_chart(rule),
+        metric_value=metric_value,
+    )
+
+
+def rule_chart(rule: dict[str, Any]) -> charts.Chart:
+    """The rule's metric over time with its threshold as a line, firing periods shaded."""
+    series = rule["series"]
+    points = series["points"]
+    metric, threshold = rule["metric"], rule["threshold"]
+    chart = charts.line_chart(
+        [p["timestamp"] for p in points],
+        {str(metric): [p["value"] for p in points]},
+        lambda v: metric_value(metric, v),
+        (series["start"], series["end"]),
+        width=900,
+        height=180,
+        floor_top=(threshold or 0) * 1.25,
+        dots=True,
+    )
+    if threshold is not None:
+        charts.add_level(chart, threshold, f"threshold {rule['threshold_text']}")
+    for period in series["firing"]:
+        charts.add_band(chart, period["start"], period["end"], "firing")
+    return chart

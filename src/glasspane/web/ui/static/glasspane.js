@@ -124,11 +124,15 @@
 
   // The replay page's scrubber: the timeline rows up to the chosen offset
   // are "reached" (highlighted); the last reached row is the current one.
+  // Beside them, the page's text as it was then: the last state at or before
+  // the offset (the server rendered one per change). Clicking a row scrubs to it.
   function initScrubber(range) {
     var rows = document.querySelectorAll("#replay-timeline tbody tr");
+    var states = document.querySelectorAll("#replay-page-text .page-state");
+    var stateAt = document.querySelector("#replay-page-text .page-text-at");
     var out = document.getElementById("replay-at");
     function show() {
-      var at = +range.value, current = null;
+      var at = +range.value, current = null, state = null;
       rows.forEach(function (row) {
         var reached = +row.dataset.offset <= at;
         row.classList.toggle("reached", reached);
@@ -136,9 +140,19 @@
         if (reached) current = row;
       });
       if (current) current.classList.add("current");
+      states.forEach(function (s) { if (+s.dataset.offset <= at || !state) state = s; });
+      states.forEach(function (s) { s.hidden = s !== state; });
       if (out) out.textContent = (at / 1000).toFixed(1) + " s";
+      if (stateAt) stateAt.textContent = (at / 1000).toFixed(1) + " s";
     }
     range.addEventListener("input", show);
+    rows.forEach(function (row) {
+      row.addEventListener("click", function (event) {
+        if (event.target.closest("a")) return; // links keep their own meaning
+        range.value = row.dataset.offset;
+        show();
+      });
+    });
     show();
   }
 
