@@ -152,3 +152,28 @@ def test_group_by_an_unknown_key_suggests_one(store: Store) -> None:
 def test_group_by_an_error_key_is_refused(store: Store) -> None:
     with pytest.raises(QueryError, match=r"cannot be grouped by error\.type"):
         store.span_groups(window(), ("error.type",))
+
+
+def test_series_per_group_of_the_top_groups_by_bucket(store: Store) -> None:
+    # 20 s buckets from START: a at 10 s in bucket 0, b at 20 s in bucket 1, c at 30 s too
+    points = store.span_group_series(window(), ("span.op",), 20.0, 1)
+    assert {p.group.values for p in points} == {("db.query",)}  # the largest count only
+    by_bucket = {p.timestamp - START: p.group for p in points}
+    assert sorted(by_bucket) == [0.0, 20.0]
+    assert by_bucket[0.0].samples == 2 and by_bucket[0.0].count == pytest.approx(20.0)
+    assert by_bucket[0.0].p95_ms == pytest.approx(195.0)
+    assert by_bucket[20.0].samples == 2 and by_bucket[20.0].count == pytest.approx(11.0)
+    assert by_bucket[20.0].sum_ms == pytest.approx(3000 + 10)
+
+
+def test_series_groups_come_in_the_order_of_the_table(store: Store) -> None:
+    points = store.span_group_series(window(), ("span.op", "tags[db]"), 3600.0, 5)
+    order = [p.group.values for p in points]
+    table = [g.values for g in store.span_groups(window(), ("span.op", "tags[db]"))]
+    assert order == table  # one bucket each, so one point per group
+    assert (("http.server", None)) in order
+
+
+def test_series_refuses_what_the_groups_refuse(store: Store) -> None:
+    with pytest.raises(QueryError, match="cannot be grouped"):
+        store.span_group_series(window(), ("error.type",), 60.0, 5)

@@ -20,6 +20,7 @@ from glasspane.store.models import (
     ImpactStats,
     SeriesPoint,
     SpanGroup,
+    SpanGroupPoint,
     TransactionStats,
     Window,
 )
@@ -182,3 +183,42 @@ def span_aggregate_sql(exprs: list[str], where: str, quantiles: str) -> str:
         FROM (SELECT {selected}, duration_ms, status, sample_rate FROM spans
               WHERE start_ts >= ? AND start_ts < ? AND {where})
         GROUP BY {groups} ORDER BY weighted DESC, {groups} LIMIT ?"""
+
+
+#: At most this many groups get a series over time (the chart's lines).
+MAX_SERIES_GROUPS = 20
+
+
+def span_series_rows(rows: Iterable[tuple[Any, ...]], width: int) -> list[SpanGroupPoint]:
+    """Rows of (values ..., bucket, samples, count, [p50, p95], avg, sum, failure)."""
+    rows = list(rows)
+    groups = span_group_rows((r[:width] + r[width + 1 :] for r in rows), width)
+    return [SpanGroupPoint(float(r[width]), g) for r, g in zip(rows, groups, strict=True)]
+
+
+def span_series_sql(exprs: list[str], where: str, quantiles: str) -> str:
+    """Per bucket, the spans of the ``top`` groups of the largest weighted counts over
+    the whole window (the groups :func:`span_aggregate_sql` lists first), ordered by
+    group then bucket; empty buckets omitted (see :func:`span_series_rows`).
+
+    Parameters: the window's start twice and the interval twice (the bucket), the
+    expressions', the window's start and end, ``where``'s, ``top``. The groups are
+    ranked in the same query (a window sum over each group's buckets), so the
+    spans are read once; ``dense_rank`` over the totals and the values keeps the
+    order of the table.
+    """
+    groups = ", ".join(f"g{i}" for i in range(len(exprs)))
+    selected = ", ".join(f"{e} AS g{i}" for i, e in enumerate(exprs))
+    return f"""
+        SELECT {groups}, bucket, samples, weighted, q, avg_ms, sum_ms, failure
+        FROM (SELECT *, dense_rank() OVER (ORDER BY total DESC, {groups}) AS group_rank
+              FROM (SELECT *, sum(weighted) OVER (PARTITION BY {groups}) AS total
+                    FROM (SELECT {groups}, ? + floor((start_ts - ?) / ?) * ? AS bucket,
+                                 count(*) AS samples, sum(1.0 / sample_rate) AS weighted,
+                                 {quantiles} AS q, avg(duration_ms) AS avg_ms,
+                                 sum(duration_ms / sample_rate) AS sum_ms,
+                                 avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END) AS failure
+                          FROM (SELECT {selected}, start_ts, duration_ms, status, sample_rate
+                                FROM spans WHERE start_ts >= ? AND start_ts < ? AND {where})
+                          GROUP BY {groups}, bucket)))
+        WHERE group_rank <= ? ORDER BY group_rank, bucket"""

@@ -57,6 +57,7 @@ from glasspane.store.models import (
     SeriesPoint,
     ServiceStats,
     SpanGroup,
+    SpanGroupPoint,
     TagBreakdown,
     TraceError,
     TraceSummary,
@@ -190,6 +191,14 @@ class AnalyticsReader(Protocol):
         """The window's matching spans grouped by ``group_by`` (span keys or tag names),
         the largest weighted counts first, at most ``MAX_SPAN_GROUPS``;
         :class:`QueryError` for a key that cannot group spans or is unknown."""
+        ...
+
+    def span_group_series(
+        self, window: Window, group_by: tuple[str, ...], interval: float, top: int
+    ) -> list[SpanGroupPoint]:
+        """Buckets of ``interval`` seconds from the window's start for the ``top`` groups
+        that :meth:`span_groups` lists first, by group in that order, then oldest
+        first; empty buckets omitted. Errors as :meth:`span_groups`."""
         ...
 
     def matching_span_ids(self, trace_id: str, tree: Filter | None) -> set[str]:

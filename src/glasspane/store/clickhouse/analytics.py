@@ -33,6 +33,7 @@ from glasspane.store import rows as row_shapes
 from glasspane.store.analytics import (
     APDEX,
     FAILED,
+    MAX_SERIES_GROUPS,
     MAX_SPAN_GROUPS,
     impact_of,
     series_rows,
@@ -40,6 +41,8 @@ from glasspane.store.analytics import (
     span_group_exprs,
     span_group_rows,
     span_order,
+    span_series_rows,
+    span_series_sql,
     trace_order,
     transaction_stats_rows,
 )
@@ -51,6 +54,7 @@ from glasspane.store.models import (
     SeriesPoint,
     ServiceStats,
     SpanGroup,
+    SpanGroupPoint,
     TraceSummary,
     TransactionStats,
     Window,
@@ -269,6 +273,21 @@ def span_groups(conn: Connection, window: Window, group_by: tuple[str, ...]) -> 
     return span_group_rows(conn.execute(sql, args).fetchall(), len(group_by))
 
 
+def span_group_series(
+    conn: Connection, window: Window, group_by: tuple[str, ...], interval: float, top: int
+) -> list[SpanGroupPoint]:
+    """The ``top`` groups' spans per bucket of ``interval`` seconds from the window's start."""
+    exprs, expr_params, tags = span_group_exprs(group_by, CH_SPANS.columns, CLICKHOUSE)
+    has = [Cmp(tag, "has") for tag in tags]
+    check_keys(conn, all_of([*([window.filter] if window.filter else []), *has]), CLICKHOUSE)
+    where, params = compile_spans(window.filter, CLICKHOUSE)
+    sql = span_series_sql(exprs, where, QUANTILES)
+    bucket = [window.start, window.start, interval, interval]
+    top = max(1, min(top, MAX_SERIES_GROUPS))
+    args = [*bucket, *expr_params, window.start, window.end, *params, top]
+    return span_series_rows(conn.execute(sql, args).fetchall(), len(group_by))
+
+
 class AnalyticsReads:
     """The analytics reads (:class:`~glasspane.store.api.AnalyticsReader`)."""
 
@@ -302,6 +321,11 @@ class AnalyticsReads:
 
     def span_groups(self, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
         return span_groups(self._conn, window, group_by)
+
+    def span_group_series(
+        self, window: Window, group_by: tuple[str, ...], interval: float, top: int
+    ) -> list[SpanGroupPoint]:
+        return span_group_series(self._conn, window, group_by, interval, top)
 
     def validate_filter(self, tree: Filter | None) -> None:
         check_keys(self._conn, tree, CLICKHOUSE)

@@ -19,6 +19,7 @@ from glasspane.store import rows as row_shapes
 from glasspane.store.analytics import (
     APDEX,
     FAILED,
+    MAX_SERIES_GROUPS,
     MAX_SPAN_GROUPS,
     impact_of,
     series_rows,
@@ -26,6 +27,8 @@ from glasspane.store.analytics import (
     span_group_exprs,
     span_group_rows,
     span_order,
+    span_series_rows,
+    span_series_sql,
     trace_order,
     transaction_stats_rows,
 )
@@ -36,6 +39,7 @@ from glasspane.store.models import (
     SeriesPoint,
     ServiceStats,
     SpanGroup,
+    SpanGroupPoint,
     TraceSummary,
     TransactionStats,
     Window,
@@ -230,6 +234,21 @@ def span_groups(cur: Cursor, window: Window, group_by: tuple[str, ...]) -> list[
     return span_group_rows(cur.execute(sql, args).fetchall(), len(group_by))
 
 
+def span_group_series(
+    cur: Cursor, window: Window, group_by: tuple[str, ...], interval: float, top: int
+) -> list[SpanGroupPoint]:
+    """The ``top`` groups' spans per bucket of ``interval`` seconds from the window's start."""
+    exprs, expr_params, tags = span_group_exprs(group_by, SPAN_COLUMNS, DUCKDB)
+    has = [Cmp(tag, "has") for tag in tags]
+    check_keys(cur, all_of([*([window.filter] if window.filter else []), *has]))
+    where, params = compile_spans(window.filter)
+    sql = span_series_sql(exprs, where, QUANTILES)
+    bucket = [window.start, window.start, interval, interval]
+    top = max(1, min(top, MAX_SERIES_GROUPS))
+    args = [*bucket, *expr_params, window.start, window.end, *params, top]
+    return span_series_rows(cur.execute(sql, args).fetchall(), len(group_by))
+
+
 class AnalyticsReads:
     """The analytics reads (:class:`~glasspane.store.api.AnalyticsReader`), each on a
     cursor of its own."""
@@ -273,6 +292,12 @@ class AnalyticsReads:
     def span_groups(self, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
         with self._cursor() as cur:
             return span_groups(cur, window, group_by)
+
+    def span_group_series(
+        self, window: Window, group_by: tuple[str, ...], interval: float, top: int
+    ) -> list[SpanGroupPoint]:
+        with self._cursor() as cur:
+            return span_group_series(cur, window, group_by, interval, top)
 
     def validate_filter(self, tree: Filter | None) -> None:
         with self._cursor() as cur:
