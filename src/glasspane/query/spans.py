@@ -125,8 +125,10 @@ def aggregate(
     groups = store.span_groups(w, keys)
     answer: dict[str, Any] = {"groups": [_group_row(g, keys, columns) for g in groups]}
     if interval is not None:
-        points = store.span_group_series(w, keys, interval, top)
-        answer |= {"interval": interval, "series": group_series(w, keys, columns, interval, points)}
+        chosen = [g.values for g in groups[:top]]
+        points = store.span_group_series(w, keys, chosen, interval) if chosen else []
+        series = group_series(w, keys, columns, interval, chosen, points)
+        answer |= {"interval": interval, "series": series}
     return answer
 
 
@@ -152,12 +154,13 @@ def group_series(
     keys: tuple[str, ...],
     columns: tuple[str, ...],
     interval: float,
+    chosen: list[tuple[str | None, ...]],
     points: list[SpanGroupPoint],
 ) -> list[dict[str, Any]]:
-    """One entry per group, its ``keys`` and ``points``: every bucket of the period,
-    oldest first, an empty one with ``count`` and ``samples`` 0 and the other
-    columns ``null``."""
-    by_group: dict[tuple[str | None, ...], dict[float, SpanGroup]] = {}
+    """One entry per ``chosen`` group, in its order, with its ``keys`` and ``points``:
+    every bucket of the period, oldest first, an empty one with ``count`` and
+    ``samples`` 0 and the other columns ``null``."""
+    by_group: dict[tuple[str | None, ...], dict[float, SpanGroup]] = {v: {} for v in chosen}
     for p in points:
         by_group.setdefault(p.group.values, {})[p.timestamp] = p.group
     buckets = [w.start + i * interval for i in range(int(-(-(w.end - w.start) // interval)))]

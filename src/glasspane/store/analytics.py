@@ -10,7 +10,7 @@ exact and interpolate linearly between order statistics, on both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from glasspane.domain import NON_FAILING_STATUSES
@@ -185,10 +185,6 @@ def span_aggregate_sql(exprs: list[str], where: str, quantiles: str) -> str:
         GROUP BY {groups} ORDER BY weighted DESC, {groups} LIMIT ?"""
 
 
-#: At most this many groups get a series over time (the chart's lines).
-MAX_SERIES_GROUPS = 20
-
-
 def span_series_rows(rows: Iterable[tuple[Any, ...]], width: int) -> list[SpanGroupPoint]:
     """Rows of (values ..., bucket, samples, count, [p50, p95], avg, sum, failure)."""
     rows = list(rows)
@@ -196,29 +192,36 @@ def span_series_rows(rows: Iterable[tuple[Any, ...]], width: int) -> list[SpanGr
     return [SpanGroupPoint(float(r[width]), g) for r, g in zip(rows, groups, strict=True)]
 
 
-def span_series_sql(exprs: list[str], where: str, quantiles: str) -> str:
-    """Per bucket, the spans of the ``top`` groups of the largest weighted counts over
-    the whole window (the groups :func:`span_aggregate_sql` lists first), ordered by
-    group then bucket; empty buckets omitted (see :func:`span_series_rows`).
+def span_series_sql(
+    exprs: list[str], where: str, quantiles: str, groups: Sequence[tuple[str | None, ...]]
+) -> tuple[str, list[Any]]:
+    """Per bucket, the spans of ``groups`` (values of ``exprs``, as :func:`span_group_rows`
+    gives them), ordered by group then bucket; empty buckets omitted (see
+    :func:`span_series_rows`). Returns the SQL and the groups' parameters.
 
-    Parameters: the window's start twice and the interval twice (the bucket), the
-    expressions', the window's start and end, ``where``'s, ``top``. The groups are
-    ranked in the same query (a window sum over each group's buckets), so the
-    spans are read once; ``dense_rank`` over the totals and the values keeps the
-    order of the table.
+    Parameters, in order: the window's start twice and the interval twice (the
+    bucket), the expressions', the window's start and end, ``where``'s, then the
+    returned ones. The groups come as values, not ranked again here: the caller
+    has them from :func:`span_aggregate_sql`, and a second ranking (a window sum
+    over every group's buckets) read the spans twice and cost a third more.
     """
-    groups = ", ".join(f"g{i}" for i in range(len(exprs)))
-    selected = ", ".join(f"{e} AS g{i}" for i, e in enumerate(exprs))
-    return f"""
-        SELECT {groups}, bucket, samples, weighted, q, avg_ms, sum_ms, failure
-        FROM (SELECT *, dense_rank() OVER (ORDER BY total DESC, {groups}) AS group_rank
-              FROM (SELECT *, sum(weighted) OVER (PARTITION BY {groups}) AS total
-                    FROM (SELECT {groups}, ? + floor((start_ts - ?) / ?) * ? AS bucket,
-                                 count(*) AS samples, sum(1.0 / sample_rate) AS weighted,
-                                 {quantiles} AS q, avg(duration_ms) AS avg_ms,
-                                 sum(duration_ms / sample_rate) AS sum_ms,
-                                 avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END) AS failure
-                          FROM (SELECT {selected}, start_ts, duration_ms, status, sample_rate
-                                FROM spans WHERE start_ts >= ? AND start_ts < ? AND {where})
-                          GROUP BY {groups}, bucket)))
-        WHERE group_rank <= ? ORDER BY group_rank, bucket"""
+    names = [f"g{i}" for i in range(len(exprs))]
+    selected = ", ".join(f"{e} AS {n}" for n, e in zip(names, exprs, strict=True))
+    terms: list[str] = []
+    params: list[Any] = []
+    for values in groups:
+        parts = []
+        for name, value in zip(names, values, strict=True):
+            parts.append(f"{name} IS NULL" if value is None else f"{name} = ?")
+            params += [] if value is None else [value]
+        terms.append("(" + " AND ".join(parts) + ")")
+    cols = ", ".join(names)
+    sql = f"""
+        SELECT {cols}, ? + floor((start_ts - ?) / ?) * ? AS bucket, count(*),
+               sum(1.0 / sample_rate), {quantiles}, avg(duration_ms),
+               sum(duration_ms / sample_rate), avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END)
+        FROM (SELECT {selected}, start_ts, duration_ms, status, sample_rate
+              FROM spans WHERE start_ts >= ? AND start_ts < ? AND {where})
+        WHERE {" OR ".join(terms) or "FALSE"}
+        GROUP BY {cols}, bucket ORDER BY {cols}, bucket"""
+    return sql, params

@@ -26,6 +26,7 @@ What holds for every role:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol
 
@@ -194,11 +195,16 @@ class AnalyticsReader(Protocol):
         ...
 
     def span_group_series(
-        self, window: Window, group_by: tuple[str, ...], interval: float, top: int
+        self,
+        window: Window,
+        group_by: tuple[str, ...],
+        groups: Sequence[tuple[str | None, ...]],
+        interval: float,
     ) -> list[SpanGroupPoint]:
-        """Buckets of ``interval`` seconds from the window's start for the ``top`` groups
-        that :meth:`span_groups` lists first, by group in that order, then oldest
-        first; empty buckets omitted. Errors as :meth:`span_groups`."""
+        """Buckets of ``interval`` seconds from the window's start for the spans of
+        ``groups`` (values of the ``group_by`` keys, as :meth:`span_groups` gives
+        them), oldest first within a group; empty buckets and groups without spans
+        omitted. Errors as :meth:`span_groups`."""
         ...
 
     def matching_span_ids(self, trace_id: str, tree: Filter | None) -> set[str]:

@@ -25,6 +25,7 @@ the definitions and row conversions both share are in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from glasspane.domain import Span
@@ -33,7 +34,6 @@ from glasspane.store import rows as row_shapes
 from glasspane.store.analytics import (
     APDEX,
     FAILED,
-    MAX_SERIES_GROUPS,
     MAX_SPAN_GROUPS,
     impact_of,
     series_rows,
@@ -274,17 +274,20 @@ def span_groups(conn: Connection, window: Window, group_by: tuple[str, ...]) -> 
 
 
 def span_group_series(
-    conn: Connection, window: Window, group_by: tuple[str, ...], interval: float, top: int
+    conn: Connection,
+    window: Window,
+    group_by: tuple[str, ...],
+    groups: Sequence[tuple[str | None, ...]],
+    interval: float,
 ) -> list[SpanGroupPoint]:
-    """The ``top`` groups' spans per bucket of ``interval`` seconds from the window's start."""
+    """``groups``' spans per bucket of ``interval`` seconds from the window's start."""
     exprs, expr_params, tags = span_group_exprs(group_by, CH_SPANS.columns, CLICKHOUSE)
     has = [Cmp(tag, "has") for tag in tags]
     check_keys(conn, all_of([*([window.filter] if window.filter else []), *has]), CLICKHOUSE)
     where, params = compile_spans(window.filter, CLICKHOUSE)
-    sql = span_series_sql(exprs, where, QUANTILES)
+    sql, group_params = span_series_sql(exprs, where, QUANTILES, groups)
     bucket = [window.start, window.start, interval, interval]
-    top = max(1, min(top, MAX_SERIES_GROUPS))
-    args = [*bucket, *expr_params, window.start, window.end, *params, top]
+    args = [*bucket, *expr_params, window.start, window.end, *params, *group_params]
     return span_series_rows(conn.execute(sql, args).fetchall(), len(group_by))
 
 
@@ -323,9 +326,13 @@ class AnalyticsReads:
         return span_groups(self._conn, window, group_by)
 
     def span_group_series(
-        self, window: Window, group_by: tuple[str, ...], interval: float, top: int
+        self,
+        window: Window,
+        group_by: tuple[str, ...],
+        groups: Sequence[tuple[str | None, ...]],
+        interval: float,
     ) -> list[SpanGroupPoint]:
-        return span_group_series(self._conn, window, group_by, interval, top)
+        return span_group_series(self._conn, window, group_by, groups, interval)
 
     def validate_filter(self, tree: Filter | None) -> None:
         check_keys(self._conn, tree, CLICKHOUSE)

@@ -7,7 +7,7 @@ conversions are in :mod:`glasspane.store.analytics`. Exact percentiles:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -19,7 +19,6 @@ from glasspane.store import rows as row_shapes
 from glasspane.store.analytics import (
     APDEX,
     FAILED,
-    MAX_SERIES_GROUPS,
     MAX_SPAN_GROUPS,
     impact_of,
     series_rows,
@@ -235,17 +234,20 @@ def span_groups(cur: Cursor, window: Window, group_by: tuple[str, ...]) -> list[
 
 
 def span_group_series(
-    cur: Cursor, window: Window, group_by: tuple[str, ...], interval: float, top: int
+    cur: Cursor,
+    window: Window,
+    group_by: tuple[str, ...],
+    groups: Sequence[tuple[str | None, ...]],
+    interval: float,
 ) -> list[SpanGroupPoint]:
-    """The ``top`` groups' spans per bucket of ``interval`` seconds from the window's start."""
+    """``groups``' spans per bucket of ``interval`` seconds from the window's start."""
     exprs, expr_params, tags = span_group_exprs(group_by, SPAN_COLUMNS, DUCKDB)
     has = [Cmp(tag, "has") for tag in tags]
     check_keys(cur, all_of([*([window.filter] if window.filter else []), *has]))
     where, params = compile_spans(window.filter)
-    sql = span_series_sql(exprs, where, QUANTILES)
+    sql, group_params = span_series_sql(exprs, where, QUANTILES, groups)
     bucket = [window.start, window.start, interval, interval]
-    top = max(1, min(top, MAX_SERIES_GROUPS))
-    args = [*bucket, *expr_params, window.start, window.end, *params, top]
+    args = [*bucket, *expr_params, window.start, window.end, *params, *group_params]
     return span_series_rows(cur.execute(sql, args).fetchall(), len(group_by))
 
 
@@ -294,10 +296,14 @@ class AnalyticsReads:
             return span_groups(cur, window, group_by)
 
     def span_group_series(
-        self, window: Window, group_by: tuple[str, ...], interval: float, top: int
+        self,
+        window: Window,
+        group_by: tuple[str, ...],
+        groups: Sequence[tuple[str | None, ...]],
+        interval: float,
     ) -> list[SpanGroupPoint]:
         with self._cursor() as cur:
-            return span_group_series(cur, window, group_by, interval, top)
+            return span_group_series(cur, window, group_by, groups, interval)
 
     def validate_filter(self, tree: Filter | None) -> None:
         with self._cursor() as cur:
