@@ -262,12 +262,21 @@ def list_spans(conn: Connection, window: Window, sort: str, limit: int) -> list[
     return [row_shapes.span_from_row(row) for row in found]
 
 
-def span_groups(conn: Connection, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
-    """The window's matching spans grouped by ``group_by``, the largest counts first."""
+def _span_grouping(
+    conn: Connection, window: Window, group_by: tuple[str, ...]
+) -> tuple[list[str], list[Any], str, list[Any]]:
+    """``(expressions, their parameters, where, its parameters)`` of a span grouping,
+    its keys checked (a tag must have been seen)."""
     exprs, expr_params, tags = span_group_exprs(group_by, CH_SPANS.columns, CLICKHOUSE)
     has = [Cmp(tag, "has") for tag in tags]
     check_keys(conn, all_of([*([window.filter] if window.filter else []), *has]), CLICKHOUSE)
     where, params = compile_spans(window.filter, CLICKHOUSE)
+    return exprs, expr_params, where, params
+
+
+def span_groups(conn: Connection, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
+    """The window's matching spans grouped by ``group_by``, the largest counts first."""
+    exprs, expr_params, where, params = _span_grouping(conn, window, group_by)
     sql = span_aggregate_sql(exprs, where, QUANTILES)
     args = [*expr_params, window.start, window.end, *params, MAX_SPAN_GROUPS]
     return span_group_rows(conn.execute(sql, args).fetchall(), len(group_by))
@@ -281,10 +290,7 @@ def span_group_series(
     interval: float,
 ) -> list[SpanGroupPoint]:
     """``groups``' spans per bucket of ``interval`` seconds from the window's start."""
-    exprs, expr_params, tags = span_group_exprs(group_by, CH_SPANS.columns, CLICKHOUSE)
-    has = [Cmp(tag, "has") for tag in tags]
-    check_keys(conn, all_of([*([window.filter] if window.filter else []), *has]), CLICKHOUSE)
-    where, params = compile_spans(window.filter, CLICKHOUSE)
+    exprs, expr_params, where, params = _span_grouping(conn, window, group_by)
     sql, group_params = span_series_sql(exprs, where, QUANTILES, groups)
     bucket = [window.start, window.start, interval, interval]
     args = [*bucket, *expr_params, window.start, window.end, *params, *group_params]

@@ -222,12 +222,21 @@ def list_spans(cur: Cursor, window: Window, sort: str, limit: int) -> list[Span]
     return [row_shapes.span_from_row(row) for row in found]
 
 
-def span_groups(cur: Cursor, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
-    """The window's matching spans grouped by ``group_by``, the largest counts first."""
+def _span_grouping(
+    cur: Cursor, window: Window, group_by: tuple[str, ...]
+) -> tuple[list[str], list[Any], str, list[Any]]:
+    """``(expressions, their parameters, where, its parameters)`` of a span grouping,
+    its keys checked (a tag must have been seen)."""
     exprs, expr_params, tags = span_group_exprs(group_by, SPAN_COLUMNS, DUCKDB)
     has = [Cmp(tag, "has") for tag in tags]
     check_keys(cur, all_of([*([window.filter] if window.filter else []), *has]))
     where, params = compile_spans(window.filter)
+    return exprs, expr_params, where, params
+
+
+def span_groups(cur: Cursor, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
+    """The window's matching spans grouped by ``group_by``, the largest counts first."""
+    exprs, expr_params, where, params = _span_grouping(cur, window, group_by)
     sql = span_aggregate_sql(exprs, where, QUANTILES)
     args = [*expr_params, window.start, window.end, *params, MAX_SPAN_GROUPS]
     return span_group_rows(cur.execute(sql, args).fetchall(), len(group_by))
@@ -241,10 +250,7 @@ def span_group_series(
     interval: float,
 ) -> list[SpanGroupPoint]:
     """``groups``' spans per bucket of ``interval`` seconds from the window's start."""
-    exprs, expr_params, tags = span_group_exprs(group_by, SPAN_COLUMNS, DUCKDB)
-    has = [Cmp(tag, "has") for tag in tags]
-    check_keys(cur, all_of([*([window.filter] if window.filter else []), *has]))
-    where, params = compile_spans(window.filter)
+    exprs, expr_params, where, params = _span_grouping(cur, window, group_by)
     sql, group_params = span_series_sql(exprs, where, QUANTILES, groups)
     bucket = [window.start, window.start, interval, interval]
     args = [*bucket, *expr_params, window.start, window.end, *params, *group_params]
