@@ -106,6 +106,32 @@ def test_aggregate_by_a_tag_with_fields(app: App) -> None:
     ]
 
 
+def test_aggregate_with_an_interval_adds_the_top_groups_over_time(app: App) -> None:
+    checkout(app, [20.0, 40.0], rate=0.1)
+    checkout(app, [60.0])
+    plain = ok(app, "/api/v1/spans/aggregate", group_by="span.op")
+    assert set(plain) == {"groups"}  # the shape without a series is unchanged
+    answer = ok(
+        app, "/api/v1/spans/aggregate", group_by="span.op", fields="count,p95_ms",
+        interval="600", top="2",
+    )  # fmt: skip
+    assert [g["span.op"] for g in answer["groups"]] == [g["span.op"] for g in plain["groups"]]
+    assert answer["interval"] == 600.0
+    series = answer["series"]
+    assert [s["span.op"] for s in series] == ["cache.get", "db.query"]
+    cache = series[0]["points"]
+    assert len(cache) == 6  # one hour in ten-minute buckets, empty ones included
+    assert [p["timestamp"] for p in cache] == sorted(p["timestamp"] for p in cache)
+    assert set(cache[0]) == {"timestamp", "count", "p95_ms"}
+    full = [p for p in cache if p["count"]]
+    assert sum(p["count"] for p in full) == 21.0
+    assert full[-1]["p95_ms"] == pytest.approx(58.0, abs=0.01)
+    assert all(p["p95_ms"] is None for p in cache if not p["count"])
+    default = ok(app, "/api/v1/spans/aggregate", group_by="span.op", timeseries="1")
+    assert default["interval"] == 60.0 and len(default["series"]) == 3
+    assert len(default["series"][0]["points"]) == 60
+
+
 def test_bad_requests_are_400_with_the_reason(app: App) -> None:
     checkout(app, [10.0])
     cases = [
@@ -119,6 +145,20 @@ def test_bad_requests_are_400_with_the_reason(app: App) -> None:
         ("/api/v1/spans/aggregate", {"group_by": "span.op", "fields": "p99"}, "p99"),
         ("/api/v1/spans/aggregate", {"group_by": "a,b,c,d,e,f"}, "at most 5"),
         ("/api/v1/spans/aggregate", {"group_by": "span.op", "period": "soon"}, "period"),
+        ("/api/v1/spans/aggregate", {"group_by": "span.op", "interval": "0"}, "interval 0"),
+        ("/api/v1/spans/aggregate", {"group_by": "span.op", "interval": "1"}, "2000 buckets"),
+        ("/api/v1/spans/aggregate", {"group_by": "span.op", "interval": "nan"}, "interval"),
+        ("/api/v1/spans/aggregate", {"group_by": "span.op", "interval": "inf"}, "interval"),
+        (
+            "/api/v1/spans/aggregate",
+            {"group_by": "span.op", "interval": "60", "top": "21"},
+            "1 to 20",
+        ),
+        (
+            "/api/v1/spans/aggregate",
+            {"group_by": "error.type", "timeseries": "1"},
+            "cannot be grouped",
+        ),
     ]
     for path, params, reason in cases:
         answer = get(app, path, **params)

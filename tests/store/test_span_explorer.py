@@ -152,3 +152,33 @@ def test_group_by_an_unknown_key_suggests_one(store: Store) -> None:
 def test_group_by_an_error_key_is_refused(store: Store) -> None:
     with pytest.raises(QueryError, match=r"cannot be grouped by error\.type"):
         store.span_groups(window(), ("error.type",))
+
+
+def test_series_per_group_by_bucket(store: Store) -> None:
+    # 20 s buckets from START: a at 10 s in bucket 0, b at 20 s in bucket 1, c at 30 s too
+    points = store.span_group_series(window(), ("span.op",), [("db.query",)], 20.0)
+    assert {p.group.values for p in points} == {("db.query",)}  # the group asked for only
+    by_bucket = {p.timestamp - START: p.group for p in points}
+    assert sorted(by_bucket) == [0.0, 20.0]
+    assert by_bucket[0.0].samples == 2 and by_bucket[0.0].count == pytest.approx(20.0)
+    assert by_bucket[0.0].p95_ms == pytest.approx(195.0)
+    assert by_bucket[20.0].samples == 2 and by_bucket[20.0].count == pytest.approx(11.0)
+    assert by_bucket[20.0].sum_ms == pytest.approx(3000 + 10)
+
+
+def test_series_of_groups_with_a_missing_tag_and_a_query(store: Store) -> None:
+    keys = ("span.op", "tags[db]")
+    table = store.span_groups(window("transaction:checkout"), keys)
+    asked = [g.values for g in table]
+    assert ("http.server", None) in asked
+    points = store.span_group_series(window("transaction:checkout"), keys, asked, 3600.0)
+    # one bucket: each group's point equals its row of the table
+    assert sorted((p.group for p in points), key=lambda g: g.values[1] or "") == sorted(
+        table, key=lambda g: g.values[1] or ""
+    )
+    assert store.span_group_series(window(), keys, [("nope", None)], 60.0) == []
+
+
+def test_series_refuses_what_the_groups_refuse(store: Store) -> None:
+    with pytest.raises(QueryError, match="cannot be grouped"):
+        store.span_group_series(window(), ("error.type",), [("x",)], 60.0)

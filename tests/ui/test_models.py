@@ -183,6 +183,8 @@ def test_chart_geometry() -> None:
     assert charts.nice_ticks(180) == [0, 50, 100, 150, 200]
     assert charts.nice_ticks(0.04) == [0, 0.01, 0.02, 0.03, 0.04]
     assert charts.sparkline([1, None, 3]).count("M") == 2  # a gap starts a new piece
+    assert charts.sparkline([1, None, 3], width=2, height=6) == "M0.0,3.5 l0,0 M2.0,1.5 l0,0"
+    assert charts.sparkline([1, 2, None], width=2, height=6).count("l0,0") == 0  # a line
     assert charts.sparkline([]) == ""
     hist = charts.histogram([10, 20, 30, 1000], str, bins=4)
     assert sum(int(b.title.rsplit(": ", 1)[1]) for b in hist.bars) == 4

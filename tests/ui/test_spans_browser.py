@@ -88,3 +88,26 @@ def test_spans_grouped_narrowed_sorted_copied_and_opened(
     assert trace_id and trace_id.split("?")[0].removeprefix("/traces/") in {
         c["trace_id"] for c in made
     }
+
+
+def test_the_chart_shows_a_line_per_group_named_in_its_legend(
+    server: RunningServer, cases: Cases, page: Any
+) -> None:
+    made = cases.create("chart", 10)
+    server.wait_for_trace(made["trace_id"])
+    log_in(page, server)
+    page.goto(f"{server.url}/explore/spans?query=service:{PROJECT}&group_by=span.op")
+    figure = page.locator("#group-chart figure.chart")
+    legend = figure.locator("figcaption .legend").all_inner_texts()
+    table = page.locator("table.span-groups tbody td.group-key").all_inner_texts()
+    assert legend == table[:5] and {"db", "http.server"} <= set(legend)
+    lines = figure.locator("svg path.line")
+    assert lines.count() == len(legend)
+    drawn = [line.get_attribute("d") or "" for line in lines.all()]
+    assert all(d.startswith("M") for d in drawn), drawn  # each group has spans to draw
+    assert "p95 over time" in figure.locator("figcaption").inner_text()
+
+    page.click("#group-chart nav >> text=count")
+    page.wait_for_url("**measure=count**")
+    assert "Count over time" in figure.locator("figcaption").inner_text()
+    assert figure.locator("figcaption .legend").all_inner_texts() == legend

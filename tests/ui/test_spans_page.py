@@ -94,3 +94,18 @@ def test_a_bad_group_by_is_a_message_and_the_rule_loads(app: App) -> None:
     assert rules[0].filters == {"query": "span.op:db.query"}
     [condition] = rules[0].conditions
     assert (condition.metric, condition.op, condition.threshold) == ("p95", ">", 300.0)
+
+
+def test_the_chart_draws_a_line_per_group_and_switches_measure(app: App) -> None:
+    two_queries(app)
+    client = login(app)
+    page = client.get("/explore/spans").text
+    chart = page[page.index('<section id="group-chart"') : page.index("</section>")]
+    assert "p95 over time, the 2 largest groups" in chart
+    legend = re.findall(r'<span class="legend (series-\d)">([^<]*)</span>', chart)
+    assert legend == [("series-0", "db.query"), ("series-1", "http.server")]
+    assert len(re.findall(r'<path class="line series-\d" d="M', chart)) == 2
+    by_count = client.get("/explore/spans?measure=count&group_by=span.op,span.status").text
+    assert "Count over time, the 3 largest groups" in by_count
+    assert "db.query · ok" in by_count and "db.query · internal_error" in by_count
+    assert 'aria-current="true">count</a>' in by_count

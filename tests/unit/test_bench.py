@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # bench/ is not installed; import it from the checkout
 
-from bench import fill, ingest, query, wrk_driver  # noqa: E402
+from bench import fill, ingest, query, spans_aggregate, wrk_driver  # noqa: E402
 from bench.rewrite import (  # noqa: E402
     EnvelopeFormatError,
     EnvelopeTemplate,
@@ -365,3 +366,23 @@ def test_ingest_bench_counts_a_servers_worker_processes() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_spans_aggregate_bench_at_a_tiny_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--spans", "1k,2k", "--repeat", "1", "--data-dir", str(tmp_path)]
+    assert spans_aggregate.main(args) == 0  # under 10M spans: no verdict, exit 0
+    out = capsys.readouterr().out
+    assert "filled       2,000 / 2,000 spans" in out
+    summary = out[out.index("Span aggregate over 24 h") :].splitlines()
+    rows = [line.split() for line in summary if " ms " in line]
+    assert [(r[0], " ".join(r[1:3])) for r in rows[:2]] == [
+        ("1k", "by span.op"),
+        ("1k", "by span.description"),
+    ]
+    assert len(rows) == 6 and all(float(r[r.index("ms") - 1]) > 0 for r in rows)
+    assert "2k / 1k (2x the spans)  by span.op" in out
+    groups = re.findall(r"by span\.(op|description) +first .* (\d+) groups", out)
+    found = {kind: int(n) for kind, n in groups}  # the 2k run's, the last
+    assert 1 < found["op"] < found["description"]  # more descriptions than ops

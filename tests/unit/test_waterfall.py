@@ -561,3 +561,44 @@ def test_highlighted_spans_are_marked_and_counted() -> None:
 
 def test_without_highlight_no_row_is_marked() -> None:
     assert "◀" not in render_waterfall(_n_plus_one_trace(), width=100, now=T0)
+
+
+# --- critical path ----------------------------------------------------------------------
+
+
+def _critical_trace() -> dict[str, Any]:
+    """A request whose slow second call set its end; the first call is off the path."""
+    spans = [
+        span("root", None, 0, 2, transaction="GET /cases", is_transaction=True, critical=True),
+        span("fast", "root", 0.1, 0.3, op="http.client", description="GET /fast", critical=False),
+        span("slow", "root", 0.5, 1.4, op="http.client", description="GET /slow", critical=True),
+    ]
+    return trace(spans)
+
+
+def test_critical_path_spans_are_marked_before_their_bar_and_explained() -> None:
+    output = render_waterfall(_critical_trace(), width=100, now=T0)
+    lines = lines_of(output)
+    marked = [line for line in lines if "●[" in line]
+    assert marked == [row(output, "work root"), row(output, "GET /slow")]
+    assert " [" in row(output, "GET /fast") and "●" not in row(output, "GET /fast")
+    assert lines[4] == "● critical path: 2 spans that set the trace's 2.0s"
+    assert {len(line) for line in lines[1:4]} == {100}
+
+
+def test_critical_bars_are_bold_yellow_in_colour() -> None:
+    output = render_waterfall(_critical_trace(), width=100, color=True, now=T0)
+    slow = row(output, "GET /slow")
+    assert re.search(r"●\[\x1b\[1;33m[█▌ ]+\x1b\[0m\]", slow), slow
+    assert "\x1b" not in row(output, "GET /fast")
+    assert all(len(ANSI.sub("", line)) <= 100 for line in output.splitlines())
+
+
+@pytest.mark.parametrize("width", [1, 10, 25, 40])
+def test_narrow_critical_rows_stay_within_the_width(width: int) -> None:
+    for line in render_waterfall(_critical_trace(), width=width, color=True).splitlines():
+        assert len(ANSI.sub("", line)) <= width, line
+
+
+def test_without_critical_flags_no_row_is_marked_and_no_legend() -> None:
+    assert "●" not in render_waterfall(_n_plus_one_trace(), width=100, now=T0)

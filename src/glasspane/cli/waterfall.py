@@ -13,7 +13,10 @@ the list) is drawn at the top level marked ``(parent not arrived yet)`` when
 the trace is recent, else ``(parent missing)``, as is any span caught in a
 parent cycle, so every span is shown exactly once. The spans asked for with
 ``highlight`` (``glasspane trace ID --highlight A,B``: a performance issue's
-evidence) end their label with ``◀``, and a last line counts them. Error events are
+evidence) end their label with ``◀``, and a last line counts them. The spans of
+the critical path (the API's ``critical: true``: the chain that determined the
+trace's duration) have ``●`` between label and bar, their bars in bold yellow
+when colour is on, and a line under the tree says what the mark means. Error events are
 drawn under the span they happened in, others at the end; custom contexts of
 errors follow. Logs are drawn under the span they were written in (after its
 errors), the others at the end.
@@ -53,10 +56,12 @@ _HALF_BLOCK = "▌"
 _OK_MARK = "✓"
 _FAIL_MARK = "✗"
 _HIGHLIGHT = "◀"
+_CRITICAL = "●"
 _RED = "\x1b[31m"
+_BOLD_YELLOW = "\x1b[1;33m"
 _RESET = "\x1b[0m"
 _RED_LEVELS = frozenset({"error", "fatal"})
-# Fixed characters of a row: " [" + "] " + " " + mark.
+# Fixed characters of a row: " [" (or "●[") + "] " + " " + mark.
 _ROW_FIXED = 6
 
 
@@ -98,6 +103,9 @@ def render_waterfall(
     marker = f" ({orphan_note(spans, now)})"
     marked = frozenset(highlight)
     lines.extend(_tree_lines(nodes, time_axis(nodes), layout, color, marker, marked))
+    critical = sum(1 for n in nodes if n.span.get("critical") is True)
+    if critical:
+        lines.append(_fit(_critical_note(critical, trace.get("duration_ms")), width))
     if not nodes:
         lines.append(_fit("(this trace has no spans)", width))
     if unattached:
@@ -110,6 +118,11 @@ def render_waterfall(
     if marked:
         lines.append(_fit(_highlight_note(nodes, marked), width))
     return "\n".join(lines)
+
+
+def _critical_note(count: int, duration_ms: object) -> str:
+    spans = f"{count} span{'' if count == 1 else 's'}"
+    return f"{_CRITICAL} critical path: {spans} that set the trace's {format_duration(duration_ms)}"
 
 
 def _highlight_note(nodes: Sequence[Node], marked: frozenset[str]) -> str:
@@ -199,7 +212,8 @@ def _tree_lines(
             visited.add(index)
             node = nodes[index]
             highlighted = one_line(node.span.get("span_id")) in marked
-            yield _row(node, prefix, axis, layout, color, orphan_marker, highlighted)
+            critical = node.span.get("critical") is True
+            yield _row(node, prefix, axis, layout, color, orphan_marker, highlighted, critical)
             yield from _error_lines(node, continuation, layout.width, color)
             yield from _log_lines(node, continuation, layout.width, color)
             stack.extend(reversed(list(_descendants(node, nodes, continuation))))
@@ -228,8 +242,10 @@ def _row(
     color: bool,
     orphan_marker: str,
     highlighted: bool = False,
+    critical: bool = False,
 ) -> str:
-    """One span row: label, bar, duration and ✓/✗, fitted to the layout."""
+    """One span row: label, bar, duration and ✓/✗, fitted to the layout; ``●``
+    before the bar of a span on the critical path."""
     marker = (orphan_marker if node.orphan else "") + (f" {_HIGHLIGHT}" if highlighted else "")
     room = max(0, layout.label - len(marker))
     tree = _clip_prefix(prefix, room // 2)
@@ -238,7 +254,12 @@ def _row(
     mark = _FAIL_MARK if failed else _OK_MARK
     bar = _bar(node, axis, layout.bar)
     duration = format_duration(node.duration_ms).rjust(layout.duration)
-    line = _fit(f"{label} [{bar}] {duration} {mark}", layout.width)
+    separator = _CRITICAL if critical else " "
+    text = f"{label}{separator}[{bar}] {duration} {mark}"
+    line = _fit(text, layout.width)
+    if color and critical and len(text) <= layout.width:  # uncut: the bar is where it was put
+        at = len(label) + 2
+        line = line[:at] + _BOLD_YELLOW + bar + _RESET + line[at + len(bar) :]
     if color and failed and line.endswith(_FAIL_MARK):
         line = line[:-1] + _red(_FAIL_MARK)
     return line

@@ -10,6 +10,7 @@ received (docs/semantics.md).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -19,7 +20,7 @@ from glasspane.domain import Project, Span
 from glasspane.errors import ProtocolError
 from glasspane.query.traces import span_json
 from glasspane.store.api import AnalyticsReader
-from glasspane.store.models import SpanGroup, Window
+from glasspane.store.models import SpanGroup, SpanGroupPoint, Window
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -34,6 +35,11 @@ _BARE_KEY = re.compile(r"[\w.-]++")
 #: span matched yet to suggest one.
 DEFAULT_ALERT_P95_MS = 1000
 AGGREGATE_FIELDS = ("count", "samples", "p50_ms", "p95_ms", "avg_ms", "sum_ms", "failure_rate")
+#: Groups with a series over time when not asked otherwise, and at most.
+DEFAULT_SERIES_GROUPS = 5
+MAX_SERIES_GROUPS = 20
+#: More buckets than this in one series is a mistake (as for the transaction series).
+MAX_BUCKETS = 2000
 
 
 def span_row(span: Span, projects: dict[int, Project]) -> dict[str, Any]:
@@ -82,10 +88,8 @@ def parse_fields(text: str | None) -> tuple[str, ...]:
     return tuple(f for f in AGGREGATE_FIELDS if f in asked)
 
 
-def _group_row(
-    group: SpanGroup, group_by: tuple[str, ...], fields: tuple[str, ...]
-) -> dict[str, Any]:
-    measures = {
+def _measures(group: SpanGroup) -> dict[str, Any]:
+    return {
         "count": round(group.count, 3),
         "samples": group.samples,
         "p50_ms": round(group.p50_ms, 3),
@@ -94,17 +98,82 @@ def _group_row(
         "sum_ms": round(group.sum_ms, 3),
         "failure_rate": round(group.failure_rate, 6),
     }
+
+
+def _group_row(
+    group: SpanGroup, group_by: tuple[str, ...], fields: tuple[str, ...]
+) -> dict[str, Any]:
+    measures = _measures(group)
     return {**dict(zip(group_by, group.values, strict=True)), **{f: measures[f] for f in fields}}
 
 
 def aggregate(
-    store: AnalyticsReader, w: Window, group_by: str | None, fields: str | None = None
+    store: AnalyticsReader,
+    w: Window,
+    group_by: str | None,
+    fields: str | None = None,
+    interval: float | None = None,
+    top: int = DEFAULT_SERIES_GROUPS,
 ) -> dict[str, Any]:
-    """``{groups: [...]}``: one row per value of the ``group_by`` keys, largest count first."""
+    """``{groups: [...]}``: one row per value of the ``group_by`` keys, largest count
+    first; with an ``interval`` (seconds) also ``interval`` and ``series``, the
+    ``top`` groups over time (:func:`group_series`)."""
     keys = parse_group_by(group_by)
     columns = parse_fields(fields)
+    if interval is not None:
+        check_series(w, interval, top)
     groups = store.span_groups(w, keys)
-    return {"groups": [_group_row(g, keys, columns) for g in groups]}
+    answer: dict[str, Any] = {"groups": [_group_row(g, keys, columns) for g in groups]}
+    if interval is not None:
+        chosen = [g.values for g in groups[:top]]
+        points = store.span_group_series(w, keys, chosen, interval) if chosen else []
+        series = group_series(w, keys, columns, interval, chosen, points)
+        answer |= {"interval": interval, "series": series}
+    return answer
+
+
+def default_interval(w: Window) -> float:
+    """A sixtieth of the period, as for the transaction charts."""
+    return (w.end - w.start) / 60.0
+
+
+def check_series(w: Window, interval: float, top: int) -> None:
+    """A clear 400 for an interval that is not positive or too fine, or ``top`` out of range."""
+    if not (interval > 0 and math.isfinite(interval)) or (w.end - w.start) / interval > MAX_BUCKETS:
+        raise ProtocolError(
+            f"interval {interval:g} s is out of range: it must be positive and give at most "
+            f"{MAX_BUCKETS} buckets over the period "
+            f"(at least {(w.end - w.start) / MAX_BUCKETS:g} s)"
+        )
+    if not 1 <= top <= MAX_SERIES_GROUPS:
+        raise ProtocolError(f"top {top} is out of range: ask for 1 to {MAX_SERIES_GROUPS} groups")
+
+
+def group_series(
+    w: Window,
+    keys: tuple[str, ...],
+    columns: tuple[str, ...],
+    interval: float,
+    chosen: list[tuple[str | None, ...]],
+    points: list[SpanGroupPoint],
+) -> list[dict[str, Any]]:
+    """One entry per ``chosen`` group, in its order, with its ``keys`` and ``points``:
+    every bucket of the period, oldest first, an empty one with ``count`` and
+    ``samples`` 0 and the other columns ``null``."""
+    by_group: dict[tuple[str | None, ...], dict[float, SpanGroup]] = {v: {} for v in chosen}
+    for p in points:
+        by_group.setdefault(p.group.values, {})[p.timestamp] = p.group
+    buckets = [w.start + i * interval for i in range(int(-(-(w.end - w.start) // interval)))]
+    empty = {f: 0 if f in ("count", "samples") else None for f in columns}
+    out = []
+    for values, found in by_group.items():
+        rows = []
+        for start in buckets:
+            group = found.get(start)
+            measures = _measures(group) if group else empty
+            rows.append({"timestamp": start, **{f: measures[f] for f in columns}})
+        out.append({**dict(zip(keys, values, strict=True)), "points": rows})
+    return out
 
 
 def group_terms(keys: tuple[str, ...], values: tuple[Any, ...]) -> str | None:

@@ -10,7 +10,7 @@ exact and interpolate linearly between order statistics, on both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from glasspane.domain import NON_FAILING_STATUSES
@@ -20,6 +20,7 @@ from glasspane.store.models import (
     ImpactStats,
     SeriesPoint,
     SpanGroup,
+    SpanGroupPoint,
     SuspectSpan,
     TransactionStats,
     Window,
@@ -253,3 +254,45 @@ def suspect_rows(rows: Iterable[tuple[Any, ...]], limit: int) -> list[SuspectSpa
 
 def _per(value: Any, transactions: float) -> float:
     return float(value or 0) / transactions if transactions else 0.0
+
+
+def span_series_rows(rows: Iterable[tuple[Any, ...]], width: int) -> list[SpanGroupPoint]:
+    """Rows of (values ..., bucket, samples, count, [p50, p95], avg, sum, failure)."""
+    rows = list(rows)
+    groups = span_group_rows((r[:width] + r[width + 1 :] for r in rows), width)
+    return [SpanGroupPoint(float(r[width]), g) for r, g in zip(rows, groups, strict=True)]
+
+
+def span_series_sql(
+    exprs: list[str], where: str, quantiles: str, groups: Sequence[tuple[str | None, ...]]
+) -> tuple[str, list[Any]]:
+    """Per bucket, the spans of ``groups`` (values of ``exprs``, as :func:`span_group_rows`
+    gives them), ordered by group then bucket; empty buckets omitted (see
+    :func:`span_series_rows`). Returns the SQL and the groups' parameters.
+
+    Parameters, in order: the window's start twice and the interval twice (the
+    bucket), the expressions', the window's start and end, ``where``'s, then the
+    returned ones. The groups come as values, not ranked again here: the caller
+    has them from :func:`span_aggregate_sql`, and a second ranking (a window sum
+    over every group's buckets) read the spans twice and cost a third more.
+    """
+    names = [f"g{i}" for i in range(len(exprs))]
+    selected = ", ".join(f"{e} AS {n}" for n, e in zip(names, exprs, strict=True))
+    terms: list[str] = []
+    params: list[Any] = []
+    for values in groups:
+        parts = []
+        for name, value in zip(names, values, strict=True):
+            parts.append(f"{name} IS NULL" if value is None else f"{name} = ?")
+            params += [] if value is None else [value]
+        terms.append("(" + " AND ".join(parts) + ")")
+    cols = ", ".join(names)
+    sql = f"""
+        SELECT {cols}, ? + floor((start_ts - ?) / ?) * ? AS bucket, count(*),
+               sum(1.0 / sample_rate), {quantiles}, avg(duration_ms),
+               sum(duration_ms / sample_rate), avg(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END)
+        FROM (SELECT {selected}, start_ts, duration_ms, status, sample_rate
+              FROM spans WHERE start_ts >= ? AND start_ts < ? AND {where})
+        WHERE {" OR ".join(terms) or "FALSE"}
+        GROUP BY {cols}, bucket ORDER BY {cols}, bucket"""
+    return sql, params

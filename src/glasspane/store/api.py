@@ -26,6 +26,7 @@ What holds for every role:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol
 
@@ -57,6 +58,7 @@ from glasspane.store.models import (
     SeriesPoint,
     ServiceStats,
     SpanGroup,
+    SpanGroupPoint,
     SuspectSpan,
     TagBreakdown,
     TraceError,
@@ -204,6 +206,18 @@ class AnalyticsReader(Protocol):
         time per transaction grew most against the equal-length period before the
         window, at most ``limit``, the largest growth first; kinds that did not grow
         are left out."""
+
+    def span_group_series(
+        self,
+        window: Window,
+        group_by: tuple[str, ...],
+        groups: Sequence[tuple[str | None, ...]],
+        interval: float,
+    ) -> list[SpanGroupPoint]:
+        """Buckets of ``interval`` seconds from the window's start for the spans of
+        ``groups`` (values of the ``group_by`` keys, as :meth:`span_groups` gives
+        them), oldest first within a group; empty buckets and groups without spans
+        omitted. Errors as :meth:`span_groups`."""
         ...
 
     def matching_span_ids(self, trace_id: str, tree: Filter | None) -> set[str]:

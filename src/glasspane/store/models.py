@@ -135,6 +135,14 @@ class SpanGroup:
     failure_rate: float
 
 
+@dataclass(frozen=True, slots=True)
+class SpanGroupPoint:
+    """One group's spans in one time bucket (the span explorer's chart)."""
+
+    timestamp: float  # bucket start
+    group: SpanGroup
+
+
 @dataclass(slots=True)
 class SuspectSpan:
     """One span kind (op and description) of a transaction, in the window and in the

@@ -249,6 +249,13 @@ def span_aggregate(
     period: str | None = PeriodParam,
     group_by: str | None = Query(None, description="Comma list: span.op, service, a tag, ..."),
     fields: str | None = Query(None, description="Comma list of columns (default all)"),
+    interval: float | None = Query(
+        None, description="Bucket seconds: adds a series over time of the top groups"
+    ),
+    timeseries: bool = Query(False, description="Add the series at the default interval"),
+    top: int = Query(spans.DEFAULT_SERIES_GROUPS, description="Groups with a series (1-20)"),
 ) -> dict[str, Any]:
     w = performance.window(query, period)
-    return spans.aggregate(instance_of(request).store, w, group_by, fields)
+    if timeseries and interval is None:
+        interval = spans.default_interval(w)
+    return spans.aggregate(instance_of(request).store, w, group_by, fields, interval, top)

@@ -25,6 +25,7 @@ the definitions and row conversions both share are in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from glasspane.domain import Span
@@ -42,6 +43,8 @@ from glasspane.store.analytics import (
     span_group_exprs,
     span_group_rows,
     span_order,
+    span_series_rows,
+    span_series_sql,
     suspect_rows,
     suspect_spans_sql,
     trace_order,
@@ -55,6 +58,7 @@ from glasspane.store.models import (
     SeriesPoint,
     ServiceStats,
     SpanGroup,
+    SpanGroupPoint,
     SuspectSpan,
     TagBreakdown,
     TraceSummary,
@@ -264,12 +268,21 @@ def list_spans(conn: Connection, window: Window, sort: str, limit: int) -> list[
     return [row_shapes.span_from_row(row) for row in found]
 
 
-def span_groups(conn: Connection, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
-    """The window's matching spans grouped by ``group_by``, the largest counts first."""
+def _span_grouping(
+    conn: Connection, window: Window, group_by: tuple[str, ...]
+) -> tuple[list[str], list[Any], str, list[Any]]:
+    """``(expressions, their parameters, where, its parameters)`` of a span grouping,
+    its keys checked (a tag must have been seen)."""
     exprs, expr_params, tags = span_group_exprs(group_by, CH_SPANS.columns, CLICKHOUSE)
     has = [Cmp(tag, "has") for tag in tags]
     check_keys(conn, all_of([*([window.filter] if window.filter else []), *has]), CLICKHOUSE)
     where, params = compile_spans(window.filter, CLICKHOUSE)
+    return exprs, expr_params, where, params
+
+
+def span_groups(conn: Connection, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
+    """The window's matching spans grouped by ``group_by``, the largest counts first."""
+    exprs, expr_params, where, params = _span_grouping(conn, window, group_by)
     sql = span_aggregate_sql(exprs, where, QUANTILES)
     args = [*expr_params, window.start, window.end, *params, MAX_SPAN_GROUPS]
     return span_group_rows(conn.execute(sql, args).fetchall(), len(group_by))
@@ -290,6 +303,21 @@ def suspect_spans(conn: Connection, window: Window, limit: int) -> list[SuspectS
     args = [window.start, *params, stretched.start - SPAN_LEAD_S]
     rows = conn.execute(suspect_spans_sql(segments), args).fetchall()
     return suspect_rows(rows, limit)
+
+
+def span_group_series(
+    conn: Connection,
+    window: Window,
+    group_by: tuple[str, ...],
+    groups: Sequence[tuple[str | None, ...]],
+    interval: float,
+) -> list[SpanGroupPoint]:
+    """``groups``' spans per bucket of ``interval`` seconds from the window's start."""
+    exprs, expr_params, where, params = _span_grouping(conn, window, group_by)
+    sql, group_params = span_series_sql(exprs, where, QUANTILES, groups)
+    bucket = [window.start, window.start, interval, interval]
+    args = [*bucket, *expr_params, window.start, window.end, *params, *group_params]
+    return span_series_rows(conn.execute(sql, args).fetchall(), len(group_by))
 
 
 class AnalyticsReads:
@@ -331,6 +359,15 @@ class AnalyticsReads:
 
     def suspect_spans(self, window: Window, limit: int) -> list[SuspectSpan]:
         return suspect_spans(self._conn, window, limit)
+
+    def span_group_series(
+        self,
+        window: Window,
+        group_by: tuple[str, ...],
+        groups: Sequence[tuple[str | None, ...]],
+        interval: float,
+    ) -> list[SpanGroupPoint]:
+        return span_group_series(self._conn, window, group_by, groups, interval)
 
     def validate_filter(self, tree: Filter | None) -> None:
         check_keys(self._conn, tree, CLICKHOUSE)

@@ -7,7 +7,7 @@ conversions are in :mod:`glasspane.store.analytics`. Exact percentiles:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -28,6 +28,8 @@ from glasspane.store.analytics import (
     span_group_exprs,
     span_group_rows,
     span_order,
+    span_series_rows,
+    span_series_sql,
     suspect_rows,
     suspect_spans_sql,
     trace_order,
@@ -40,6 +42,7 @@ from glasspane.store.models import (
     SeriesPoint,
     ServiceStats,
     SpanGroup,
+    SpanGroupPoint,
     SuspectSpan,
     TagBreakdown,
     TraceSummary,
@@ -225,12 +228,21 @@ def list_spans(cur: Cursor, window: Window, sort: str, limit: int) -> list[Span]
     return [row_shapes.span_from_row(row) for row in found]
 
 
-def span_groups(cur: Cursor, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
-    """The window's matching spans grouped by ``group_by``, the largest counts first."""
+def _span_grouping(
+    cur: Cursor, window: Window, group_by: tuple[str, ...]
+) -> tuple[list[str], list[Any], str, list[Any]]:
+    """``(expressions, their parameters, where, its parameters)`` of a span grouping,
+    its keys checked (a tag must have been seen)."""
     exprs, expr_params, tags = span_group_exprs(group_by, SPAN_COLUMNS, DUCKDB)
     has = [Cmp(tag, "has") for tag in tags]
     check_keys(cur, all_of([*([window.filter] if window.filter else []), *has]))
     where, params = compile_spans(window.filter)
+    return exprs, expr_params, where, params
+
+
+def span_groups(cur: Cursor, window: Window, group_by: tuple[str, ...]) -> list[SpanGroup]:
+    """The window's matching spans grouped by ``group_by``, the largest counts first."""
+    exprs, expr_params, where, params = _span_grouping(cur, window, group_by)
     sql = span_aggregate_sql(exprs, where, QUANTILES)
     args = [*expr_params, window.start, window.end, *params, MAX_SPAN_GROUPS]
     return span_group_rows(cur.execute(sql, args).fetchall(), len(group_by))
@@ -251,6 +263,21 @@ def suspect_spans(cur: Cursor, window: Window, limit: int) -> list[SuspectSpan]:
     args = [window.start, *params, stretched.start - SPAN_LEAD_S]
     rows = cur.execute(suspect_spans_sql(segments), args).fetchall()
     return suspect_rows(rows, limit)
+
+
+def span_group_series(
+    cur: Cursor,
+    window: Window,
+    group_by: tuple[str, ...],
+    groups: Sequence[tuple[str | None, ...]],
+    interval: float,
+) -> list[SpanGroupPoint]:
+    """``groups``' spans per bucket of ``interval`` seconds from the window's start."""
+    exprs, expr_params, where, params = _span_grouping(cur, window, group_by)
+    sql, group_params = span_series_sql(exprs, where, QUANTILES, groups)
+    bucket = [window.start, window.start, interval, interval]
+    args = [*bucket, *expr_params, window.start, window.end, *params, *group_params]
+    return span_series_rows(cur.execute(sql, args).fetchall(), len(group_by))
 
 
 class AnalyticsReads:
@@ -304,6 +331,16 @@ class AnalyticsReads:
     def suspect_spans(self, window: Window, limit: int) -> list[SuspectSpan]:
         with self._cursor() as cur:
             return suspect_spans(cur, window, limit)
+
+    def span_group_series(
+        self,
+        window: Window,
+        group_by: tuple[str, ...],
+        groups: Sequence[tuple[str | None, ...]],
+        interval: float,
+    ) -> list[SpanGroupPoint]:
+        with self._cursor() as cur:
+            return span_group_series(cur, window, group_by, groups, interval)
 
     def validate_filter(self, tree: Filter | None) -> None:
         with self._cursor() as cur:

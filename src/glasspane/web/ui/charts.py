@@ -90,15 +90,23 @@ def _y_ticks(chart: Chart, ticks: list[float], top: float, fmt: Callable[[float]
 
 
 def _path(points: Sequence[tuple[float, float] | None]) -> str:
-    """``M x,y L x,y …``, starting a new piece after every missing point."""
+    """``M x,y L x,y …``, starting a new piece after every missing point.
+
+    A point alone between gaps is a piece of length zero (``l0,0``), which a
+    round line cap draws as a dot; a bare ``M`` would draw nothing.
+    """
     parts: list[str] = []
-    pen_down = False
+    run = 0  # points in the current piece
     for point in points:
         if point is None:
-            pen_down = False
+            if run == 1:
+                parts.append("l0,0")
+            run = 0
             continue
-        parts.append(f"{'L' if pen_down else 'M'}{point[0]:.1f},{point[1]:.1f}")
-        pen_down = True
+        parts.append(f"{'L' if run else 'M'}{point[0]:.1f},{point[1]:.1f}")
+        run += 1
+    if run == 1:
+        parts.append("l0,0")
     return " ".join(parts)
 
 

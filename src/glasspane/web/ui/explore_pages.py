@@ -7,6 +7,7 @@ The page is server-rendered like every other; its live tail is a small poll in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,8 +15,10 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from glasspane.errors import ProtocolError
 from glasspane.query import logs, performance, spans
+from glasspane.store.models import Window
 from glasspane.web.deps import instance_of
-from glasspane.web.ui.render import page, url
+from glasspane.web.ui import charts
+from glasspane.web.ui.render import duration, number, page, url
 from glasspane.web.ui.session import LoggedIn
 
 router = APIRouter(include_in_schema=False)
@@ -23,6 +26,16 @@ router = APIRouter(include_in_schema=False)
 LIVE_TAIL_SECONDS = 5
 #: What the span explorer groups by when not asked.
 DEFAULT_GROUP_BY = "span.op"
+#: The measures the chart over time can draw: ``?chart=`` → (label, field, format).
+CHART_MEASURES: dict[str, tuple[str, str, Callable[[float], str]]] = {
+    "p95": ("p95", "p95_ms", duration),
+    "p50": ("p50", "p50_ms", duration),
+    "avg": ("Average", "avg_ms", duration),
+    "sum": ("Total time", "sum_ms", duration),
+    "count": ("Count", "count", number),
+}
+#: Groups drawn on the chart: the first rows of the table.
+CHART_GROUPS = 5
 
 
 @router.get("/explore/logs")
@@ -61,11 +74,13 @@ def spans_page(
     group_by: str | None = None,
     view: str | None = None,
     sort: str = "-timestamp",
+    measure: str = "p95",
 ) -> HTMLResponse | RedirectResponse:
     """Spans grouped by keys (``span.op`` unless asked), or listed with ``view=spans``.
 
     An emptied group-by field means the list; it is redirected to ``view=spans``
-    so that the period and sort links keep it.
+    so that the period and sort links keep it. Grouped, a chart draws the
+    ``measure`` (:data:`CHART_MEASURES`) of the first groups over the period.
     """
     params = dict(request.query_params)
     if "group_by" in params and not params["group_by"].strip():
@@ -77,13 +92,20 @@ def spans_page(
     keys: tuple[str, ...] = ()
     groups: list[dict[str, Any]] = []
     found: list[dict[str, Any]] = []
+    chart: charts.Chart | None = None
+    chart_measure = measure if measure in CHART_MEASURES else "p95"
     error = ""
     try:
         if listing:
             found = spans.list_spans(instance.store, instance.projects(), w, sort)["spans"]
         else:
             keys = spans.parse_group_by(group_by or DEFAULT_GROUP_BY)
-            groups = spans.aggregate(instance.store, w, ",".join(keys))["groups"]
+            interval = spans.default_interval(w)
+            answer = spans.aggregate(
+                instance.store, w, ",".join(keys), None, interval, CHART_GROUPS
+            )
+            groups = answer["groups"]
+            chart = _group_chart(w, keys, answer["series"], chart_measure)
     except ProtocolError as exc:
         error = str(exc)
     for g in groups:
@@ -101,7 +123,26 @@ def spans_page(
         group_by=group_by if group_by is not None else DEFAULT_GROUP_BY,
         keys=keys,
         groups=groups,
+        chart=chart,
+        chart_title=CHART_MEASURES[chart_measure][0],
+        measure=chart_measure,
+        measures=list(CHART_MEASURES),
         spans=found,
         sort=sort,
         rule_yaml=spans.alert_rule_yaml(query, p95),
     )
+
+
+def _group_chart(
+    w: Window, keys: tuple[str, ...], series: list[dict[str, Any]], measure: str
+) -> charts.Chart:
+    """One line per group of ``series`` (the ``GET /api/v1/spans/aggregate`` shape),
+    named by its values, drawing ``measure``."""
+    _, field, fmt = CHART_MEASURES[measure]
+    lines: dict[str, Sequence[float | None]] = {}
+    stamps: list[float] = []
+    for entry in series:
+        name = " · ".join("(none)" if entry[k] is None else str(entry[k]) for k in keys)
+        stamps = [p["timestamp"] for p in entry["points"]]
+        lines[name] = [p[field] for p in entry["points"]]
+    return charts.line_chart(stamps, lines, fmt, (w.start, w.end), width=900, height=180)
