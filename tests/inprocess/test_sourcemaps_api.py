@@ -212,6 +212,32 @@ def test_a_release_upload_maps_frames_by_release_and_url(app: App) -> None:
     assert (other["file"], other["function"], other["raw"]) == (URL, "c", None)
 
 
+def test_sentry_cli_2_creates_and_finalizes_a_release_under_its_project(app: App) -> None:
+    project = "/api/0/projects/glasspane/default"
+    options = app.client.get(f"{ORG}/chunk-upload/", headers=app.admin()).json()
+    assert "release_files" in options["accept"]  # else sentry-cli 2 uploads file by file
+    created = app.client.post(
+        f"{project}/releases/", json={"version": "shop@3"}, headers=app.admin()
+    )
+    assert created.status_code == 201, created.text
+    assert (created.json()["version"], created.json()["dateReleased"]) == ("shop@3", None)
+    when = "2026-01-02T03:04:05.5Z"
+    body = {"projects": ["default"], "dateReleased": when}
+    done = app.client.put(f"{project}/releases/shop@3/", json=body, headers=app.admin())
+    assert done.status_code == 200, done.text
+    assert done.json()["dateReleased"] == "2026-01-02T03:04:05.500000Z"
+    assert done.json()["dateCreated"] == created.json()["dateCreated"]
+    missing = app.client.put(f"{project}/releases/shop@4/", json=body, headers=app.admin())
+    assert missing.status_code == 404 and "shop@4" in missing.json()["detail"]
+    elsewhere = "/api/0/projects/glasspane/nope/releases/"
+    unknown = app.client.post(elsewhere, json={"version": "shop@3"}, headers=app.admin())
+    assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+    bad = app.client.put(
+        f"{project}/releases/shop@3/", json={"dateReleased": "next week"}, headers=app.admin()
+    )
+    assert bad.status_code == 400 and "dateReleased" in bad.text
+
+
 @pytest.mark.parametrize("version", ["", "a/b", "latest", "x" * 201, "two\nlines"])
 def test_a_bad_release_name_is_clear(app: App, version: str) -> None:
     body = {"version": version, "projects": ["default"]}

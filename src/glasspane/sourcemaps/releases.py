@@ -113,6 +113,17 @@ class ReleaseArtifacts:
                 self._save(project_id, version, index)
             return float(index["created_at"])
 
+    def finalize(self, project_id: int, version: str, when: float) -> tuple[float, float] | None:
+        """Mark the release released at ``when``; when it was created and released, or
+        None if there is no such release."""
+        with self._lock:
+            index = self._index(project_id, version)
+            if index is None:
+                return None
+            index["released_at"] = when
+            self._save(project_id, version, index)
+            return float(index["created_at"]), when
+
     def keep(self, project_id: int, version: str, files: list[tuple[str, Any, bytes]]) -> None:
         """Keep files of the release, each as (its ``url``, its manifest entry, its bytes)."""
         self.create(project_id, version)
