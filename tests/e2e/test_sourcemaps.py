@@ -145,12 +145,16 @@ def upload_release(server: RunningServer, project: str, release: str, folder: Pa
 
 def upload_release_v2(server: RunningServer, project: str, release: str, folder: Path) -> str:
     """The release flow as pipelines pinned to sentry-cli 2 run it: ``releases new``,
-    ``releases files VERSION upload-sourcemaps`` with ``~/`` for any host, then
-    ``releases finalize``."""
+    ``releases files VERSION upload-sourcemaps`` with ``~/`` for any host, ``releases
+    files VERSION list`` showing what was kept, then ``releases finalize``."""
     created = _cli(server, project, "releases", "new", release, cli=CLI2)
     assert f"Created release {release}" in created
     args = ["releases", "files", release, "upload-sourcemaps", str(folder)]
     report = _cli(server, project, *args, "--url-prefix", f"~/{folder.name}", cli=CLI2)
+    listed = _cli(server, project, "releases", "files", release, "list", cli=CLI2)
+    prefix = f"~/{folder.name}/checkout.min.js"
+    assert f"| {prefix} " in listed and "| checkout.min.js.map |" in listed
+    assert f"| {prefix}.map " in listed
     assert f"Finalized release {release}" in _cli(
         server, project, "releases", "finalize", release, cli=CLI2
     )

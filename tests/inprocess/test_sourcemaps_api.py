@@ -212,7 +212,7 @@ def test_a_release_upload_maps_frames_by_release_and_url(app: App) -> None:
     assert (other["file"], other["function"], other["raw"]) == (URL, "c", None)
 
 
-def test_sentry_cli_2_creates_and_finalizes_a_release_under_its_project(app: App) -> None:
+def test_sentry_cli_2_creates_lists_and_finalizes_a_release_under_its_project(app: App) -> None:
     project = "/api/0/projects/glasspane/default"
     options = app.client.get(f"{ORG}/chunk-upload/", headers=app.admin()).json()
     assert "release_files" in options["accept"]  # else sentry-cli 2 uploads file by file
@@ -221,6 +221,20 @@ def test_sentry_cli_2_creates_and_finalizes_a_release_under_its_project(app: App
     )
     assert created.status_code == 201, created.text
     assert (created.json()["version"], created.json()["dateReleased"]) == ("shop@3", None)
+    assert upload(app, app.admin(), release="shop@3")["state"] == "ok"
+    files = app.client.get(f"{project}/releases/shop@3/files/", headers=app.admin())
+    assert files.status_code == 200, files.text
+    minified = (FIXTURES / "app.min.js").read_bytes()
+    script, source_map = files.json()
+    assert (script["name"], script["headers"], script["size"], script["sha1"]) == (
+        "~/assets/app.min.js",
+        {"Sourcemap": "app.min.js.map"},
+        len(minified),
+        hashlib.sha1(minified).hexdigest(),
+    )
+    assert (source_map["name"], source_map["headers"]) == ("~/assets/app.min.js.map", {})
+    none = app.client.get(f"{project}/releases/shop@9/files/", headers=app.admin())
+    assert none.status_code == 404 and "shop@9" in none.json()["detail"]
     when = "2026-01-02T03:04:05.5Z"
     body = {"projects": ["default"], "dateReleased": when}
     done = app.client.put(f"{project}/releases/shop@3/", json=body, headers=app.admin())

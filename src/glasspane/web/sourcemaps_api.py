@@ -8,7 +8,8 @@ uploaded ``--release``) and ``sentry-cli releases new`` (``POST releases/``).
 
 sentry-cli 2 names one project in the path instead: ``releases new`` posts to
 ``/api/0/projects/glasspane/<project>/releases/`` and ``releases finalize`` puts
-to ``.../releases/<version>/``. Its ``releases files VERSION upload-sourcemaps``
+to ``.../releases/<version>/``, ``releases files VERSION list`` gets
+``.../releases/<version>/files/``. Its ``releases files VERSION upload-sourcemaps``
 takes the chunked path above when the options accept ``release_files`` (else it
 falls back to uploading each file on its own, which glasspane does not offer).
 Uploading changes what users see, so it takes a personal token of a member or above.
@@ -16,6 +17,7 @@ Uploading changes what users see, so it takes a personal token of a member or ab
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +42,7 @@ router = APIRouter(
     tags=["sentry-cli"],
     dependencies=[Depends(require_member)],
 )
-#: What sentry-cli 2 calls under one project (``releases new`` and ``releases files``).
+#: What sentry-cli 2 calls under one project (``releases new``, ``finalize``, ``files list``).
 project_router = APIRouter(
     prefix="/api/0/projects/{org}/{project}",
     tags=["sentry-cli"],
@@ -173,6 +175,27 @@ def finalize_release(
     if done is None:
         raise NotFound(f"There is no release {version!r:.80} in project {project}")
     return _described(version, [project], *done)
+
+
+@project_router.get("/releases/{version}/files/", summary="sentry-cli 2 releases files list")
+def release_files(org: str, project: str, version: str, request: Request) -> list[dict[str, Any]]:
+    _org(org)
+    [project_id] = _project_ids(request, [project])
+    found = instance_of(request).bundles.releases.release(project_id, _version(version))
+    if found is None:
+        raise NotFound(f"There is no release {version!r:.80} in project {project}")
+    return [
+        {
+            "id": hashlib.sha1(f.url.encode()).hexdigest(),
+            "name": f.url,
+            "dist": None,
+            "size": f.size,
+            "sha1": f.sha1,
+            "headers": {"Sourcemap": f.sourcemap} if f.sourcemap else {},
+            "dateCreated": _iso(f.uploaded_at),
+        }
+        for f in found.files
+    ]
 
 
 def _created(request: Request, version: str, projects: list[str]) -> dict[str, Any]:
