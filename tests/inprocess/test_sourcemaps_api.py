@@ -134,6 +134,9 @@ def test_a_viewer_may_not_upload(app: App) -> None:
     body = {"checksum": "0" * 40, "chunks": [], "projects": ["default"]}
     answer = app.client.post(f"{ORG}/artifactbundle/assemble/", json=body, headers=bearer(token))
     assert answer.status_code == 403
+    releases = "/api/0/projects/glasspane/default/releases/"
+    answer = app.client.post(releases, json={"version": "v1"}, headers=bearer(token))
+    assert answer.status_code == 403 and "member" in answer.json()["detail"]
 
 
 def test_a_chunk_whose_bytes_do_not_match_its_checksum_is_refused(app: App) -> None:
