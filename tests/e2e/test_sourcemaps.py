@@ -34,6 +34,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.node]
 
 SOURCE = BROWSER_DIR / "src" / "checkout.js"
 BIN = BROWSER_DIR / "node_modules" / ".bin"
+#: Both CLIs install a ``sentry-cli`` into .bin, so each is named by its package.
+CLI = BROWSER_DIR / "node_modules" / "@sentry" / "cli" / "bin" / "sentry-cli"
+#: sentry-cli 2.x, installed under the npm alias ``sentry-cli-2``.
+CLI2 = BROWSER_DIR / "node_modules" / "sentry-cli-2" / "bin" / "sentry-cli"
 T = TypeVar("T")
 PAGE = '<!doctype html><p id="total"></p><script src="checkout.min.js"></script>\n'
 
@@ -49,7 +53,7 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> str:
 def build(out: Path, *esbuild_flags: str) -> Path:
     """checkout.js bundled into ``out`` as checkout.min.js with its source map."""
     _npm_ci()
-    if not (BIN / "sentry-cli").exists():
+    if not (CLI.exists() and CLI2.exists()):
         pytest.fail(f"sentry-cli is missing: run `npm ci` in {BROWSER_DIR} (make does)")
     _run(
         [
@@ -72,7 +76,7 @@ def build(out: Path, *esbuild_flags: str) -> Path:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """checkout.js minified with its source map, both injected with a debug id."""
     out = build(tmp_path_factory.mktemp("checkout"), "--minify")
-    _run([str(BIN / "sentry-cli"), "sourcemaps", "inject", str(out)])
+    _run([str(CLI), "sourcemaps", "inject", str(out)])
     return out
 
 
@@ -116,7 +120,7 @@ def _member_token(server: RunningServer) -> str:
     return str(answer.json()["token"])
 
 
-def _cli(server: RunningServer, project: str, *args: str) -> str:
+def _cli(server: RunningServer, project: str, *args: str, cli: Path = CLI) -> str:
     env = {
         **os.environ,
         "SENTRY_URL": server.url,
@@ -124,7 +128,7 @@ def _cli(server: RunningServer, project: str, *args: str) -> str:
         "SENTRY_ORG": "glasspane",
         "SENTRY_PROJECT": project,
     }
-    return _run([str(BIN / "sentry-cli"), *args], env)
+    return _run([str(cli), *args], env)
 
 
 def upload(server: RunningServer, project: str, built: Path) -> str:
@@ -137,6 +141,24 @@ def upload_release(server: RunningServer, project: str, release: str, folder: Pa
     assert f"Created release {release}" in created
     args = ["sourcemaps", "upload", "--release", release, str(folder)]
     return _cli(server, project, *args, "--url-prefix", f"~/{folder.name}")
+
+
+def upload_release_v2(server: RunningServer, project: str, release: str, folder: Path) -> str:
+    """The release flow as pipelines pinned to sentry-cli 2 run it: ``releases new``,
+    ``releases files VERSION upload-sourcemaps`` with ``~/`` for any host, ``releases
+    files VERSION list`` showing what was kept, then ``releases finalize``."""
+    created = _cli(server, project, "releases", "new", release, cli=CLI2)
+    assert f"Created release {release}" in created
+    args = ["releases", "files", release, "upload-sourcemaps", str(folder)]
+    report = _cli(server, project, *args, "--url-prefix", f"~/{folder.name}", cli=CLI2)
+    listed = _cli(server, project, "releases", "files", release, "list", cli=CLI2)
+    prefix = f"~/{folder.name}/checkout.min.js"
+    assert f"| {prefix} " in listed and "| checkout.min.js.map |" in listed
+    assert f"| {prefix}.map " in listed
+    assert f"Finalized release {release}" in _cli(
+        server, project, "releases", "finalize", release, cli=CLI2
+    )
+    return report
 
 
 def _throw(browser: Any, url: str, dsn: str, until: Callable[[], T], **params: str) -> T:
@@ -228,6 +250,31 @@ def test_a_release_upload_maps_frames_by_release_and_url(
     assert crash["raw"]["filename"] == builds_url + "v1/checkout.min.js"
     assert crash["raw"]["function"] != "applyDiscount"
     _the_trace_shows_it(server, issue["latest_event"])
+
+
+def test_sentry_cli_2_release_files_map_frames_by_release_and_url(
+    server: RunningServer, browser: Any, builds: Path, builds_url: str
+) -> None:
+    project = server.project("checkout-cli2")
+    release = f"checkout@cli2-{uuid.uuid4().hex[:8]}"
+    report = upload_release_v2(server, "checkout-cli2", release, builds / "v1")
+    assert "~/v1/checkout.min.js (sourcemap at checkout.min.js.map)" in report
+    assert "sentry-cli 2." in _run([str(CLI2), "--version"])
+    code = f"OLD{uuid.uuid4().hex[:6].upper()}"
+    page = builds_url + "v1/index.html"
+    issue = _throw(
+        browser, page, project["dsn"], lambda: _issue_of(server, code), code=code, release=release
+    )
+    frames = issue["latest_event"]["exceptions"][-1]["frames"]
+    crash, caller = frames[-1], frames[-2]
+    assert issue["latest_event"]["release"] == release
+    assert crash["file"].endswith("src/checkout.js")
+    assert (crash["function"], crash["line"]) == ("applyDiscount", _throw_line())
+    assert "throw new Error(`Unknown discount code" in crash["context_line"]
+    assert caller["function"] == "checkoutTotal"
+    assert crash["raw"]["filename"] == builds_url + "v1/checkout.min.js"
+    assert crash["raw"]["function"] != "applyDiscount"
+    _the_issue_page_shows_it(server, issue["id"], _throw_line())
 
 
 def _the_trace_shows_it(server: RunningServer, event: dict[str, Any]) -> None:

@@ -134,6 +134,9 @@ def test_a_viewer_may_not_upload(app: App) -> None:
     body = {"checksum": "0" * 40, "chunks": [], "projects": ["default"]}
     answer = app.client.post(f"{ORG}/artifactbundle/assemble/", json=body, headers=bearer(token))
     assert answer.status_code == 403
+    releases = "/api/0/projects/glasspane/default/releases/"
+    answer = app.client.post(releases, json={"version": "v1"}, headers=bearer(token))
+    assert answer.status_code == 403 and "member" in answer.json()["detail"]
 
 
 def test_a_chunk_whose_bytes_do_not_match_its_checksum_is_refused(app: App) -> None:
@@ -210,6 +213,46 @@ def test_a_release_upload_maps_frames_by_release_and_url(app: App) -> None:
     assert frame["raw"]["filename"] == URL
     other = crash_frame(app, {**browser_error(), "debug_meta": {}, "release": "shop@2.2"})
     assert (other["file"], other["function"], other["raw"]) == (URL, "c", None)
+
+
+def test_sentry_cli_2_creates_lists_and_finalizes_a_release_under_its_project(app: App) -> None:
+    project = "/api/0/projects/glasspane/default"
+    options = app.client.get(f"{ORG}/chunk-upload/", headers=app.admin()).json()
+    assert "release_files" in options["accept"]  # else sentry-cli 2 uploads file by file
+    created = app.client.post(
+        f"{project}/releases/", json={"version": "shop@3"}, headers=app.admin()
+    )
+    assert created.status_code == 201, created.text
+    assert (created.json()["version"], created.json()["dateReleased"]) == ("shop@3", None)
+    assert upload(app, app.admin(), release="shop@3")["state"] == "ok"
+    files = app.client.get(f"{project}/releases/shop@3/files/", headers=app.admin())
+    assert files.status_code == 200, files.text
+    minified = (FIXTURES / "app.min.js").read_bytes()
+    script, source_map = files.json()
+    assert (script["name"], script["headers"], script["size"], script["sha1"]) == (
+        "~/assets/app.min.js",
+        {"Sourcemap": "app.min.js.map"},
+        len(minified),
+        hashlib.sha1(minified).hexdigest(),
+    )
+    assert (source_map["name"], source_map["headers"]) == ("~/assets/app.min.js.map", {})
+    none = app.client.get(f"{project}/releases/shop@9/files/", headers=app.admin())
+    assert none.status_code == 404 and "shop@9" in none.json()["detail"]
+    when = "2026-01-02T03:04:05.5Z"
+    body = {"projects": ["default"], "dateReleased": when}
+    done = app.client.put(f"{project}/releases/shop@3/", json=body, headers=app.admin())
+    assert done.status_code == 200, done.text
+    assert done.json()["dateReleased"] == "2026-01-02T03:04:05.500000Z"
+    assert done.json()["dateCreated"] == created.json()["dateCreated"]
+    missing = app.client.put(f"{project}/releases/shop@4/", json=body, headers=app.admin())
+    assert missing.status_code == 404 and "shop@4" in missing.json()["detail"]
+    elsewhere = "/api/0/projects/glasspane/nope/releases/"
+    unknown = app.client.post(elsewhere, json={"version": "shop@3"}, headers=app.admin())
+    assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+    bad = app.client.put(
+        f"{project}/releases/shop@3/", json={"dateReleased": "next week"}, headers=app.admin()
+    )
+    assert bad.status_code == 400 and "dateReleased" in bad.text
 
 
 @pytest.mark.parametrize("version", ["", "a/b", "latest", "x" * 201, "two\nlines"])

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from e2e.test_sourcemaps import BIN, _run, build, upload, upload_release
+from e2e.test_sourcemaps import CLI, _run, build, upload, upload_release
 from serverproc import RunningServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.node]
@@ -30,7 +30,7 @@ def test_the_settings_page_lists_bundles_and_releases(
     name = f"maps-{uuid.uuid4().hex[:6]}"
     project = server.project(name)
     injected = build(tmp_path / "injected", "--minify")
-    _run([str(BIN / "sentry-cli"), "sourcemaps", "inject", str(injected)])
+    _run([str(CLI), "sourcemaps", "inject", str(injected)])
     upload(server, name, injected)
     release = f"shop@{uuid.uuid4().hex[:6]}"
     upload_release(server, name, release, build(tmp_path / "static", "--minify"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,11 @@ def test_release_files_are_kept_listed_and_removed(tmp_path: Path) -> None:
         "web@1.0",
         [("~/app.js", "minified_source", 8)],
     )
+    release = releases.release(3, "web@1.0")
+    assert release is not None
+    [file] = release.files
+    assert (file.url, file.sha1) == ("~/app.js", hashlib.sha1(b"var a=1;").hexdigest())
+    assert releases.release(3, "web@2.0") is None
     assert releases.remove_older(3, cutoff=0.0) == 0
     assert releases.remove_older(3, cutoff=listed.files[0].uploaded_at + 1) == 1
     assert releases.releases(3) == [] and not releases.has(3, "web@1.0")

@@ -22,7 +22,7 @@ import posixpath
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from threading import Lock, get_ident
 from typing import Any
@@ -44,6 +44,8 @@ class ReleaseFile:
     size: int
     sourcemap: str | None
     uploaded_at: float
+    #: SHA-1 of the file's bytes (empty for files kept before it was recorded).
+    sha1: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,14 +115,25 @@ class ReleaseArtifacts:
                 self._save(project_id, version, index)
             return float(index["created_at"])
 
+    def finalize(self, project_id: int, version: str, when: float) -> tuple[float, float] | None:
+        """Mark the release released at ``when``; when it was created and released, or
+        None if there is no such release."""
+        with self._lock:
+            index = self._index(project_id, version)
+            if index is None:
+                return None
+            index["released_at"] = when
+            self._save(project_id, version, index)
+            return float(index["created_at"]), when
+
     def keep(self, project_id: int, version: str, files: list[tuple[str, Any, bytes]]) -> None:
         """Keep files of the release, each as (its ``url``, its manifest entry, its bytes)."""
         self.create(project_id, version)
         folder = self.folder(project_id, version)
         described = {}
         for url, entry, data in files:
-            write_whole(folder / hashlib.sha1(url.encode()).hexdigest(), data)
-            described[url] = _described(entry if isinstance(entry, dict) else {}, len(data))
+            write_whole(folder / _key(url), data)
+            described[url] = _described(entry if isinstance(entry, dict) else {}, data)
         with self._lock:
             index = self._index(project_id, version) or {}
             index.setdefault("files", {}).update(described)
@@ -132,11 +145,23 @@ class ReleaseArtifacts:
         entry = (index or {}).get("files", {}).get(url)
         if entry is None:
             return None
-        path = self.folder(project_id, version) / hashlib.sha1(url.encode()).hexdigest()
+        path = self.folder(project_id, version) / _key(url)
         try:
             return path.read_bytes(), entry.get("sourcemap")
         except FileNotFoundError:
             return None
+
+    def release(self, project_id: int, version: str) -> Release | None:
+        """The release with its files (each with its SHA-1), if the project has it."""
+        index = self._index(project_id, version)
+        if index is None:
+            return None
+        found = _listed(index)
+        folder = self.folder(project_id, version)
+        files = [
+            f if f.sha1 else replace(f, sha1=_sha1_of(folder / _key(f.url))) for f in found.files
+        ]
+        return replace(found, files=files)
 
     def has(self, project_id: int, version: str) -> bool:
         return (self.folder(project_id, version) / "release.json").is_file()
@@ -146,13 +171,8 @@ class ReleaseArtifacts:
         found = []
         for path in (self.root / str(project_id) / "releases").glob("*/release.json"):
             index = _read(path)
-            if index is None:
-                continue
-            files = [
-                ReleaseFile(url, e["kind"], e["size"], e.get("sourcemap"), e["uploaded_at"])
-                for url, e in sorted(index.get("files", {}).items())
-            ]
-            found.append(Release(index["version"], index["created_at"], files))
+            if index is not None:
+                found.append(_listed(index))
         return sorted(found, key=lambda r: r.created_at, reverse=True)
 
     def remove_older(self, project_id: int, cutoff: float) -> int:
@@ -172,7 +192,29 @@ class ReleaseArtifacts:
         write_whole(self.folder(project_id, version) / "release.json", orjson.dumps(index))
 
 
-def _described(entry: dict[str, Any], size: int) -> dict[str, Any]:
+def _listed(index: dict[str, Any]) -> Release:
+    files = [
+        ReleaseFile(
+            url, e["kind"], e["size"], e.get("sourcemap"), e["uploaded_at"], e.get("sha1", "")
+        )
+        for url, e in sorted(index.get("files", {}).items())
+    ]
+    return Release(index["version"], index["created_at"], files)
+
+
+def _key(url: str) -> str:
+    return hashlib.sha1(url.encode()).hexdigest()
+
+
+def _sha1_of(path: Path) -> str:
+    try:
+        with path.open("rb") as file:
+            return hashlib.file_digest(file, "sha1").hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+def _described(entry: dict[str, Any], data: bytes) -> dict[str, Any]:
     headers = entry.get("headers")
     headers = headers if isinstance(headers, dict) else {}
     reference = next(
@@ -182,7 +224,8 @@ def _described(entry: dict[str, Any], size: int) -> dict[str, Any]:
     kind = entry.get("type")
     return {
         "kind": kind if isinstance(kind, str) and kind else "file",
-        "size": size,
+        "size": len(data),
+        "sha1": hashlib.sha1(data).hexdigest(),
         "sourcemap": reference,
         "uploaded_at": time.time(),
     }

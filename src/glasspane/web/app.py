@@ -25,6 +25,7 @@ from glasspane.web.issues_api import router as issues_router
 from glasspane.web.replay_api import router as replay_router
 from glasspane.web.security import SecurityHeaders
 from glasspane.web.sourcemaps_api import listing as sourcemaps_listing
+from glasspane.web.sourcemaps_api import project_router as sourcemaps_project_router
 from glasspane.web.sourcemaps_api import router as sourcemaps_router
 from glasspane.web.status_api import router as status_router
 from glasspane.web.telemetry_api import router as telemetry_router
@@ -109,6 +110,7 @@ def create_api_app(instance: Instance) -> FastAPI:
     app.include_router(status_router)
     app.include_router(accounts_router)
     app.include_router(sourcemaps_router)
+    app.include_router(sourcemaps_project_router)
     app.include_router(sourcemaps_listing)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=ui.STATIC), name="static")

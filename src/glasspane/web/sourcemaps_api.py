@@ -5,11 +5,20 @@ the chunk-upload options (``GET chunk-upload/``), the chunks (``POST
 chunk-upload/``, multipart, each file named by its SHA-1), the assembly of a
 bundle from its chunks (``POST artifactbundle/assemble/``, with ``version`` when
 uploaded ``--release``) and ``sentry-cli releases new`` (``POST releases/``).
+
+sentry-cli 2 names one project in the path instead: ``releases new`` posts to
+``/api/0/projects/glasspane/<project>/releases/`` and ``releases finalize`` puts
+to ``.../releases/<version>/``, ``releases files VERSION list`` gets
+``.../releases/<version>/files/``. Its ``releases files VERSION upload-sourcemaps``
+takes the chunked path above when the options accept ``release_files`` (else it
+falls back to uploading each file on its own, which glasspane does not offer).
 Uploading changes what users see, so it takes a personal token of a member or above.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +42,12 @@ router = APIRouter(
     tags=["sentry-cli"],
     dependencies=[Depends(require_member)],
 )
+#: What sentry-cli 2 calls under one project (``releases new``, ``finalize``, ``files list``).
+project_router = APIRouter(
+    prefix="/api/0/projects/{org}/{project}",
+    tags=["sentry-cli"],
+    dependencies=[Depends(require_member)],
+)
 #: glasspane's own read of what was uploaded (any role).
 listing = APIRouter(prefix="/api/v1", dependencies=[Depends(require_viewer)])
 
@@ -46,7 +61,15 @@ class AssembleIn(BaseModel):
 
 class ReleaseIn(BaseModel):
     version: str = Field(description="The release, as the SDKs' `release` option names it")
-    projects: list[str] = Field(description="Names of the projects the release is for")
+    projects: list[str] = Field(
+        default_factory=list, description="Names of the projects the release is for"
+    )
+
+
+class ReleaseUpdate(BaseModel):
+    released: datetime | None = Field(
+        None, alias="dateReleased", description="When the release went out (releases finalize)"
+    )
 
 
 def _org(org: str) -> None:
@@ -67,7 +90,7 @@ def chunk_options(org: str, request: Request) -> dict[str, Any]:
         "concurrency": 1,
         "hashAlgorithm": "sha1",
         "compression": [],
-        "accept": ["artifact_bundles", "sources"],
+        "accept": ["artifact_bundles", "release_files", "sources"],
     }
 
 
@@ -130,20 +153,74 @@ def _project_ids(request: Request, names: list[str]) -> list[int]:
 @router.post("/releases/", status_code=201, summary="sentry-cli releases new")
 def new_release(org: str, body: ReleaseIn, request: Request) -> dict[str, Any]:
     _org(org)
-    version = _version(body.version)
+    return _created(request, body.version, body.projects)
+
+
+@project_router.post("/releases/", status_code=201, summary="sentry-cli 2 releases new")
+def new_project_release(
+    org: str, project: str, body: ReleaseIn, request: Request
+) -> dict[str, Any]:
+    _org(org)
+    return _created(request, body.version, [project])
+
+
+@project_router.put("/releases/{version}/", summary="sentry-cli 2 releases finalize")
+def finalize_release(
+    org: str, project: str, version: str, body: ReleaseUpdate, request: Request
+) -> dict[str, Any]:
+    _org(org)
+    [project_id] = _project_ids(request, [project])
+    when = body.released.timestamp() if body.released else time.time()
+    done = instance_of(request).bundles.releases.finalize(project_id, _version(version), when)
+    if done is None:
+        raise NotFound(f"There is no release {version!r:.80} in project {project}")
+    return _described(version, [project], *done)
+
+
+@project_router.get("/releases/{version}/files/", summary="sentry-cli 2 releases files list")
+def release_files(org: str, project: str, version: str, request: Request) -> list[dict[str, Any]]:
+    _org(org)
+    [project_id] = _project_ids(request, [project])
+    found = instance_of(request).bundles.releases.release(project_id, _version(version))
+    if found is None:
+        raise NotFound(f"There is no release {version!r:.80} in project {project}")
+    return [
+        {
+            "id": hashlib.sha1(f.url.encode()).hexdigest(),
+            "name": f.url,
+            "dist": None,
+            "size": f.size,
+            "sha1": f.sha1,
+            "headers": {"Sourcemap": f.sourcemap} if f.sourcemap else {},
+            "dateCreated": _iso(f.uploaded_at),
+        }
+        for f in found.files
+    ]
+
+
+def _created(request: Request, version: str, projects: list[str]) -> dict[str, Any]:
+    """Record the release for each of ``projects``; the release as Sentry describes it."""
+    version = _version(version)
     releases = instance_of(request).bundles.releases
-    created = [releases.create(p, version) for p in _project_ids(request, body.projects)]
+    created = [releases.create(p, version) for p in _project_ids(request, projects)]
+    return _described(version, projects, min(created))
+
+
+def _described(
+    version: str, projects: list[str], created: float, released: float | None = None
+) -> dict[str, Any]:
+    """A release as Sentry's API describes it (what sentry-cli reads back)."""
     return {
         "version": version,
         "shortVersion": version,
         "ref": None,
         "url": None,
-        "dateCreated": _iso(min(created)),
-        "dateReleased": None,
+        "dateCreated": _iso(created),
+        "dateReleased": _iso(released) if released is not None else None,
         "lastEvent": None,
         "firstEvent": None,
         "newGroups": 0,
-        "projects": [{"slug": n, "name": n} for n in body.projects],
+        "projects": [{"slug": n, "name": n} for n in projects],
     }
 
 
