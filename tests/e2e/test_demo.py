@@ -401,9 +401,20 @@ def test_real_chromium_users_come_back_as_session_replays(demo: RunningDemo) -> 
         found: list[dict[str, Any]] = demo.api("/api/v1/replays", period="15m")["replays"]
         return [r for r in found if r["project"] == "react-app"]
 
-    listed = wait_until(replays, 30, bool, 1.0, "a replay from react-app")
+    def complete_visit() -> dict[str, Any] | None:
+        """A replay whose segments so far hold the whole visit (the newest may still be
+        arriving: its upload request is recorded once it has answered)."""
+        for row in replays():
+            replay = dict(demo.api(f"/api/v1/replays/{row['id']}"))
+            if any(
+                e["type"] == "network" and "/api/documents/upload" in e["url"]
+                for e in replay["timeline"]
+            ):
+                return replay
+        return None
+
+    replay = wait_until(complete_visit, 60, bool, 1.0, "a replay of a whole visit")
     assert demo.status()["traffic"]["chromium_visits"] >= 1
-    replay = demo.api(f"/api/v1/replays/{listed[0]['id']}")
     assert replay["user"]["id"].startswith("u-1") and "@" in replay["user"]["email"]
     timeline = replay["timeline"]
     assert timeline[0]["type"] == "navigation" and timeline[0]["url"].endswith("/documents")
