@@ -12,17 +12,20 @@ events, so counts, users, first and last seen, resolve and regress work alike
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from glasspane.detectors import Finding, SpanFacts, detect
+import orjson
+
+from glasspane.detectors import Finding, ProjectThresholds, SpanFacts, Transaction, detect
 from glasspane.domain import ClientInfo, ErrorEvent, User
 from glasspane.store.rows import SPAN_COLUMNS
 
 _COL = {name: index for index, name in enumerate(SPAN_COLUMNS)}
 _PROJECT, _TRACE, _SEGMENT = _COL["project_id"], _COL["trace_id"], _COL["segment_id"]
 _IS_SEGMENT, _START, _END = _COL["is_segment"], _COL["start_ts"], _COL["end_ts"]
+_DATA, _MEASUREMENTS = _COL["data"], _COL["measurements"]
 _FACTS = itemgetter(
     *(_COL[name] for name in ("span_id", "parent_span_id", "op", "description", "duration_ms"))
 )
@@ -30,8 +33,19 @@ _FACTS = itemgetter(
 Row = tuple[Any, ...]
 
 
-def performance_events(span_rows: Sequence[Row], now: float) -> list[ErrorEvent]:
-    """The detectors' findings in every transaction whose segment is among ``span_rows``."""
+#: Findings about a URL (an outgoing call, an asset) name it ``url`` in the evidence.
+_URL_TYPES = frozenset(
+    {"n_plus_one_api_calls", "large_http_payload", "uncompressed_asset", "render_blocking_asset"}
+)
+
+
+def performance_events(
+    span_rows: Sequence[Row],
+    now: float,
+    thresholds: Mapping[int, ProjectThresholds] | None = None,
+) -> list[ErrorEvent]:
+    """The detectors' findings in every transaction whose segment is among ``span_rows``,
+    with each project's own ``thresholds`` (by project id) over the defaults."""
     transactions: dict[tuple[int, str, str], list[Row]] = {}
     for row in span_rows:
         transactions.setdefault((row[_PROJECT], row[_TRACE], row[_SEGMENT]), []).append(row)
@@ -41,13 +55,64 @@ def performance_events(span_rows: Sequence[Row], now: float) -> list[ErrorEvent]
         if segment is None or len(spans) < 2:
             continue
         facts = [_facts(row) for row in spans if not row[_IS_SEGMENT]]
-        events += [_event(segment, finding, now) for finding in detect(facts)]
+        own = (thresholds or {}).get(segment[_PROJECT])
+        found = detect(facts, _transaction(segment), own)
+        events += [_event(segment, finding, now) for finding in found]
     return events
 
 
 def _facts(row: Row) -> SpanFacts:
     span_id, parent_span_id, op, description, duration_ms = _FACTS(row)
-    return SpanFacts(span_id, parent_span_id, op, description, duration_ms, row[_START], row[_END])
+    sizes: tuple[int | None, int | None, str | None] = (None, None, None)
+    if op and (op.startswith("resource.") or op == "http.client") and row[_DATA]:
+        sizes = _sizes(row[_DATA])
+    return SpanFacts(
+        span_id, parent_span_id, op, description, duration_ms, row[_START], row[_END], *sizes
+    )
+
+
+def _sizes(data_json: str) -> tuple[int | None, int | None, str | None]:
+    """Encoded and decoded body size and render-blocking status from a span's data."""
+    try:
+        data = orjson.loads(data_json)
+    except orjson.JSONDecodeError:
+        return None, None, None
+    if not isinstance(data, dict):
+        return None, None, None
+    encoded = _size(data.get("http.response_content_length"))
+    if encoded is None:
+        encoded = _size(data.get("http.response_transfer_size"))
+    blocking = data.get("resource.render_blocking_status")
+    return (
+        encoded,
+        _size(data.get("http.decoded_response_content_length")),
+        blocking if isinstance(blocking, str) else None,
+    )
+
+
+def _size(value: Any) -> int | None:
+    """A byte count as the SDKs send it: a number, or a string of digits (a header)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and value >= 0:
+        return int(value)
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+def _transaction(segment: Row) -> Transaction:
+    fcp: float | None = None
+    if segment[_MEASUREMENTS]:
+        try:
+            measurements = orjson.loads(segment[_MEASUREMENTS])
+        except orjson.JSONDecodeError:
+            measurements = {}
+        entry = measurements.get("fcp") if isinstance(measurements, dict) else None
+        value = entry.get("value") if isinstance(entry, dict) else entry
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            fcp = float(value)
+    return Transaction(segment[_START], segment[_COL["duration_ms"]], fcp)
 
 
 def fingerprint(finding: Finding, transaction: str) -> str:
@@ -67,12 +132,14 @@ def _event(segment: Row, finding: Finding, now: float) -> ErrorEvent:
     event_id = hashlib.sha256(
         "\n".join((trace_id, col("span_id"), finding.type, *finding.span_ids)).encode()
     ).hexdigest()[:32]
-    evidence = {
+    evidence: dict[str, Any] = {
         "span_ids": list(finding.span_ids),
-        ("url" if finding.type == "n_plus_one_api_calls" else "statement"): finding.statement,
+        ("url" if finding.type in _URL_TYPES else "statement"): finding.statement,
         "repeated": finding.repeated,
         "duration_ms": round(finding.duration_ms, 3),
     }
+    if finding.size_bytes is not None:
+        evidence["size_bytes"] = finding.size_bytes
     return ErrorEvent(
         project_id=col("project_id"),
         event_id=event_id,
