@@ -12,9 +12,10 @@ events, so counts, users, first and last seen, resolve and regress work alike
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -31,6 +32,42 @@ _FACTS = itemgetter(
 )
 
 Row = tuple[Any, ...]
+Conn = TypeVar("Conn")
+
+#: How long the writer keeps the projects' thresholds before reading them again
+#: (a change made in this process applies at once; in another one sharing the
+#: ClickHouse server, within this many seconds).
+THRESHOLDS_TTL_S = 5.0
+
+
+class ThresholdsCache(Generic[Conn]):
+    """Each project's own detector thresholds, for the writer thread: read with
+    ``load`` at most every :data:`THRESHOLDS_TTL_S` seconds, and again after
+    :meth:`forget` (the writer calls it when it saves a change)."""
+
+    def __init__(self, load: Callable[[Conn], dict[int, ProjectThresholds]]) -> None:
+        self._load = load
+        self._value: dict[int, ProjectThresholds] = {}
+        self._read_at = float("-inf")
+
+    def get(self, conn: Conn) -> dict[int, ProjectThresholds]:
+        now = time.monotonic()
+        if now - self._read_at >= THRESHOLDS_TTL_S:
+            self._value, self._read_at = self._load(conn), now
+        return self._value
+
+    def forget(self) -> None:
+        self._read_at = float("-inf")
+
+
+def thresholds_from_rows(rows: Sequence[tuple[int, str]]) -> dict[int, ProjectThresholds]:
+    """``(project id, thresholds JSON)`` rows as a mapping, empty ones left out."""
+    found: dict[int, ProjectThresholds] = {}
+    for project_id, text in rows:
+        value = orjson.loads(text) if text else None
+        if value:
+            found[int(project_id)] = value
+    return found
 
 
 #: Findings about a URL (an outgoing call, an asset) name it ``url`` in the evidence.
