@@ -148,19 +148,19 @@ def _page_load() -> dict[str, Any]:
     uncompressed and blocking the first paint, a compressed stylesheet, and a fetch
     of a 400 KB report."""
     trace, root, start = new_trace_id(), new_span_id(), time.time() - 5
-    asset = "http.decoded_response_content_length"
+    asset = "http.response.body.decoded_size"  # the names of @sentry/browser 11
     spans = [
         _span(root, trace, start + 0.05, 1400, "resource.script", "/static/app.js", **{
-            "http.response_content_length": 700 * KB, asset: 700 * KB,
-            "http.response_transfer_size": 700 * KB + 300,
+            "http.response.body.size": 700 * KB, asset: 700 * KB,
+            "http.response.size": 700 * KB + 300,
             "resource.render_blocking_status": "blocking",
         }),
         _span(root, trace, start + 0.05, 40, "resource.link", "/static/site.css", **{
-            "http.response_content_length": 3000, asset: 12000,
+            "http.response.body.size": 3000, asset: 12000,
             "resource.render_blocking_status": "blocking",
         }),
         _span(root, trace, start + 2.6, 220, "http.client", "GET /api/cases/17/report", **{
-            "http.response_content_length": 400 * KB, "http.method": "GET", "type": "fetch",
+            "http.response.body.size": 400 * KB, "http.method": "GET", "type": "fetch",
         }),
     ]  # fmt: skip
     return {

@@ -116,15 +116,33 @@ def _sizes(data_json: str) -> tuple[int | None, int | None, str | None]:
         return None, None, None
     if not isinstance(data, dict):
         return None, None, None
-    encoded = _size(data.get("http.response_content_length"))
-    if encoded is None:
-        encoded = _size(data.get("http.response_transfer_size"))
+    encoded = _first_size(data, _ENCODED)
     blocking = data.get("resource.render_blocking_status")
     return (
         encoded,
-        _size(data.get("http.decoded_response_content_length")),
+        _first_size(data, _DECODED),
         blocking if isinstance(blocking, str) else None,
     )
+
+
+#: The body size as sent, and decoded, under the names the SDKs have used: the
+#: OpenTelemetry-style names of @sentry/browser 10 and later first, then the older
+#: ones; the whole transfer's size when the body's is missing.
+_ENCODED = (
+    "http.response.body.size",
+    "http.response_content_length",
+    "http.response.size",
+    "http.response_transfer_size",
+)
+_DECODED = ("http.response.body.decoded_size", "http.decoded_response_content_length")
+
+
+def _first_size(data: dict[str, Any], names: tuple[str, ...]) -> int | None:
+    for name in names:
+        size = _size(data.get(name))
+        if size is not None:
+            return size
+    return None
 
 
 def _size(value: Any) -> int | None:
