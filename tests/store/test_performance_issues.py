@@ -149,12 +149,20 @@ def test_calls_to_one_url_pattern_are_an_n_plus_one_api_call_issue(store: Store)
     }
 
 
-def test_a_browser_page_load_finds_heavy_assets_from_the_spans_data(store: Store) -> None:
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_browser_page_load_finds_heavy_assets_from_the_spans_data(
+    store: Store, streamed: bool
+) -> None:
     """A page load (FCP 2.5 s) whose 700 KB bundle came uncompressed, blocking the
-    first paint, beside a compressed stylesheet, and that fetched a 400 KB report."""
+    first paint, beside a compressed stylesheet, and that fetched a 400 KB report.
+    ``streamed``: as span-streaming SDKs send it (FCP an attribute of the segment,
+    spans named by domain with the URL in ``url.full``)."""
     batch = transaction(NOW - 60, repeats=1)
     segment = batch.spans[0]
-    segment.measurements = {"fcp": {"value": 2500.0, "unit": "millisecond"}}
+    if streamed:
+        segment.data = {"browser.web_vital.fcp.value": 2500.0}
+    else:
+        segment.measurements = {"fcp": {"value": 2500.0, "unit": "millisecond"}}
     bundle, css, report = (
         _span("e" * 16, NOW - 60 + 0.05, 1200, "resource.script", "/static/app.js", SEGMENT),
         _span("f" * 16, NOW - 60 + 0.05, 40, "resource.link", "/static/site.css", SEGMENT),
@@ -170,6 +178,10 @@ def test_a_browser_page_load_finds_heavy_assets_from_the_spans_data(store: Store
         "http.decoded_response_content_length": 12000,
     }
     report.data = {"http.response_content_length": "409600", "type": "fetch"}
+    if streamed:
+        bundle.description = css.description = report.description = "GET app.example"
+        bundle.data["url.full"] = "/static/app.js"
+        report.data |= {"url.full": "/api/reports/77", "http.request.method": "GET"}
     batch.spans += [bundle, css, report]
     store.write(batch).result(timeout=10)
     found = {i.type: i for i in _issues(store, "issue.category:performance")}

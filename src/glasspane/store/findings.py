@@ -100,29 +100,47 @@ def performance_events(
 
 def _facts(row: Row) -> SpanFacts:
     span_id, parent_span_id, op, description, duration_ms = _FACTS(row)
-    sizes: tuple[int | None, int | None, str | None] = (None, None, None)
-    if op and (op.startswith("resource.") or op == "http.client") and row[_DATA]:
-        sizes = _sizes(row[_DATA])
-    return SpanFacts(
-        span_id, parent_span_id, op, description, duration_ms, row[_START], row[_END], *sizes
-    )
-
-
-def _sizes(data_json: str) -> tuple[int | None, int | None, str | None]:
-    """Encoded and decoded body size and render-blocking status from a span's data."""
-    try:
-        data = orjson.loads(data_json)
-    except orjson.JSONDecodeError:
-        return None, None, None
-    if not isinstance(data, dict):
-        return None, None, None
-    encoded = _first_size(data, _ENCODED)
+    if not (op and (op.startswith("resource.") or op == "http.client") and row[_DATA]):
+        return SpanFacts(
+            span_id, parent_span_id, op, description, duration_ms, row[_START], row[_END]
+        )
+    data = _object(row[_DATA])
     blocking = data.get("resource.render_blocking_status")
-    return (
-        encoded,
+    return SpanFacts(
+        span_id,
+        parent_span_id,
+        op,
+        _described(op, description, data),
+        duration_ms,
+        row[_START],
+        row[_END],
+        _first_size(data, _ENCODED),
         _first_size(data, _DECODED),
         blocking if isinstance(blocking, str) else None,
     )
+
+
+def _object(text: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _described(op: str, description: str | None, data: dict[str, Any]) -> str | None:
+    """The span's URL (``GET https://host/path`` for a call): span-streaming SDKs
+    (@sentry/browser 10 and later) name these spans by domain only (``GET host``)
+    and keep the URL in ``url.full``."""
+    url = data.get("url.full") or data.get("http.url")
+    if not isinstance(url, str) or not url:
+        return description
+    if op != "http.client":
+        return url
+    method = data.get("http.request.method") or data.get("http.method")
+    if not isinstance(method, str):
+        method = (description or "GET").partition(" ")[0]
+    return f"{method} {url}"
 
 
 #: The body size as sent, and decoded, under the names the SDKs have used: the
@@ -157,16 +175,17 @@ def _size(value: Any) -> int | None:
 
 
 def _transaction(segment: Row) -> Transaction:
-    fcp: float | None = None
+    """The segment's start, duration and first contentful paint: a ``fcp``
+    measurement (transactions) or the ``browser.web_vital.fcp.value`` attribute
+    (span-streaming SDKs)."""
+    fcp: Any = None
     if segment[_MEASUREMENTS]:
-        try:
-            measurements = orjson.loads(segment[_MEASUREMENTS])
-        except orjson.JSONDecodeError:
-            measurements = {}
-        entry = measurements.get("fcp") if isinstance(measurements, dict) else None
-        value = entry.get("value") if isinstance(entry, dict) else entry
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            fcp = float(value)
+        entry = _object(segment[_MEASUREMENTS]).get("fcp")
+        fcp = entry.get("value") if isinstance(entry, dict) else entry
+    if fcp is None and segment[_DATA]:
+        fcp = _object(segment[_DATA]).get("browser.web_vital.fcp.value")
+    if not isinstance(fcp, int | float) or isinstance(fcp, bool):
+        fcp = None
     return Transaction(segment[_START], segment[_COL["duration_ms"]], fcp)
 
 
