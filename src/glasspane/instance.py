@@ -13,9 +13,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 from glasspane.access.accounts import Accounts
 from glasspane.alerts.engine import AlertEngine
+from glasspane.detectors.thresholds import validate as validate_thresholds
 from glasspane.domain import Batch, Project
 from glasspane.errors import ConfigError, Conflict, NotFound, ProtocolError
 from glasspane.protocol.auth import make_dsn
@@ -126,6 +128,25 @@ class Instance:
             raise NotFound(f"There is no project {project_id}; see GET /api/v1/projects")
         self._reload_projects()
         return project
+
+    def detector_thresholds(self) -> dict[int, dict[str, dict[str, float | bool]]]:
+        """Each project's own performance detector thresholds, by project id."""
+        return self.store.detector_thresholds()
+
+    def set_detector_thresholds(self, project_id: int, changes: Any) -> dict[str, Any]:
+        """Change a project's detector thresholds: each detector named in ``changes``
+        takes the thresholds given there (``{}``: its defaults again); returns the
+        project's own thresholds now. Bad input is a :class:`ProtocolError`."""
+        if project_id not in {p.id for p in self.projects()}:
+            raise NotFound(f"There is no project {project_id}; see GET /api/v1/projects")
+        try:
+            checked = validate_thresholds(changes)
+        except ValueError as exc:
+            raise ProtocolError(str(exc)) from None
+        merged = {**self.store.detector_thresholds().get(project_id, {}), **checked}
+        merged = {kind: values for kind, values in merged.items() if values}
+        self.store.set_detector_thresholds(project_id, merged)
+        return merged
 
     def rotate_key(self, project_id: int) -> Project:
         """Give the project a new DSN key; the old key is refused from now on (401)."""

@@ -97,6 +97,12 @@ def requests_by_role(app: App) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("member", "POST", "/api/v1/tokens", {"name": "ci"}),
         ("admin", "POST", "/api/v1/projects", {"name": "{unique}"}),
         ("admin", "PATCH", f"/api/v1/projects/{scratch}", {"apdex_threshold_ms": 450}),
+        (
+            "admin",
+            "PATCH",
+            f"/api/v1/projects/{scratch}",
+            {"performance_thresholds": {"slow_db_query": {"min_duration_ms": 900}}},
+        ),
         ("admin", "POST", f"/api/v1/projects/{scratch}/rotate-key", None),
         ("admin", "POST", "/api/v1/alerts/reload", None),
         ("admin", "GET", "/api/v1/users", None),

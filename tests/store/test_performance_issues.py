@@ -147,3 +147,59 @@ def test_calls_to_one_url_pattern_are_an_n_plus_one_api_call_issue(store: Store)
         "repeated": 11,
         "duration_ms": pytest.approx(385.0, abs=0.01),
     }
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_browser_page_load_finds_heavy_assets_from_the_spans_data(
+    store: Store, streamed: bool
+) -> None:
+    """A page load (FCP 2.5 s) whose 700 KB bundle came uncompressed, blocking the
+    first paint, beside a compressed stylesheet, and that fetched a 400 KB report.
+    ``streamed``: as span-streaming SDKs send it (FCP an attribute of the segment,
+    spans named by domain with the URL in ``url.full``)."""
+    batch = transaction(NOW - 60, repeats=1)
+    segment = batch.spans[0]
+    if streamed:
+        segment.data = {"browser.web_vital.fcp.value": 2500.0}
+    else:
+        segment.measurements = {"fcp": {"value": 2500.0, "unit": "millisecond"}}
+    bundle, css, report = (
+        _span("e" * 16, NOW - 60 + 0.05, 1200, "resource.script", "/static/app.js", SEGMENT),
+        _span("f" * 16, NOW - 60 + 0.05, 40, "resource.link", "/static/site.css", SEGMENT),
+        _span("9" * 16, NOW - 60 + 1.5, 180, "http.client", "GET /api/reports/77", SEGMENT),
+    )
+    bundle.data = {
+        "http.response_content_length": 700 * 1024,
+        "http.decoded_response_content_length": 700 * 1024,
+        "resource.render_blocking_status": "blocking",
+    }
+    css.data = {
+        "http.response_content_length": 3000,
+        "http.decoded_response_content_length": 12000,
+    }
+    report.data = {"http.response_content_length": "409600", "type": "fetch"}
+    if streamed:
+        bundle.description = css.description = report.description = "GET app.example"
+        bundle.data["url.full"] = "/static/app.js"
+        report.data |= {"url.full": "/api/reports/77", "http.request.method": "GET"}
+    batch.spans += [bundle, css, report]
+    store.write(batch).result(timeout=10)
+    found = {i.type: i for i in _issues(store, "issue.category:performance")}
+    assert set(found) == {
+        "uncompressed_asset",
+        "render_blocking_asset",
+        "large_http_payload",
+        "slow_db_query",
+    }
+    assert found["uncompressed_asset"].value == "/static/app.js"
+    assert found["render_blocking_asset"].title == "Large Render Blocking Asset"
+    assert found["large_http_payload"].value == "GET /api/reports/*"
+    latest = store.issue_event(found["large_http_payload"].id)
+    assert latest is not None
+    assert latest["evidence"] == {
+        "span_ids": ["9" * 16],
+        "url": "GET /api/reports/*",
+        "repeated": 1,
+        "duration_ms": pytest.approx(180.0, abs=0.01),
+        "size_bytes": 409600,
+    }

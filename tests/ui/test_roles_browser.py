@@ -190,3 +190,31 @@ def test_the_admin_token_logs_in_with_the_name_left_empty(
     page.goto(server.url + "/settings")
     assert page.locator("#me-name").inner_text() == "admin token"
     assert page.locator("#users").count() == 1
+
+
+def test_an_admin_changes_a_projects_performance_thresholds_in_the_form(
+    server: RunningServer, context: Any
+) -> None:
+    """The form of one project: min_repeats 3 and the slow-query detector off are
+    saved, shown again, and are the project's thresholds in the API."""
+    project = server.project(f"thresholds-{uuid.uuid4().hex[:8]}")
+    page = log_in(context, server, make_user(server, "admin"))
+    details = page.locator(f"#performance-thresholds details[data-project='{project['name']}']")
+    details.locator("summary").click()
+    repeats = details.locator("input[name='n_plus_one_db_queries.min_repeats']")
+    assert repeats.input_value() == "5"
+    repeats.fill("3")
+    details.locator("input[name='slow_db_query.enabled']").uncheck()
+    details.locator("button", has_text="Save thresholds").click()
+    page.wait_for_url("**/settings?done=thresholds-changed*")
+    assert "Performance issue thresholds saved" in page.locator("p.notice").first.inner_text()
+    again = page.locator(f"#performance-thresholds details[data-project='{project['name']}']")
+    assert "(2 changed)" in again.locator("summary").inner_text()
+    assert again.locator("input[name='n_plus_one_db_queries.min_repeats']").input_value() == "3"
+    assert not again.locator("input[name='slow_db_query.enabled']").is_checked()
+    listed = server.api("GET", "/api/v1/projects").json()["projects"]
+    [mine] = [p for p in listed if p["id"] == project["id"]]
+    assert mine["performance_thresholds"] == {
+        "n_plus_one_db_queries": {"min_repeats": 3},
+        "slow_db_query": {"enabled": False},
+    }

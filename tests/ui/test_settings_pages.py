@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from envelopes import envelope_bytes, error_event, transaction
+from glasspane.detectors import DEFAULTS
 from inprocess.conftest import App
 
 
@@ -224,3 +225,62 @@ def test_the_admin_token_session_shows_no_password_form(app: App) -> None:
         and 'action="/settings/password"' not in page.text
     )
     assert 'id="users"' in page.text and 'id="audit"' in page.text
+
+
+def _thresholds_form(token: str, **changed: str) -> dict[str, str]:
+    """The performance thresholds form as the page fills it: every detector on, every
+    threshold at its default, then ``changed`` (``detector__threshold``: value)."""
+    data = {"csrf": token}
+    for kind, defaults in DEFAULTS.items():
+        data[f"{kind}.enabled"] = "on"
+        data.update({f"{kind}.{name}": f"{value:g}" for name, value in defaults.items()})
+    for key, value in changed.items():
+        kind, name = key.split("__")
+        if value == "off":
+            data.pop(f"{kind}.{name}")
+        else:
+            data[f"{kind}.{name}"] = value
+    return data
+
+
+def test_an_admin_sets_a_projects_performance_thresholds_on_the_page(app: App) -> None:
+    client = logged_in(app, make_user(app, "ada", "admin"))
+    page = client.get("/settings").text
+    assert "Performance issue thresholds" in page
+    assert (
+        'name="n_plus_one_db_queries.min_repeats" type="number" min="0" step="any" value="5"'
+        in page
+    )
+    action = f"/settings/projects/{app.default.id}/performance-thresholds"
+    saved = client.post(
+        action,
+        data=_thresholds_form(
+            csrf(page), n_plus_one_db_queries__min_repeats="3", slow_db_query__enabled="off"
+        ),
+    )
+    assert saved.status_code == 200 and "Performance issue thresholds saved" in saved.text
+    assert (
+        'name="n_plus_one_db_queries.min_repeats" type="number" min="0" step="any" value="3"'
+        in saved.text
+    )
+    assert re.search(r'name="slow_db_query.enabled" value="on" aria-label', saved.text)
+    [project] = app.client.get("/api/v1/projects", headers=app.admin()).json()["projects"]
+    assert project["performance_thresholds"] == {
+        "n_plus_one_db_queries": {"min_repeats": 3},
+        "slow_db_query": {"enabled": False},
+    }
+    bad = client.post(
+        action, data=_thresholds_form(csrf(page), n_plus_one_db_queries__min_repeats="2.5")
+    )
+    assert bad.status_code == 400
+    assert "n_plus_one_db_queries.min_repeats must be a whole number" in bad.text
+    word = client.post(
+        action, data=_thresholds_form(csrf(page), slow_db_query__min_duration_ms="x")
+    )
+    assert word.status_code == 400 and "slow_db_query min_duration_ms must be a number" in word.text
+    assert 'data-action="project.settings"' in client.get("/settings").text
+    viewer = logged_in(app, make_user(app, "vic", "viewer"))
+    viewer_page = viewer.get("/settings").text
+    assert "Performance issue thresholds" not in viewer_page
+    refused = viewer.post(action, data=_thresholds_form(csrf(viewer_page)))
+    assert refused.status_code == 403

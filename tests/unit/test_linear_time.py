@@ -41,6 +41,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from glasspane.alerts.rules import parse_threshold, parse_window, quote_values, rule_chunks
 from glasspane.cli.listing import cell
 from glasspane.detectors import mask_statement, mask_url
+from glasspane.detectors.db import _independent
+from glasspane.detectors.http import _is_static_file
+from glasspane.detectors.thresholds import validate
 from glasspane.domain import ExceptionInfo
 from glasspane.errors import GlasspaneError, ItemError, ProtocolError, QueryError
 from glasspane.normalize import enrich, scrub
@@ -362,6 +365,9 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     ),
     "trace compare: span keys": lambda s: align(_trace_of([s, s + "x", s]), _trace_of([s, s])),
     "URL mask": mask_url,
+    "consecutive queries: independent statement": _independent,
+    "large payload: static file URL": _is_static_file,
+    "detector thresholds": _quiet(lambda s: validate({"slow_db_query": {s: s}, s: {}})),
     "queries: URL domain": lambda s: domain_of(f"GET https://{s}/{s}?{s}"),
     "queries: sort, statement search": _quiet(lambda s: (parse_sort(s), description_search(s))),
 }

@@ -103,6 +103,21 @@ class ProjectStore(Protocol):
         """Replace a project's DSN key (the old one stops working); ``None`` if unknown."""
         ...
 
+    def detector_thresholds(self) -> dict[int, dict[str, dict[str, float | bool]]]:
+        """Each project's own performance detector thresholds (validated by
+        ``detectors.thresholds.validate``), by project id; projects that kept the
+        defaults are left out."""
+        ...
+
+    def set_detector_thresholds(
+        self, project_id: int, thresholds: dict[str, dict[str, float | bool]]
+    ) -> None:
+        """Replace a project's own thresholds (``{}``: back to the defaults). The
+        detectors use them for transactions written after this returns (in other
+        processes sharing a ClickHouse server, within
+        ``findings.THRESHOLDS_TTL_S`` seconds)."""
+        ...
+
 
 class AlertStateStore(Protocol):
     """What the alert engine saves, and the lease naming the process that evaluates."""

@@ -12,29 +12,77 @@ events, so counts, users, first and last seen, resolve and regress work alike
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
-from glasspane.detectors import Finding, SpanFacts, detect
+from glasspane.detectors import Finding, ProjectThresholds, SpanFacts, Transaction, detect
 from glasspane.domain import ClientInfo, ErrorEvent, User
 from glasspane.store.rows import SPAN_COLUMNS
 
 _COL = {name: index for index, name in enumerate(SPAN_COLUMNS)}
 _PROJECT, _TRACE, _SEGMENT = _COL["project_id"], _COL["trace_id"], _COL["segment_id"]
 _IS_SEGMENT, _START, _END = _COL["is_segment"], _COL["start_ts"], _COL["end_ts"]
-_DATA = _COL["data"]
+_DATA, _MEASUREMENTS = _COL["data"], _COL["measurements"]
 _FACTS = itemgetter(
     *(_COL[name] for name in ("span_id", "parent_span_id", "op", "description", "duration_ms"))
 )
 
 Row = tuple[Any, ...]
+Conn = TypeVar("Conn")
+
+#: How long the writer keeps the projects' thresholds before reading them again
+#: (a change made in this process applies at once; in another one sharing the
+#: ClickHouse server, within this many seconds).
+THRESHOLDS_TTL_S = 5.0
 
 
-def performance_events(span_rows: Sequence[Row], now: float) -> list[ErrorEvent]:
-    """The detectors' findings in every transaction whose segment is among ``span_rows``."""
+class ThresholdsCache(Generic[Conn]):
+    """Each project's own detector thresholds, for the writer thread: read with
+    ``load`` at most every :data:`THRESHOLDS_TTL_S` seconds, and again after
+    :meth:`forget` (the writer calls it when it saves a change)."""
+
+    def __init__(self, load: Callable[[Conn], dict[int, ProjectThresholds]]) -> None:
+        self._load = load
+        self._value: dict[int, ProjectThresholds] = {}
+        self._read_at = float("-inf")
+
+    def get(self, conn: Conn) -> dict[int, ProjectThresholds]:
+        now = time.monotonic()
+        if now - self._read_at >= THRESHOLDS_TTL_S:
+            self._value, self._read_at = self._load(conn), now
+        return self._value
+
+    def forget(self) -> None:
+        self._read_at = float("-inf")
+
+
+def thresholds_from_rows(rows: Sequence[tuple[int, str]]) -> dict[int, ProjectThresholds]:
+    """``(project id, thresholds JSON)`` rows as a mapping, empty ones left out."""
+    found: dict[int, ProjectThresholds] = {}
+    for project_id, text in rows:
+        value = orjson.loads(text) if text else None
+        if value:
+            found[int(project_id)] = value
+    return found
+
+
+#: Findings about a URL (an outgoing call, an asset) name it ``url`` in the evidence.
+_URL_TYPES = frozenset(
+    {"n_plus_one_api_calls", "large_http_payload", "uncompressed_asset", "render_blocking_asset"}
+)
+
+
+def performance_events(
+    span_rows: Sequence[Row],
+    now: float,
+    thresholds: Mapping[int, ProjectThresholds] | None = None,
+) -> list[ErrorEvent]:
+    """The detectors' findings in every transaction whose segment is among ``span_rows``,
+    with each project's own ``thresholds`` (by project id) over the defaults."""
     transactions: dict[tuple[int, str, str], list[Row]] = {}
     for row in span_rows:
         transactions.setdefault((row[_PROJECT], row[_TRACE], row[_SEGMENT]), []).append(row)
@@ -44,42 +92,106 @@ def performance_events(span_rows: Sequence[Row], now: float) -> list[ErrorEvent]
         if segment is None or len(spans) < 2:
             continue
         facts = [_facts(row) for row in spans if not row[_IS_SEGMENT]]
-        events += [_event(segment, finding, now) for finding in detect(facts)]
+        own = (thresholds or {}).get(segment[_PROJECT])
+        found = detect(facts, _transaction(segment), own)
+        events += [_event(segment, finding, now) for finding in found]
     return events
 
 
 def _facts(row: Row) -> SpanFacts:
     span_id, parent_span_id, op, description, duration_ms = _FACTS(row)
-    if op == "http.client":
-        description = http_call(description, row[_DATA])
-    return SpanFacts(span_id, parent_span_id, op, description, duration_ms, row[_START], row[_END])
+    if not (op and (op.startswith("resource.") or op == "http.client") and row[_DATA]):
+        return SpanFacts(
+            span_id, parent_span_id, op, description, duration_ms, row[_START], row[_END]
+        )
+    data = _object(row[_DATA])
+    blocking = data.get("resource.render_blocking_status")
+    return SpanFacts(
+        span_id,
+        parent_span_id,
+        op,
+        _described(op, description, data),
+        duration_ms,
+        row[_START],
+        row[_END],
+        _first_size(data, _ENCODED),
+        _first_size(data, _DECODED),
+        blocking if isinstance(blocking, str) else None,
+    )
 
 
-#: Where SDKs put an outgoing request's URL and method (OpenTelemetry's names first).
-_URL_KEYS = ("url.full", "http.url", "url")
-_METHOD_KEYS = ("http.request.method", "http.method")
-#: Longer URLs are cut: the pattern of a call is in its beginning.
-MAX_URL_CHARS = 2048
+def _object(text: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _described(op: str, description: str | None, data: dict[str, Any]) -> str | None:
+    """The span's URL (``GET https://host/path`` for a call): span-streaming SDKs
+    (@sentry/browser 10 and later) name these spans by domain only (``GET host``)
+    and keep the URL in ``url.full``."""
+    url = data.get("url.full") or data.get("http.url")
+    if not isinstance(url, str) or not url:
+        return description
+    if op != "http.client":
+        return url
+    method = data.get("http.request.method") or data.get("http.method")
+    if not isinstance(method, str):
+        method = (description or "GET").partition(" ")[0]
+    return f"{method} {url}"
+
+
+#: The body size as sent, and decoded, under the names the SDKs have used: the
+#: OpenTelemetry-style names of @sentry/browser 10 and later first, then the older
+#: ones; the whole transfer's size when the body's is missing.
+_ENCODED = (
+    "http.response.body.size",
+    "http.response_content_length",
+    "http.response.size",
+    "http.response_transfer_size",
+)
+_DECODED = ("http.response.body.decoded_size", "http.decoded_response_content_length")
+
+
+def _first_size(data: dict[str, Any], names: tuple[str, ...]) -> int | None:
+    for name in names:
+        size = _size(data.get(name))
+        if size is not None:
+            return size
+    return None
+
+
+def _size(value: Any) -> int | None:
+    """A byte count as the SDKs send it: a number, or a string of digits (a header)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and value >= 0:
+        return int(value)
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+def _transaction(segment: Row) -> Transaction:
+    """The segment's start, duration and first contentful paint: a ``fcp``
+    measurement (transactions) or the ``browser.web_vital.fcp.value`` attribute
+    (span-streaming SDKs)."""
+    fcp: Any = None
+    if segment[_MEASUREMENTS]:
+        entry = _object(segment[_MEASUREMENTS]).get("fcp")
+        fcp = entry.get("value") if isinstance(entry, dict) else entry
+    if fcp is None and segment[_DATA]:
+        fcp = _object(segment[_DATA]).get("browser.web_vital.fcp.value")
+    if not isinstance(fcp, int | float) or isinstance(fcp, bool):
+        fcp = None
+    return Transaction(segment[_START], segment[_COL["duration_ms"]], fcp)
 
 
 def http_call(description: str | None, data_json: str | None) -> str | None:
-    """``METHOD URL`` of an outgoing request. OpenTelemetry-based SDKs (@sentry/node)
-    name the span ``GET host`` and keep the URL in its data; the detectors need the
-    URL, so calls to two endpoints of one host are not taken for the same call."""
-    if not data_json or "url" not in data_json:
-        return description
-    try:
-        data = orjson.loads(data_json)
-    except orjson.JSONDecodeError:
-        return description
-    url = next((data[k] for k in _URL_KEYS if isinstance(data.get(k), str) and data[k]), None)
-    if url is None:
-        return description
-    method = next((data[k] for k in _METHOD_KEYS if isinstance(data.get(k), str)), None)
-    if method is None and description:
-        first = description.split(" ", 1)[0]
-        method = first if first.isupper() else None
-    return f"{method} {url[:MAX_URL_CHARS]}" if method else url[:MAX_URL_CHARS]
+    """``METHOD URL`` of an outgoing request, as the detectors compare calls."""
+    return _described("http.client", description, _object(data_json) if data_json else {})
 
 
 def fingerprint(finding: Finding, transaction: str) -> str:
@@ -99,12 +211,14 @@ def _event(segment: Row, finding: Finding, now: float) -> ErrorEvent:
     event_id = hashlib.sha256(
         "\n".join((trace_id, col("span_id"), finding.type, *finding.span_ids)).encode()
     ).hexdigest()[:32]
-    evidence = {
+    evidence: dict[str, Any] = {
         "span_ids": list(finding.span_ids),
-        ("url" if finding.type == "n_plus_one_api_calls" else "statement"): finding.statement,
+        ("url" if finding.type in _URL_TYPES else "statement"): finding.statement,
         "repeated": finding.repeated,
         "duration_ms": round(finding.duration_ms, 3),
     }
+    if finding.size_bytes is not None:
+        evidence["size_bytes"] = finding.size_bytes
     return ErrorEvent(
         project_id=col("project_id"),
         event_id=event_id,

@@ -11,10 +11,11 @@ agrees). Replays, sessions, check-ins, feedback and profiles are assembled by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from glasspane.detectors import ProjectThresholds
 from glasspane.domain import Batch
 from glasspane.store.findings import performance_events
 from glasspane.store.rows import (
@@ -60,12 +61,16 @@ class GroupRows:
 
 
 def group_rows(
-    batches: Sequence[Batch], now: float, issue_id: Callable[[int, str], int]
+    batches: Sequence[Batch],
+    now: float,
+    issue_id: Callable[[int, str], int],
+    thresholds: Mapping[int, ProjectThresholds] | None = None,
 ) -> GroupRows:
     """The rows of ``batches``, received at ``now``; ``issue_id(project id, fingerprint)``
         is the backend's issue-id policy, asked once per error event. The transactions
     among the spans go through the performance detectors; what they find is stored
-    as events of category ``performance`` (``store/findings.py``)."""
+    as events of category ``performance`` (``store/findings.py``), with each
+    project's own ``thresholds``."""
     spans = [span_row(s, now) for b in batches for s in b.spans]
     spans += [row for b in batches for row in b.span_rows]
     outcomes = [outcome_row(o) for b in batches for o in b.outcomes]
@@ -73,7 +78,7 @@ def group_rows(
     metrics = [metric_row(p, now) for b in batches for p in b.metrics]
     errors: list[Row] = []
     issues: dict[int, tuple[int, str]] = {}
-    found = performance_events(spans, now)
+    found = performance_events(spans, now, thresholds)
     for event in [*(e for b in batches for e in b.errors), *found]:
         ident = issue_id(event.project_id, event.fingerprint)
         errors.append(error_row(event, ident))

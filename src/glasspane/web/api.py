@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, Response
 
+from glasspane.detectors import DEFAULTS as DEFAULT_THRESHOLDS
 from glasspane.domain import Project
+from glasspane.errors import NotFound, ProtocolError
 from glasspane.instance import Instance
 from glasspane.query import performance, queries, spans, trace_compare, transaction_summary
 from glasspane.query.traces import get_trace
@@ -24,13 +26,18 @@ class ProjectIn(BaseModel):
     name: str = Field(description="Project name, unique; it is also the service name.")
 
 
-def _project_json(instance: Instance, project: Project) -> dict[str, Any]:
+def _project_json(
+    instance: Instance, project: Project, thresholds: dict[int, Any] | None = None
+) -> dict[str, Any]:
+    if thresholds is None:
+        thresholds = instance.detector_thresholds()
     return {
         "id": project.id,
         "name": project.name,
         "dsn": instance.dsn(project),
         "public_key": project.public_key,
         "apdex_threshold_ms": project.apdex_threshold_ms,
+        "performance_thresholds": thresholds.get(project.id, {}),
         "created_at": project.created_at,
     }
 
@@ -38,7 +45,16 @@ def _project_json(instance: Instance, project: Project) -> dict[str, Any]:
 @router.get("/projects", summary="List projects with their DSNs")
 def list_projects(request: Request) -> dict[str, Any]:
     instance = instance_of(request)
-    return {"projects": [_project_json(instance, p) for p in instance.projects()]}
+    thresholds = instance.detector_thresholds()
+    return {"projects": [_project_json(instance, p, thresholds) for p in instance.projects()]}
+
+
+@router.get(
+    "/performance-thresholds",
+    summary="Each performance detector's thresholds and their defaults",
+)
+def performance_thresholds() -> dict[str, Any]:
+    return {"defaults": DEFAULT_THRESHOLDS}
 
 
 @router.post("/projects", status_code=201, summary="Create a project; 409 if the name is taken")
@@ -50,17 +66,39 @@ def create_project(body: ProjectIn, request: Request, actor: Admin) -> JSONRespo
 
 
 class ProjectPatch(BaseModel):
-    apdex_threshold_ms: float = Field(description="Apdex threshold T in milliseconds.")
+    apdex_threshold_ms: float | None = Field(None, description="Apdex threshold T in milliseconds.")
+    performance_thresholds: Any = Field(
+        None,
+        description="Per performance detector, the thresholds to change and `enabled` "
+        '(e.g. `{"n_plus_one_db_queries": {"min_repeats": 3}, "slow_db_query": '
+        '{"enabled": false}}`); a detector given `{}` takes its defaults again. '
+        "See GET /api/v1/performance-thresholds.",
+    )
 
 
-@router.patch("/projects/{project_id}", summary="Change a project's Apdex threshold")
+@router.patch(
+    "/projects/{project_id}",
+    summary="Change a project's Apdex threshold and performance detector thresholds",
+)
 def update_project(
     project_id: int, body: ProjectPatch, request: Request, actor: Admin
 ) -> dict[str, Any]:
     instance = instance_of(request)
-    project = instance.set_apdex_threshold(project_id, body.apdex_threshold_ms)
-    detail = f"apdex threshold {body.apdex_threshold_ms:g} ms"
-    instance.accounts.record(actor, "project.settings", project.name, detail)
+    if body.apdex_threshold_ms is None and body.performance_thresholds is None:
+        raise ProtocolError(
+            "Nothing to change: send apdex_threshold_ms and/or performance_thresholds"
+        )
+    project = next((p for p in instance.projects() if p.id == project_id), None)
+    if project is None:
+        raise NotFound(f"There is no project {project_id}; see GET /api/v1/projects")
+    if body.performance_thresholds is not None:
+        own = instance.set_detector_thresholds(project_id, body.performance_thresholds)
+        detail = "performance thresholds " + orjson.dumps(own).decode()
+        instance.accounts.record(actor, "project.settings", project.name, detail[:500])
+    if body.apdex_threshold_ms is not None:
+        project = instance.set_apdex_threshold(project_id, body.apdex_threshold_ms)
+        detail = f"apdex threshold {body.apdex_threshold_ms:g} ms"
+        instance.accounts.record(actor, "project.settings", project.name, detail)
     return _project_json(instance, project)
 
 

@@ -253,6 +253,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE {db}.errors ADD COLUMN IF NOT EXISTS "
         "category LowCardinality(String) DEFAULT 'error'",
     ),
+    # A project's own performance detector thresholds (JSON, see
+    # detectors/thresholds.py); a project without a row uses the defaults.
+    (
+        _replacing(
+            "detector_thresholds",
+            "project_id UInt32, thresholds String, version Float64",
+            "version",
+            "project_id",
+        ),
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import orjson
 import pyarrow as pa
 
+from glasspane.detectors import ProjectThresholds
 from glasspane.domain import Batch, Project, Span
 from glasspane.errors import Conflict
 from glasspane.store import rows, sdk_rows
@@ -43,6 +44,7 @@ from glasspane.store.clickhouse.metrics import MetricReads
 from glasspane.store.clickhouse.replays import ReplayReads
 from glasspane.store.clickhouse.schema import migrate, text_payloads
 from glasspane.store.clickhouse.sdk_items import SdkItemReads
+from glasspane.store.findings import ThresholdsCache, thresholds_from_rows
 from glasspane.store.group_rows import group_rows
 from glasspane.store.models import OutcomeCount, TraceError
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS, TTL_COLUMNS
@@ -83,6 +85,7 @@ class ClickHouseStore(
         self._conn = conn
         migrate(conn, retention_days)
         self._known_issues: set[int] = set()
+        self._thresholds: ThresholdsCache[Connection] = ThresholdsCache(self._load_thresholds)
         self._closed = False
         self._writer: GroupCommitWriter[Connection] = GroupCommitWriter(
             conn, self._write_batches, (_nothing, _nothing, _nothing), max_group=max_group
@@ -99,7 +102,7 @@ class ClickHouseStore(
 
     def _write_batches(self, conn: Connection, batches: list[Batch]) -> None:
         now = time.time()
-        group = group_rows(batches, now, issue_id)
+        group = group_rows(batches, now, issue_id, self._thresholds.get(conn))
         new = {ident: key for ident, key in group.issues.items() if ident not in self._known_issues}
         # Issues first: an error row never points at an issue that is not there.
         if new:
@@ -221,6 +224,27 @@ class ClickHouseStore(
 
     def set_public_key(self, project_id: int, public_key: str) -> Project | None:
         return self._change_project(project_id, public_key=public_key)
+
+    _THRESHOLDS = "SELECT project_id, thresholds FROM detector_thresholds FINAL"
+
+    @classmethod
+    def _load_thresholds(cls, conn: Connection) -> dict[int, ProjectThresholds]:
+        return thresholds_from_rows(conn.execute(cls._THRESHOLDS).fetchall())
+
+    def detector_thresholds(self) -> dict[int, dict[str, dict[str, float | bool]]]:
+        return thresholds_from_rows(self._read(self._THRESHOLDS))  # type: ignore[return-value]
+
+    def set_detector_thresholds(
+        self, project_id: int, thresholds: dict[str, dict[str, float | bool]]
+    ) -> None:
+        def task(conn: Connection) -> None:
+            conn.execute(
+                "INSERT INTO detector_thresholds VALUES (?, ?, ?)",
+                [project_id, orjson.dumps(thresholds).decode(), time.time()],
+            )
+            self._thresholds.forget()
+
+        self._run(task)
 
     # -- reading ---------------------------------------------------------
     def _read(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:

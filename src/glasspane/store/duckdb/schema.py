@@ -181,6 +181,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # Performance issues (decision 013): an error row is an error event or a
     # detector's finding in a transaction; its issue takes the category.
     ("ALTER TABLE errors ADD COLUMN category VARCHAR DEFAULT 'error'",),
+    # A project's own performance detector thresholds (JSON, see
+    # detectors/thresholds.py); a project without a row uses the defaults.
+    (
+        """CREATE TABLE detector_thresholds (
+            project_id INTEGER PRIMARY KEY, thresholds VARCHAR NOT NULL,
+            changed_at DOUBLE NOT NULL)""",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

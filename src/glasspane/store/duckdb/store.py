@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import duckdb
 import orjson
 
+from glasspane.detectors import ProjectThresholds
 from glasspane.domain import Batch, Project, Span
 from glasspane.errors import ConfigError, Conflict, StoreError
 from glasspane.store import rows, sdk_rows
@@ -44,6 +45,7 @@ from glasspane.store.duckdb.replays import ReplayReads
 from glasspane.store.duckdb.retention import RetentionSweep
 from glasspane.store.duckdb.schema import migrate
 from glasspane.store.duckdb.sdk_items import SdkItemReads
+from glasspane.store.findings import ThresholdsCache, thresholds_from_rows
 from glasspane.store.group_rows import group_rows
 from glasspane.store.models import OutcomeCount, TraceError
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS
@@ -95,6 +97,7 @@ class DuckDBStore(
         self._uncommitted_issues: list[tuple[int, str]] = []  # keys added by this transaction
         self._invalidated = False  # set on any thread, cleared by the writer's reopen
         self._load_issue_ids(self._db)
+        self._thresholds: ThresholdsCache[Conn] = ThresholdsCache(self._load_thresholds)
         self._writer: GroupCommitWriter[Conn] = GroupCommitWriter(
             self._db.cursor(),
             self._write_batches,
@@ -162,6 +165,27 @@ class DuckDBStore(
         result: Project | None = self._writer.submit(task).result()
         return result
 
+    @staticmethod
+    def _load_thresholds(conn: Conn) -> dict[int, ProjectThresholds]:
+        rows = conn.execute("SELECT project_id, thresholds FROM detector_thresholds").fetchall()
+        return thresholds_from_rows(rows)
+
+    def detector_thresholds(self) -> dict[int, dict[str, dict[str, float | bool]]]:
+        rows = self._read("SELECT project_id, thresholds FROM detector_thresholds")
+        return thresholds_from_rows(rows)  # type: ignore[return-value]
+
+    def set_detector_thresholds(
+        self, project_id: int, thresholds: dict[str, dict[str, float | bool]]
+    ) -> None:
+        def task(conn: Conn) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO detector_thresholds VALUES (?, ?, ?)",
+                [project_id, orjson.dumps(thresholds).decode(), time.time()],
+            )
+            self._thresholds.forget()
+
+        self._run(task)
+
     def _load_issue_ids(self, conn: Conn) -> None:
         self._issue_ids.clear()
         for issue_id, project_id, fingerprint in conn.execute(
@@ -178,6 +202,7 @@ class DuckDBStore(
             batches,
             now,
             lambda project, fingerprint: self._issue_id(project, fingerprint, new_issues, now),
+            self._thresholds.get(conn),
         )
         # A failure from here on rolls back, and _rollback forgets the new issue ids.
         for table, columns, data in group.tables():

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from glasspane.access.roles import ADMIN, DESCRIPTIONS, MEMBER, ROLES
+from glasspane.detectors import DEFAULTS as DEFAULT_THRESHOLDS
 from glasspane.errors import ForbiddenError, GlasspaneError, ProtocolError
 from glasspane.query.sourcemaps import uploads
 from glasspane.web.auth import accounts_of
@@ -37,6 +39,8 @@ def _context(request: Request, session: Session) -> dict[str, Any]:
         "projects": [(p, instance.dsn(p)) for p in instance.projects()],
         "sourcemaps": [(p, uploads(instance.bundles, p.id)) for p in instance.projects()],
         "audit": accounts.audit(session.principal, AUDIT_ROWS) if admin else [],
+        "detector_defaults": DEFAULT_THRESHOLDS,
+        "detector_thresholds": instance.detector_thresholds() if admin else {},
         "roles": ROLES,
         "descriptions": DESCRIPTIONS,
         "token_roles": [r for r in ROLES if session.can(r)],
@@ -233,6 +237,51 @@ async def set_apdex(request: Request, project_id: int, session: LoggedIn) -> Res
     record = accounts_of(request).record
     await run_in_threadpool(record, session.principal, "project.settings", done.name, detail)
     return _back("apdex-changed", "projects")
+
+
+def _thresholds_form(fields: dict[str, str]) -> dict[str, dict[str, float | bool]]:
+    """The performance thresholds form as changes for every detector: a field
+    named ``DETECTOR.THRESHOLD`` per threshold, a ``DETECTOR.enabled`` checkbox;
+    values equal to the default are left out (they follow the default)."""
+    changes: dict[str, dict[str, float | bool]] = {}
+    for kind, defaults in DEFAULT_THRESHOLDS.items():
+        own: dict[str, float | bool] = {}
+        if f"{kind}.enabled" not in fields:
+            own["enabled"] = False
+        for name, default in defaults.items():
+            text = fields.get(f"{kind}.{name}", "").strip()
+            try:
+                value = float(text) if text else default
+            except ValueError:
+                raise ProtocolError(f"{kind} {name} must be a number, not {text[:40]!r}") from None
+            if value != default:
+                own[name] = value
+        changes[kind] = own
+    return changes
+
+
+@router.post("/settings/projects/{project_id}/performance-thresholds")
+async def set_performance_thresholds(
+    request: Request, project_id: int, session: LoggedIn
+) -> Response:
+    fields = await _checked_form(request, session, ADMIN)
+    instance = instance_of(request)
+    done = await _attempt(
+        request,
+        session,
+        "performance-thresholds",
+        lambda: (
+            instance.set_detector_thresholds(project_id, _thresholds_form(fields)),
+            next(p.name for p in instance.projects() if p.id == project_id),
+        ),
+    )
+    if isinstance(done, Response):
+        return done
+    own, name = done
+    detail = ("performance thresholds " + orjson.dumps(own).decode())[:500]
+    record = accounts_of(request).record
+    await run_in_threadpool(record, session.principal, "project.settings", name, detail)
+    return _back("thresholds-changed", "performance-thresholds")
 
 
 # -- alert rules (admins) -------------------------------------------------------------------------
