@@ -105,6 +105,7 @@ SHOTS = [
     ("regressions", "/regressions?period=5m", 1280, 420, False),
     ("impact", "/impact?period=5m", 1280, 560, False),
     ("issues", "/issues?period=5m", 1280, 480, False),
+    ("releases", "/releases?period=5m", 1280, 420, False),
     ("alerts", "/alerts", 1280, 520, False),
 ]
 

@@ -1,0 +1,108 @@
+"""The releases, crons, feedback and profile pages in Chromium.
+
+``tests/e2e/apps/health_client.py`` is a batch job with the real sentry-sdk:
+three user sessions (healthy, a handled error, a crash), a ``@monitor`` job
+that succeeds and then fails plus a heartbeat check-in, and a profiled
+transaction that burns CPU in ``busy``. It runs twice here, as two releases of
+one project, so each release has half the project's sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from serverproc import RunningServer
+from ui.test_browser import log_in
+
+pytestmark = pytest.mark.e2e
+
+APP = Path(__file__).parents[1] / "e2e" / "apps" / "health_client.py"
+PROJECT = "ui-health"
+RELEASES = ("ui-jobs@1.0.0", "ui-jobs@1.1.0")
+
+
+def _run_job(dsn: str, release: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, str(APP)],
+        env={**os.environ, "SENTRY_DSN": dsn, "SENTRY_RELEASE": release},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+@pytest.fixture(scope="module")
+def jobs(server: RunningServer) -> list[dict[str, Any]]:
+    dsn = server.project(PROJECT)["dsn"]
+    ran = [_run_job(dsn, release) for release in RELEASES]
+
+    def ours(body: dict) -> dict[str, int]:
+        return {r["release"]: r["sessions"] for r in body["releases"] if r["project"] == PROJECT}
+
+    server.poll("/api/v1/releases", lambda b: ours(b) == dict.fromkeys(RELEASES, 3))
+    return ran
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("pageerror", lambda error: problems.append(str(error)))
+    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    yield opened
+    context.close()
+    assert not problems, f"the browser reported errors: {problems}"
+
+
+def _cells(row: Any) -> list[str]:
+    return [" ".join(t.split()) for t in row.locator("td").all_inner_texts()]
+
+
+def test_releases_page_shows_crash_free_rates_and_adoption(
+    server: RunningServer, jobs: list[dict[str, Any]], page: Any, artifacts: Path
+) -> None:
+    log_in(page, server)
+    page.click("nav.mainnav >> text=Releases")
+    page.wait_for_url("**/releases**")
+    rows = page.locator(f"table.releases tr[data-project='{PROJECT}']")
+    assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.release)")) == list(RELEASES)
+    row = page.locator(f"table.releases tr[data-project='{PROJECT}'][data-release='{RELEASES[1]}']")
+    cells = _cells(row)
+    assert cells[0] == f"{RELEASES[1]} e2e" and cells[1] == PROJECT
+    # Crash-free sessions and users, sessions, users, adoption.
+    assert cells[2:7] == ["66.7%", "66.7%", "3", "3", "50.0%"]
+    assert cells[7].endswith("ago")
+
+    page.click("nav[aria-label=Environment] >> text=e2e")
+    page.wait_for_url("**environment=e2e**")
+    assert row.count() == 1
+    page.goto(server.url + "/releases?environment=production")
+    assert page.locator(f"table.releases tr[data-project='{PROJECT}']").count() == 0
+    assert "No sessions in the last 24h in production" in page.inner_text("main")
+
+    page.goto(server.url + "/releases?period=1h")
+    page.locator("nav[aria-label=Period] a[aria-current=true]").filter(has_text="1h").wait_for()
+    page.screenshot(path=str(artifacts / "releases.png"), full_page=True)
+    page.locator(f"tr[data-project='{PROJECT}'][data-release='{RELEASES[0]}'] a").click()
+    page.wait_for_url("**/releases/ui-jobs%401.0.0?period=1h&project=ui-health")
+    assert page.inner_text("h1") == RELEASES[0]
+    assert page.inner_text("#crash-free-sessions b") == "66.7%"
+    assert page.inner_text("#sessions b") == "3"
+    bars = page.locator("#release-sessions svg rect.bar title").evaluate_all(
+        "ts => ts.map(t => t.textContent)"
+    )
+    assert sum(float(b) for b in bars) == 3  # the three sessions, in the chart
+    assert page.locator("#release-crash-free svg path.line").count() == 1
+    page.screenshot(path=str(artifacts / "release.png"), full_page=True)
