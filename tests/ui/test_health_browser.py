@@ -106,3 +106,57 @@ def test_releases_page_shows_crash_free_rates_and_adoption(
     assert sum(float(b) for b in bars) == 3  # the three sessions, in the chart
     assert page.locator("#release-crash-free svg path.line").count() == 1
     page.screenshot(path=str(artifacts / "release.png"), full_page=True)
+
+
+def test_crons_page_shows_monitors_runs_and_missed_runs(
+    server: RunningServer, jobs: list[dict[str, Any]], page: Any, artifacts: Path
+) -> None:
+    dsn = server.project(PROJECT)["dsn"]
+    late = subprocess.run(
+        [sys.executable, str(APP.parent / "late_job.py")],
+        env={**os.environ, "SENTRY_DSN": dsn},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert late.returncode == 0, late.stderr
+
+    def ready(body: dict) -> bool:
+        ours = {m["slug"]: m for m in body["monitors"] if m["project"] == PROJECT}
+        return ours.get("nightly-import", {}).get("runs") == 4 and "ledger-sync" in ours
+
+    server.poll("/api/v1/monitors", ready)
+    log_in(page, server)
+    page.click("nav.mainnav >> text=Crons")
+    page.wait_for_url("**/crons**")
+
+    def row(slug: str) -> Any:
+        return page.locator(f"table.monitors tr[data-monitor='{slug}'][data-project='{PROJECT}']")
+
+    nightly = _cells(row("nightly-import"))
+    assert nightly[1] == "0 3 * * * UTC" and nightly[2] == "failed"
+    assert nightly[3].endswith("ago") and nightly[4].endswith(" 03:00:00 UTC")
+    assert nightly[6:] == ["4", "2", "0"]  # runs, failed, missed
+    ticks = row("nightly-import").locator(".runtick")
+    assert ticks.evaluate_all("ts => ts.map(t => t.dataset.status)") == [
+        "ok",
+        "error",
+        "ok",
+        "error",
+    ]
+    assert all(t.endswith("ms") for t in ticks.all_inner_texts())  # each run's duration
+    colours = ticks.evaluate_all("ts => ts.map(t => getComputedStyle(t).backgroundColor)")
+    assert colours[0] == colours[2] != colours[1] == colours[3]
+    warmup = _cells(row("cache-warmup"))
+    assert warmup[1] == "no schedule sent" and warmup[2] == "ok"
+    assert row("cache-warmup").locator(".runtick").first.inner_text() == "1.5s"
+
+    ledger = _cells(row("ledger-sync"))
+    assert ledger[1] == "every 10 minutes" and ledger[2] == "missed"
+    assert ledger[8] == "3"
+    problems = page.locator("table.cron-problems tr[data-monitor='ledger-sync']")
+    assert problems.evaluate_all("rs => rs.map(r => r.dataset.what)") == ["missed"] * 3
+    failed = page.locator("table.cron-problems tr[data-monitor='nightly-import']")
+    assert failed.count() >= 2
+    assert "failed: the job reported an error" in failed.first.inner_text()
+    page.screenshot(path=str(artifacts / "crons.png"), full_page=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
-from glasspane.query import releases
+from glasspane.query import monitors, releases
 from glasspane.query.replays import period_window
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
@@ -19,6 +19,14 @@ from glasspane.web.ui.render import page, percent
 from glasspane.web.ui.session import LoggedIn
 
 router = APIRouter(include_in_schema=False)
+#: A monitor's status as the crons page names it (``timeout`` is a failed run too).
+MONITOR_STATUS = {
+    "ok": "ok",
+    "error": "failed",
+    "timeout": "failed",
+    "in_progress": "in progress",
+    "missed": "missed",
+}
 
 
 @router.get("/releases")
@@ -87,4 +95,32 @@ def release_page(
         projects=found["projects"],
         sessions_chart=sessions,
         rates_chart=rates,
+    )
+
+
+@router.get("/crons")
+def crons_page(request: Request, session: LoggedIn, period: str | None = None) -> HTMLResponse:
+    """Cron monitors: schedule, status, last and next run, recent runs, missed and failed runs."""
+    instance = instance_of(request)
+    found = monitors.list_monitors(instance.store, instance.projects(), period_window(period))
+    rows = found["monitors"]
+    problems = [
+        {"monitor": m, "at": at, "what": "missed", "run": None}
+        for m in rows
+        for at in m["missed_at"]
+    ] + [
+        {"monitor": m, "at": r["started_at"], "what": r["status"], "run": r}
+        for m in rows
+        for r in m["recent_runs"]
+        if r["status"] in ("error", "timeout")
+    ]
+    problems.sort(key=lambda p: p["at"], reverse=True)
+    return page(
+        request,
+        "crons.html",
+        session=session,
+        nav="crons",
+        monitors=rows,
+        problems=problems,
+        status_names=MONITOR_STATUS,
     )
