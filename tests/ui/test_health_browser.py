@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from serverproc import RunningServer
@@ -24,7 +27,10 @@ from ui.test_browser import log_in
 
 pytestmark = pytest.mark.e2e
 
-APP = Path(__file__).parents[1] / "e2e" / "apps" / "health_client.py"
+TESTS = Path(__file__).parents[1]
+APP = TESTS / "e2e" / "apps" / "health_client.py"
+NODE_DIR = TESTS / "node"
+FIXTURES = TESTS / "fixtures" / "envelopes"
 PROJECT = "ui-health"
 RELEASES = ("ui-jobs@1.0.0", "ui-jobs@1.1.0")
 
@@ -160,3 +166,78 @@ def test_crons_page_shows_monitors_runs_and_missed_runs(
     assert failed.count() >= 2
     assert "failed: the job reported an error" in failed.first.inner_text()
     page.screenshot(path=str(artifacts / "crons.png"), full_page=True)
+
+
+def _node_feedback(server: RunningServer) -> dict[str, Any]:
+    """@sentry/node: an error in a span, then the user's feedback about it."""
+    if shutil.which("node") is None:
+        pytest.fail("node is not on PATH: install Node.js >= 20.19 to run the node tests")
+    result = subprocess.run(
+        ["node", "feedback.mjs"],
+        cwd=NODE_DIR,
+        env={**os.environ, "SENTRY_DSN": server.project(PROJECT)["dsn"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _browser_feedback(server: RunningServer) -> dict[str, Any]:
+    """The feedback @sentry/browser sent during a replay (recorded in Chromium),
+    sent again now: it names its replay and its trace."""
+    header, item, payload = (FIXTURES / "browser-feedback.envelope").read_bytes().split(b"\n")
+    event = json.loads(payload)
+    event["timestamp"] = time.time()
+    dsn = server.project(PROJECT)
+    answer = httpx.post(
+        f"{server.url}/api/{dsn['id']}/envelope/",
+        content=b"\n".join([header, item, json.dumps(event).encode()]),
+        headers={"X-Sentry-Auth": f"Sentry sentry_key={dsn['public_key']}, sentry_version=7"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return dict(event)
+
+
+def test_feedback_page_links_replay_trace_and_error(
+    server: RunningServer, page: Any, artifacts: Path
+) -> None:
+    node = _node_feedback(server)
+    browser_event = _browser_feedback(server)
+    words = browser_event["contexts"]["feedback"]
+
+    def arrived(body: dict) -> bool:
+        ids = {f["event_id"] for f in body["feedback"]}
+        return {node["feedback_id"], browser_event["event_id"]} <= ids
+
+    server.poll("/api/v1/feedback", arrived)
+    server.poll(f"/api/v1/traces/{node['trace_id']}", lambda t: bool(t.get("errors")))
+    log_in(page, server)
+    page.click("nav.mainnav >> text=Feedback")
+    page.wait_for_url("**/feedback**")
+
+    row = page.locator(f"table.feedback tr[data-feedback='{node['feedback_id']}']")
+    cells = _cells(row)
+    assert cells[:3] == [
+        "Ana Souza ana@example.org",
+        "My upload failed twice",
+        "https://app.example.org/upload",
+    ]
+    assert row.locator("a.fb-trace").get_attribute("href") == f"/traces/{node['trace_id']}"
+    assert row.locator("a.fb-replay").count() == 0  # a server SDK records no replay
+    error = row.locator("a.fb-error")
+    assert "Upload failed: blockchain timeout" in error.inner_text()
+    error.click()
+    page.wait_for_url(f"**/issues/*/events/{node['error_id']}")
+    assert "Upload failed: blockchain timeout" in page.inner_text("main")
+
+    page.go_back()
+    row = page.locator(f"table.feedback tr[data-feedback='{browser_event['event_id']}']")
+    assert _cells(row)[:2] == [f"{words['name']} {words['contact_email']}", words["message"]]
+    replay = row.locator("a.fb-replay")
+    assert replay.get_attribute("href") == f"/replays/{words['replay_id']}"
+    trace_id = browser_event["contexts"]["trace"]["trace_id"]
+    assert row.locator("a.fb-trace").get_attribute("href") == f"/traces/{trace_id}"
+    page.screenshot(path=str(artifacts / "feedback.png"), full_page=True)

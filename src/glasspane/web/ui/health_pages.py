@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
-from glasspane.query import monitors, releases
+from glasspane.query import feedback, monitors, releases
 from glasspane.query.replays import period_window
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
@@ -19,6 +19,7 @@ from glasspane.web.ui.render import page, percent
 from glasspane.web.ui.session import LoggedIn
 
 router = APIRouter(include_in_schema=False)
+FEEDBACK_LIMIT = 200
 #: A monitor's status as the crons page names it (``timeout`` is a failed run too).
 MONITOR_STATUS = {
     "ok": "ok",
@@ -123,4 +124,20 @@ def crons_page(request: Request, session: LoggedIn, period: str | None = None) -
         monitors=rows,
         problems=problems,
         status_names=MONITOR_STATUS,
+    )
+
+
+@router.get("/feedback")
+def feedback_page(request: Request, session: LoggedIn, period: str | None = None) -> HTMLResponse:
+    """What users wrote, newest first, each with its replay, trace and error."""
+    instance = instance_of(request)
+    w = period_window(period)
+    rows = feedback.list_feedback(instance.store, instance.projects(), w, None, FEEDBACK_LIMIT)
+    return page(
+        request,
+        "feedback.html",
+        session=session,
+        nav="feedback",
+        feedback=feedback.with_errors(instance.store, rows["feedback"]),
+        limit=FEEDBACK_LIMIT,
     )
