@@ -241,3 +241,33 @@ def test_feedback_page_links_replay_trace_and_error(
     trace_id = browser_event["contexts"]["trace"]["trace_id"]
     assert row.locator("a.fb-trace").get_attribute("href") == f"/traces/{trace_id}"
     page.screenshot(path=str(artifacts / "feedback.png"), full_page=True)
+
+
+def test_profile_flame_graph_shows_the_busy_function(
+    server: RunningServer, jobs: list[dict[str, Any]], page: Any, artifacts: Path
+) -> None:
+    [transaction_id] = jobs[0]["transactions"]
+    path = f"/api/v1/profiles?transaction_id={transaction_id}"
+    [listed] = server.poll(path, lambda b: bool(b["profiles"]))["profiles"]
+    log_in(page, server)
+    page.goto(f"{server.url}/profiles/{listed['id']}")
+    assert page.inner_text("h1") == "build-report"
+
+    cells = page.locator("#flamegraph g.flame-cell")
+    shares = cells.evaluate_all("gs => gs.map(g => [g.dataset.name, +g.dataset.share])")
+    busy = [share for name, share in shares if name == "__main__.busy"]
+    # The job spent its 0.4 s transaction in busy(): most of the samples pass through it.
+    assert busy and max(busy) > 0.5, shares
+    cell = cells.filter(has=page.locator("text=__main__.busy")).first
+    title = cell.locator("title").text_content() or ""
+    assert "health_client.py:" in title and "samples" in title and "%" in title
+    # Wider cells for more samples: busy's rectangle is over half the root's.
+    widths = cell.locator("rect").evaluate("r => r.getBoundingClientRect().width")
+    root = cells.first.locator("rect").evaluate("r => r.getBoundingClientRect().width")
+    assert widths > 0.5 * root
+
+    row = page.locator("table.functions tr[data-function='__main__.busy']")
+    total = float(_cells(row)[2].rstrip("%"))
+    assert total > 50
+    assert page.locator("#profile-trace").get_attribute("href", timeout=1000).startswith("/traces/")
+    page.screenshot(path=str(artifacts / "profile.png"), full_page=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
-from glasspane.query import feedback, monitors, releases
+from glasspane.query import feedback, monitors, profiles, releases
 from glasspane.query.replays import period_window
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
@@ -140,4 +140,24 @@ def feedback_page(request: Request, session: LoggedIn, period: str | None = None
         nav="feedback",
         feedback=feedback.with_errors(instance.store, rows["feedback"]),
         limit=FEEDBACK_LIMIT,
+    )
+
+
+@router.get("/profiles/{profile_id}")
+def profile_page(
+    request: Request, profile_id: str, session: LoggedIn, thread: str | None = None
+) -> HTMLResponse:
+    """One profile's flame graph (one thread) beside its functions by self and total time."""
+    instance = instance_of(request)
+    found = profiles.flame_graph(instance.store, instance.projects(), profile_id, thread)
+    rects, height = charts.flame_rects(found["cells"])
+    return page(
+        request,
+        "profile.html",
+        session=session,
+        nav="performance",
+        profile=found,
+        rects=rects,
+        flame_width=charts.FLAME_WIDTH,
+        flame_height=height,
     )
