@@ -250,7 +250,13 @@ def test_profile_flame_graph_shows_the_busy_function(
     path = f"/api/v1/profiles?transaction_id={transaction_id}"
     [listed] = server.poll(path, lambda b: bool(b["profiles"]))["profiles"]
     log_in(page, server)
-    page.goto(f"{server.url}/profiles/{listed['id']}")
+    # The transaction summary lists its profiles; the newest opens the flame graph.
+    page.goto(f"{server.url}/transaction?name=build-report&period=1h")
+    profiles = page.locator("#transaction-profiles table.profiles tbody tr")
+    shown = profiles.evaluate_all("rs => rs.map(r => r.dataset.profile)")
+    assert listed["id"] in shown and len(shown) >= len(RELEASES)  # one per run of the job
+    page.locator(f"tr[data-profile='{listed['id']}'] a[href^='/profiles/']").click()
+    page.wait_for_url(f"**/profiles/{listed['id']}")
     assert page.inner_text("h1") == "build-report"
 
     cells = page.locator("#flamegraph g.flame-cell")
@@ -269,5 +275,11 @@ def test_profile_flame_graph_shows_the_busy_function(
     row = page.locator("table.functions tr[data-function='__main__.busy']")
     total = float(_cells(row)[2].rstrip("%"))
     assert total > 50
-    assert page.locator("#profile-trace").get_attribute("href", timeout=1000).startswith("/traces/")
     page.screenshot(path=str(artifacts / "profile.png"), full_page=True)
+
+    # The trace page links the profile of its transaction, in the header and the details.
+    page.click("#profile-trace")
+    page.wait_for_url(f"**/traces/{listed['transaction']['trace_id']}")
+    links = page.locator("a.profile-link")
+    assert "Profile of build-report" in links.first.inner_text()
+    assert links.first.get_attribute("href") == f"/profiles/{listed['id']}"

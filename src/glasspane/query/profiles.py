@@ -9,6 +9,7 @@ proportional to time.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -156,3 +157,29 @@ def list_profiles(
     by_id = {p.id: p for p in projects}
     rows = store.list_profiles(window, txn, trace, limit)
     return {"profiles": [profile_json(p, by_id) for p in rows]}
+
+
+#: Profiles listed on a transaction's summary page.
+RECENT_OF_TRANSACTION = 10
+#: Profiles looked through for one transaction name (the store lists by time, not by name).
+SCAN_OF_TRANSACTION = MAX_LIMIT
+
+
+def of_transaction(
+    store: SdkItemReader,
+    projects: list[Project],
+    window: Window,
+    name: str,
+    limit: int = RECENT_OF_TRANSACTION,
+) -> list[dict[str, Any]]:
+    """The newest profiles of the transactions called ``name`` in the window."""
+    by_id = {p.id: p for p in projects}
+    rows = store.list_profiles(window, None, None, SCAN_OF_TRANSACTION)
+    return [profile_json(p, by_id) for p in rows if p.transaction == name][:limit]
+
+
+def of_trace(store: SdkItemReader, trace_id: str) -> dict[str, str]:
+    """The profile id of each profiled transaction (by its event id) in a trace."""
+    everything = Window(0.0, time.time() + 86400.0)
+    rows = store.list_profiles(everything, None, _hex(trace_id, "trace_id"), 100)
+    return {p.transaction_id: p.profile_id for p in rows if p.transaction_id}

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse
 
-from glasspane.query import performance
+from glasspane.query import performance, profiles
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
 from glasspane.web.ui.render import duration, page, percent
@@ -84,7 +84,8 @@ def transaction_page(
     status: str | None = Query(None, pattern="^(ok|error)?$"),
     sort: str = "-timestamp",
 ) -> HTMLResponse:
-    store = instance_of(request).store
+    instance = instance_of(request)
+    store = instance.store
     w = performance.one_transaction(performance.window(query, period), name, service)
     stats = performance.transactions(store, w)["transactions"]
     series = performance.series(store, w, None)
@@ -122,6 +123,7 @@ def transaction_page(
         traces=found["traces"],
         status=status,
         sort=sort,
+        profiles=profiles.of_transaction(store, instance.projects(), w, name),
     )
 
 
