@@ -106,11 +106,16 @@ def test_releases_page_shows_crash_free_rates_and_adoption(
     assert page.inner_text("h1") == RELEASES[0]
     assert page.inner_text("#crash-free-sessions b") == "66.7%"
     assert page.inner_text("#sessions b") == "3"
+    outcomes = _cells(page.locator("table.outcomes tbody tr"))
+    assert outcomes == ["1", "1", "0", "0", "1"]  # healthy, errored, abnormal, unhandled, crashed
     bars = page.locator("#release-sessions svg rect.bar title").evaluate_all(
         "ts => ts.map(t => t.textContent)"
     )
     assert sum(float(b) for b in bars) == 3  # the three sessions, in the chart
-    assert page.locator("#release-crash-free svg path.line").count() == 1
+    crashes = page.locator("#release-crashes svg rect.bar title").evaluate_all(
+        "ts => ts.map(t => t.textContent)"
+    )
+    assert crashes == ["1"]  # the crashed session
     page.screenshot(path=str(artifacts / "release.png"), full_page=True)
 
 

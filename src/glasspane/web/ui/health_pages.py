@@ -15,7 +15,7 @@ from glasspane.query import feedback, monitors, profiles, releases
 from glasspane.query.replays import period_window
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
-from glasspane.web.ui.render import page, percent
+from glasspane.web.ui.render import page
 from glasspane.web.ui.session import LoggedIn
 
 router = APIRouter(include_in_schema=False)
@@ -75,17 +75,11 @@ def release_page(
         (w.start, w.end),
         found["interval"],
     )
-    rates = charts.line_chart(
-        [b["start"] + found["interval"] / 2 for b in series],
-        {
-            "crash-free sessions": [
-                1 - b["crashed"] / b["sessions"] if b["sessions"] else None for b in series
-            ]
-        },
-        lambda v: percent(v, 0),
+    crashes = charts.bar_chart(
+        [b["start"] for b in series],
+        [b["crashed"] for b in series],
         (w.start, w.end),
-        width=900,
-        floor_top=1,
+        found["interval"],
     )
     return page(
         request,
@@ -95,7 +89,7 @@ def release_page(
         release=found["release"],
         projects=found["projects"],
         sessions_chart=sessions,
-        rates_chart=rates,
+        crashes_chart=crashes,
     )
 
 
