@@ -195,14 +195,18 @@ def _browser_feedback(server: RunningServer) -> dict[str, Any]:
     header, item, payload = (FIXTURES / "browser-feedback.envelope").read_bytes().split(b"\n")
     event = json.loads(payload)
     event["timestamp"] = time.time()
-    dsn = server.project(PROJECT)
-    answer = httpx.post(
-        f"{server.url}/api/{dsn['id']}/envelope/",
-        content=b"\n".join([header, item, json.dumps(event).encode()]),
-        headers={"X-Sentry-Auth": f"Sentry sentry_key={dsn['public_key']}, sentry_version=7"},
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
+    replay = (FIXTURES / "browser-replay.envelope").read_bytes()  # the replay it names
+    project = server.project(PROJECT)
+    for body in (replay, b"\n".join([header, item, json.dumps(event).encode()])):
+        answer = httpx.post(
+            f"{server.url}/api/{project['id']}/envelope/",
+            content=body,
+            headers={
+                "X-Sentry-Auth": f"Sentry sentry_key={project['public_key']}, sentry_version=7"
+            },
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
     return dict(event)
 
 
@@ -246,6 +250,9 @@ def test_feedback_page_links_replay_trace_and_error(
     trace_id = browser_event["contexts"]["trace"]["trace_id"]
     assert row.locator("a.fb-trace").get_attribute("href") == f"/traces/{trace_id}"
     page.screenshot(path=str(artifacts / "feedback.png"), full_page=True)
+    replay.click()
+    page.wait_for_url(f"**/replays/{words['replay_id']}")
+    assert 'Clicked "Upload Document"' in page.inner_text("#replay-timeline")
 
 
 def test_profile_flame_graph_shows_the_busy_function(
