@@ -106,6 +106,7 @@ SHOTS = [
     ("impact", "/impact?period=5m", 1280, 560, False),
     ("spans", "/explore/spans?period=5m", 1280, 760, False),
     ("issues", "/issues?period=5m", 1280, 480, False),
+    ("releases", "/releases?period=5m", 1280, 420, False),
     ("alerts", "/alerts", 1280, 520, False),
     ("alert-rule", "/alerts/Blockchain%20indexer%20degraded", 1280, 720, False),
 ]

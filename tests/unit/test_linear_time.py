@@ -59,7 +59,7 @@ from glasspane.normalize.values import hex_id, sample_rate, string_tags, timesta
 from glasspane.protocol import otlp
 from glasspane.protocol.auth import key_from_dsn, parse_auth_header
 from glasspane.protocol.envelope import parse_envelope
-from glasspane.query import search
+from glasspane.query import flamegraph, search
 from glasspane.query.cron import Crontab
 from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
@@ -75,6 +75,7 @@ from glasspane.sourcemaps.releases import mapping_url, resolve_reference, url_ca
 from glasspane.store.issues import tally_tags
 from glasspane.store.retention import parse_retention
 from glasspane.store.where import closest_key
+from glasspane.web.ui.charts import flame_rects
 
 SMALL, MIDDLE, BIG = 40 * 1024, 160 * 1024, 1024 * 1024
 SLACK = 2.5  # times the linear ratio
@@ -286,6 +287,19 @@ def _mapped_frame(text: str) -> object:
         shutil.rmtree(root)
 
 
+def _flame_graph(text: str) -> object:
+    """A profile as deep as the text is long, sampled as often, names cut from the text."""
+    n = max(1, len(text) // 8)
+    frames = [{"function": text[i * 8 : i * 8 + 8], "module": text[:64]} for i in range(n)]
+    profile = {
+        "frames": frames,
+        "stacks": [list(range(n)), list(range(n // 2))],
+        "samples": [{"stack_id": i % 2, "thread_id": text[:8]} for i in range(n)],
+    }
+    drawn = flame_rects(flamegraph.cells(flamegraph.call_tree(profile, None), 0.0))
+    return drawn, flamegraph.functions(profile, text[:8])
+
+
 def _search(text: str) -> object:
     return search.parse(text, NOW)
 
@@ -368,6 +382,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "consecutive queries: independent statement": _independent,
     "large payload: static file URL": _is_static_file,
     "detector thresholds": _quiet(lambda s: validate({"slow_db_query": {s: s}, s: {}})),
+    "profile flame graph, functions": _flame_graph,
     "queries: URL domain": lambda s: domain_of(f"GET https://{s}/{s}?{s}"),
     "queries: sort, statement search": _quiet(lambda s: (parse_sort(s), description_search(s))),
 }

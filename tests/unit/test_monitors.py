@@ -9,7 +9,7 @@ import pytest
 from glasspane.domain import CheckIn
 from glasspane.errors import ProtocolError
 from glasspane.query.cron import Crontab, crontab_times, interval_seconds
-from glasspane.query.monitors import group_runs, missed_times
+from glasspane.query.monitors import group_runs, missed_times, next_expected
 
 MINUTE, HOUR = 60.0, 3600.0
 #: Wednesday 2026-11-25 00:00 UTC.
@@ -104,3 +104,20 @@ def test_no_schedule_no_misses_and_runs_close_by_id() -> None:
     [monitor] = group_runs(check_ins)
     assert [(r.status, r.duration) for r in monitor.runs] == [("error", 2.5), ("ok", 3.0)]
     assert missed_times(monitor, 0.0, 100.0) is None
+
+
+def test_next_expected_run() -> None:
+    hourly = {"schedule": {"type": "crontab", "value": "0 * * * *"}}
+    [monitor] = group_runs(_runs("hourly", [WEDNESDAY + HOUR], hourly))
+    assert next_expected(monitor, WEDNESDAY + HOUR + 30) == WEDNESDAY + 2 * HOUR
+    assert next_expected(monitor, WEDNESDAY + 2 * HOUR) == WEDNESDAY + 3 * HOUR
+    zoned = {"schedule": {"type": "crontab", "value": "0 3 * * *"}, "timezone": "Asia/Tokyo"}
+    [monitor] = group_runs(_runs("daily", [WEDNESDAY], zoned))
+    assert next_expected(monitor, WEDNESDAY) == WEDNESDAY + 18 * HOUR  # 03:00 in Tokyo
+    every = {"schedule": {"type": "interval", "value": 10, "unit": "minute"}}
+    [monitor] = group_runs(_runs("every-10", [WEDNESDAY], every))
+    assert next_expected(monitor, WEDNESDAY + MINUTE) == WEDNESDAY + 10 * MINUTE
+    # Overdue: the next due time still ahead, one interval after another.
+    assert next_expected(monitor, WEDNESDAY + 25 * MINUTE) == WEDNESDAY + 30 * MINUTE
+    [monitor] = group_runs(_runs("none", [WEDNESDAY], {}))
+    assert next_expected(monitor, WEDNESDAY) is None

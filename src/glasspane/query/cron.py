@@ -127,6 +127,20 @@ def crontab_times(crontab: Crontab, start: float, end: float, tz: str | None) ->
     return found
 
 
+def next_crontab_time(crontab: Crontab, after: float, tz: str | None) -> float | None:
+    """The first scheduled time after ``after``, looking at most :data:`MAX_MINUTES` ahead."""
+    try:
+        zone = ZoneInfo(tz) if tz else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    stamp = float(int(after) // 60 * 60) + 60.0
+    for _ in range(MAX_MINUTES):
+        if crontab.matches(datetime.fromtimestamp(stamp, zone)):
+            return stamp
+        stamp += 60.0
+    return None
+
+
 def interval_seconds(schedule: dict[str, Any]) -> float | None:
     value = schedule.get("value")
     unit = str(schedule.get("unit") or "minute").rstrip("s")

@@ -7,7 +7,7 @@ from typing import Any
 
 from glasspane.domain import Feedback, Project
 from glasspane.errors import ProtocolError
-from glasspane.store.api import SdkItemReader
+from glasspane.store.api import SdkItemReader, TraceReader
 from glasspane.store.models import Window
 
 MAX_LIMIT = 1000
@@ -42,3 +42,18 @@ def list_feedback(
     by_id = {p.id: p for p in projects}
     rows = store.list_feedback(window, replay_id, limit)
     return {"feedback": [feedback_json(f, by_id) for f in rows]}
+
+
+def with_errors(store: TraceReader, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each feedback with ``error``: the issue and title of the error it is about,
+    when that error has arrived (else ``None``; the id alone is still shown)."""
+    ids = sorted({r["associated_event_id"] for r in rows if r["associated_event_id"]})
+    found = {e.event_id: e for e in store.errors_by_id(ids)} if ids else {}
+    for r in rows:
+        error = found.get(r["associated_event_id"] or "")
+        r["error"] = (
+            {"event_id": error.event_id, "issue_id": error.issue_id, "title": error.title}
+            if error
+            else None
+        )
+    return rows

@@ -22,7 +22,7 @@ from typing import Any
 
 from glasspane.domain import CheckIn, Project
 from glasspane.errors import NotFound, ProtocolError
-from glasspane.query.cron import Crontab, crontab_times, interval_seconds
+from glasspane.query.cron import Crontab, crontab_times, interval_seconds, next_crontab_time
 from glasspane.store.api import SdkItemReader
 from glasspane.store.models import Window
 
@@ -115,6 +115,28 @@ def missed_times(monitor: Monitor, since: float, now: float) -> list[float] | No
     return None
 
 
+def next_expected(monitor: Monitor, now: float) -> float | None:
+    """When the next run is due: the next crontab time, or the first interval after
+    the last run's start that is still ahead; ``None`` without a schedule."""
+    schedule = monitor.config.get("schedule")
+    if not isinstance(schedule, dict) or not monitor.runs:
+        return None
+    if schedule.get("type") == "interval":
+        every = interval_seconds(schedule)
+        if every is None:
+            return None
+        last = max(r.started for r in monitor.runs)
+        return last + max(1, math.ceil((now - last) / every)) * every
+    if schedule.get("type") == "crontab" and isinstance(schedule.get("value"), str):
+        try:
+            crontab = Crontab.parse(schedule["value"])
+        except ProtocolError:
+            return None
+        tz = monitor.config.get("timezone")
+        return next_crontab_time(crontab, now, tz if isinstance(tz, str) else None)
+    return None
+
+
 def _crontab_misses(starts: list[float], slots: list[float], margin: float) -> list[float]:
     missed, i, previous = [], 0, float("-inf")
     for slot in slots:
@@ -186,6 +208,7 @@ def monitor_json(monitor: Monitor, projects: dict[int, Project], w: Window) -> d
         "checkin_margin": config.get("checkin_margin"),
         "max_runtime": config.get("max_runtime"),
         "last_check_in": monitor.last_check_in,
+        "next_expected": next_expected(monitor, w.end),
         "runs": len(in_window),
         "ok": counts["ok"],
         "failed": counts["error"] + counts["timeout"],

@@ -9,6 +9,7 @@ proportional to time.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -16,6 +17,7 @@ import orjson
 
 from glasspane.domain import Profile, Project
 from glasspane.errors import NotFound, ProtocolError
+from glasspane.query import flamegraph
 from glasspane.store.api import SdkItemReader
 from glasspane.store.models import Window
 
@@ -95,11 +97,44 @@ def top_functions(payload: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def get_profile(store: SdkItemReader, projects: list[Project], profile_id: str) -> dict[str, Any]:
+def _load(store: SdkItemReader, profile_id: str) -> tuple[Profile, dict[str, Any]]:
     profile = store.get_profile(_hex(profile_id, "Profile id"))
     if profile is None:
         raise NotFound(f"No profile {profile_id}: it has not arrived, or was not sampled")
     payload = orjson.loads(profile.payload) if profile.payload else {}
+    return profile, _dict(payload)
+
+
+def flame_graph(
+    store: SdkItemReader, projects: list[Project], profile_id: str, thread: str | None = None
+) -> dict[str, Any]:
+    """One profile's flame graph cells and hot functions, for one thread: the one
+    asked for, else the transaction's active thread, else every sample."""
+    profile, payload = _load(store, profile_id)
+    sampled = _dict(payload.get("profile"))
+    counts = flamegraph.threads(sampled)
+    chosen = thread if thread is not None else flamegraph.active_thread(payload)
+    if chosen not in counts:
+        if thread is not None:
+            raise ProtocolError(f"Profile {profile_id} has no samples of thread {thread!r}")
+        chosen = None
+    names = _dict(sampled.get("thread_metadata"))
+    root = flamegraph.call_tree(sampled, chosen)
+    return {
+        **profile_json(profile, {p.id: p for p in projects}),
+        "thread": chosen,
+        "threads": [
+            {"id": tid, "name": _dict(names.get(tid)).get("name"), "samples": n}
+            for tid, n in counts.items()
+        ],
+        "thread_samples": root.samples,
+        "cells": flamegraph.cells(root),
+        "functions": flamegraph.functions(sampled, chosen),
+    }
+
+
+def get_profile(store: SdkItemReader, projects: list[Project], profile_id: str) -> dict[str, Any]:
+    profile, payload = _load(store, profile_id)
     return {
         **profile_json(profile, {p.id: p for p in projects}),
         "top_functions": top_functions(payload),
@@ -122,3 +157,29 @@ def list_profiles(
     by_id = {p.id: p for p in projects}
     rows = store.list_profiles(window, txn, trace, limit)
     return {"profiles": [profile_json(p, by_id) for p in rows]}
+
+
+#: Profiles listed on a transaction's summary page.
+RECENT_OF_TRANSACTION = 10
+#: Profiles looked through for one transaction name (the store lists by time, not by name).
+SCAN_OF_TRANSACTION = MAX_LIMIT
+
+
+def of_transaction(
+    store: SdkItemReader,
+    projects: list[Project],
+    window: Window,
+    name: str,
+    limit: int = RECENT_OF_TRANSACTION,
+) -> list[dict[str, Any]]:
+    """The newest profiles of the transactions called ``name`` in the window."""
+    by_id = {p.id: p for p in projects}
+    rows = store.list_profiles(window, None, None, SCAN_OF_TRANSACTION)
+    return [profile_json(p, by_id) for p in rows if p.transaction == name][:limit]
+
+
+def of_trace(store: SdkItemReader, trace_id: str) -> dict[str, str]:
+    """The profile id of each profiled transaction (by its event id) in a trace."""
+    everything = Window(0.0, time.time() + 86400.0)
+    rows = store.list_profiles(everything, None, _hex(trace_id, "trace_id"), 100)
+    return {p.transaction_id: p.profile_id for p in rows if p.transaction_id}

@@ -1,8 +1,9 @@
 """A batch job instrumented with the real sentry-sdk: sessions, cron check-ins,
 a profiled transaction and dropped events, then a clean shutdown.
 
-Configured by environment: SENTRY_DSN. Prints one JSON line with what it did
-(the transaction's event id, the check-in ids) for the test to look up.
+Configured by environment: SENTRY_DSN, and SENTRY_RELEASE (default below).
+Prints one JSON line with what it did (the transaction's event id, the
+check-in ids) for the test to look up.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def before_send_transaction(event, hint):
 
 sentry_sdk.init(
     dsn=os.environ["SENTRY_DSN"],
-    release=RELEASE,
+    release=os.environ.get("SENTRY_RELEASE") or RELEASE,
     environment="e2e",
     traces_sample_rate=1.0,
     profiles_sample_rate=1.0,

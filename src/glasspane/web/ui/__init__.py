@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 
 from glasspane.web.ui import (
     explore_pages,
+    health_pages,
     issue_pages,
     login,
     performance_pages,
@@ -58,6 +59,7 @@ for module in (
     explore_pages,
     queries_pages,
     replay_pages,
+    health_pages,
     settings_pages,
 ):
     router.include_router(module.router)

@@ -10,6 +10,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from glasspane.query.flamegraph import Cell
+
 
 @dataclass(frozen=True, slots=True)
 class Tick:
@@ -291,3 +293,51 @@ def bar_chart(
             chart.bars.append(Bar(x + 0.5, bottom - h, max(1.0, slot - 1), h, f"{v:g}"))
     chart.x_ticks = time_ticks(start, end, left, right)
     return chart
+
+
+@dataclass(frozen=True, slots=True)
+class FlameRect:
+    x: float
+    y: float
+    width: float
+    label: str  # the name cut to fit the rectangle ("" when nothing fits)
+    title: str
+    css: str
+    name: str
+    share: float
+
+
+FLAME_WIDTH = 720.0
+FLAME_ROW = 18.0
+#: Roughly one character of the flame graph's 11px monospace font, in viewBox units.
+FLAME_CHAR = 6.8
+
+
+def flame_rects(cells: Sequence[Cell], width: float = FLAME_WIDTH) -> tuple[list[FlameRect], float]:
+    """Flame graph cells (``query.flamegraph.Cell``) → rectangles and the height."""
+    rects = []
+    depth = 0
+    for c in cells:
+        depth = max(depth, c.depth)
+        w = c.share * width
+        fits = int((w - 6) / FLAME_CHAR)
+        label = c.name if len(c.name) <= fits else (c.name[: fits - 1] + "…" if fits > 2 else "")
+        where = f"{c.file}:{c.line}" if c.file and c.line else (c.file or "")
+        title = (
+            f"{c.name}{' · ' + where if where else ''} · {c.samples} samples "
+            f"({c.share * 100:.1f}%), {c.self_samples} self"
+        )
+        tint = sum(c.name.encode()) % 6 if c.depth else "root"
+        rects.append(
+            FlameRect(
+                c.start * width,
+                c.depth * FLAME_ROW,
+                w,
+                label,
+                title,
+                f"flame-{tint}",
+                c.name,
+                c.share,
+            )
+        )
+    return rects, (depth + 1) * FLAME_ROW

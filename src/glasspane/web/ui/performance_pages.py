@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse
 
-from glasspane.query import performance, transaction_summary
+from glasspane.query import performance, profiles, transaction_summary
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
 from glasspane.web.ui.render import duration, page, percent
@@ -84,7 +84,8 @@ def transaction_page(
     status: str | None = Query(None, pattern="^(ok|error)?$"),
     sort: str = "-timestamp",
 ) -> HTMLResponse:
-    store = instance_of(request).store
+    instance = instance_of(request)
+    store = instance.store
     w = performance.one_transaction(performance.window(query, period), name, service)
     stats = performance.transactions(store, w)["transactions"]
     series = performance.series(store, w, None)
@@ -125,6 +126,7 @@ def transaction_page(
         tags=transaction_summary.transaction_tags(store, w)["tags"],
         suspects=transaction_summary.suspect_spans(store, w, name)["suspect_spans"],
         compare=transaction_summary.slowest_and_typical(store, w, samples),
+        profiles=profiles.of_transaction(store, instance.projects(), w, name),
     )
 
 

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from glasspane.errors import ProtocolError
 from glasspane.normalize.enrich import describe_client
-from glasspane.query import issues, performance, trace_compare
+from glasspane.query import issues, performance, profiles, trace_compare
 from glasspane.query.traces import get_trace, matching_spans, normalize_trace_id
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import waterfall
@@ -127,6 +127,7 @@ def trace_page(
         browser=browser,
         os_name=os_name,
         custom_contexts=waterfall.custom_contexts,
+        profile_of=profiles.of_trace(instance.store, trace["trace_id"]),
         query=(query or "").strip(),
         matched=matched,
         highlighted=highlighted,
