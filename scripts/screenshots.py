@@ -106,6 +106,7 @@ SHOTS = [
     ("impact", "/impact?period=5m", 1280, 560, False),
     ("issues", "/issues?period=5m", 1280, 480, False),
     ("alerts", "/alerts", 1280, 520, False),
+    ("metrics", "/explore/metrics?period=5m", 1280, 640, False),
 ]
 
 
