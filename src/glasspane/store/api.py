@@ -26,6 +26,7 @@ What holds for every role:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import Any, Protocol
 
@@ -61,6 +62,7 @@ from glasspane.store.models import (
     TraceError,
     TraceSummary,
     TransactionStats,
+    WebVitalStats,
     Window,
     WindowTotals,
 )
@@ -177,6 +179,15 @@ class AnalyticsReader(Protocol):
     def validate_filter(self, tree: Filter | None) -> None:
         """:class:`QueryError` naming a key that is neither a search key nor a tag seen
         in the data."""
+        ...
+
+    def web_vitals(
+        self, window: Window, bands: Mapping[str, tuple[float, float]]
+    ) -> list[WebVitalStats]:
+        """Per (page, service) and vital of ``bands`` (name → (good up to, poor above)),
+        the p75 and the band counts over the page loads (``PAGE_OPS``) that measured
+        it: the transaction's measurement ``<vital>``, or its attribute
+        ``browser.web_vital.<vital>.value``. Order unspecified."""
         ...
 
     def list_spans(self, window: Window, sort: str, limit: int) -> list[Span]:

@@ -25,6 +25,7 @@ the definitions and row conversions both share are in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from glasspane.domain import Span
@@ -46,6 +47,7 @@ from glasspane.store.analytics import (
 from glasspane.store.clickhouse.connection import Connection
 from glasspane.store.issues import USER_DISPLAY
 from glasspane.store.models import (
+    PAGE_OPS,
     DurationSample,
     ImpactStats,
     SeriesPoint,
@@ -53,6 +55,7 @@ from glasspane.store.models import (
     SpanGroup,
     TraceSummary,
     TransactionStats,
+    WebVitalStats,
     Window,
     WindowTotals,
 )
@@ -123,6 +126,36 @@ def transaction_stats(conn: Connection, window: Window) -> list[TransactionStats
         params,
     ).fetchall()
     return transaction_stats_rows(rows)
+
+
+def web_vitals(
+    conn: Connection, window: Window, bands: Mapping[str, tuple[float, float]]
+) -> list[WebVitalStats]:
+    """Each vital of each page load: the measurement, or the span-streaming attribute."""
+    check_keys(conn, window.filter, CLICKHOUSE)
+    segments, params = _matching(window)
+    values = " UNION ALL ".join(
+        """SELECT "transaction", service, project_id, ? AS vital, ? AS good, ? AS poor,
+                  coalesce(JSONExtract(measurements, ?, 'value', 'Nullable(Float64)'),
+                           JSONExtract(data, ?, 'Nullable(Float64)')) AS v
+           FROM pages"""
+        for _ in bands
+    )
+    value_params: list[Any] = []
+    for vital, (good, poor) in bands.items():
+        value_params += [vital, good, poor, vital, f"browser.web_vital.{vital}.value"]
+    ops = ", ".join("?" for _ in PAGE_OPS)
+    rows = conn.execute(
+        f"""WITH pages AS (SELECT * FROM {segments} WHERE op IN ({ops}))
+            SELECT "transaction", service, min(project_id), vital, count(),
+                   quantileExactInclusive(0.75)(v), countIf(v <= good),
+                   countIf(v > good AND v <= poor), countIf(v > poor)
+            FROM ({values})
+            WHERE v IS NOT NULL AND isFinite(v) AND "transaction" IS NOT NULL
+            GROUP BY "transaction", service, vital""",
+        [*params, *PAGE_OPS, *value_params],
+    ).fetchall()
+    return [WebVitalStats(*row) for row in rows]
 
 
 def service_stats(conn: Connection, window: Window) -> list[ServiceStats]:
@@ -276,6 +309,11 @@ class AnalyticsReads:
 
     def transaction_stats(self, window: Window) -> list[TransactionStats]:
         return transaction_stats(self._conn, window)
+
+    def web_vitals(
+        self, window: Window, bands: Mapping[str, tuple[float, float]]
+    ) -> list[WebVitalStats]:
+        return web_vitals(self._conn, window, bands)
 
     def service_stats(self, window: Window) -> list[ServiceStats]:
         return service_stats(self._conn, window)

@@ -7,7 +7,7 @@ conversions are in :mod:`glasspane.store.analytics`. Exact percentiles:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -31,6 +31,7 @@ from glasspane.store.analytics import (
 )
 from glasspane.store.issues import USER_DISPLAY
 from glasspane.store.models import (
+    PAGE_OPS,
     DurationSample,
     ImpactStats,
     SeriesPoint,
@@ -38,6 +39,7 @@ from glasspane.store.models import (
     SpanGroup,
     TraceSummary,
     TransactionStats,
+    WebVitalStats,
     Window,
     WindowTotals,
 )
@@ -86,6 +88,44 @@ def transaction_stats(cur: Cursor, window: Window) -> list[TransactionStats]:
         params,
     ).fetchall()
     return transaction_stats_rows(rows)
+
+
+def web_vitals(
+    cur: Cursor, window: Window, bands: Mapping[str, tuple[float, float]]
+) -> list[WebVitalStats]:
+    """Each vital of each page load: the measurement, or the span-streaming attribute."""
+    check_keys(cur, window.filter)
+    where, filter_params = compile_segments(window.filter, per="transaction")
+    segments = f"(SELECT * FROM segments s WHERE s.start_ts >= ? AND s.start_ts < ? AND {where})"
+    params = [window.start, window.end, *filter_params]
+    values = " UNION ALL ".join(
+        """SELECT "transaction", service, project_id, ? AS vital, ? AS good, ? AS poor,
+                  coalesce(TRY_CAST(json_extract_string(measurements, ?) AS DOUBLE),
+                           TRY_CAST(json_extract_string(data, ?) AS DOUBLE)) AS v
+           FROM pages"""
+        for _ in bands
+    )
+    value_params: list[Any] = []
+    for vital, (good, poor) in bands.items():
+        value_params += [
+            vital,
+            good,
+            poor,
+            f"$.{vital}.value",
+            f'$."browser.web_vital.{vital}.value"',
+        ]
+    ops = ", ".join("?" for _ in PAGE_OPS)
+    rows = cur.execute(
+        f"""WITH pages AS (SELECT * FROM {segments} WHERE op IN ({ops})),
+                 vals AS ({values})
+            SELECT "transaction", service, min(project_id), vital, count(*),
+                   quantile_cont(v, 0.75), count_if(v <= good),
+                   count_if(v > good AND v <= poor), count_if(v > poor)
+            FROM vals WHERE v IS NOT NULL AND isfinite(v) AND "transaction" IS NOT NULL
+            GROUP BY "transaction", service, vital""",
+        [*params, *PAGE_OPS, *value_params],
+    ).fetchall()
+    return [WebVitalStats(*row) for row in rows]
 
 
 def service_stats(cur: Cursor, window: Window) -> list[ServiceStats]:
@@ -239,6 +279,12 @@ class AnalyticsReads:
     def transaction_stats(self, window: Window) -> list[TransactionStats]:
         with self._cursor() as cur:
             return transaction_stats(cur, window)
+
+    def web_vitals(
+        self, window: Window, bands: Mapping[str, tuple[float, float]]
+    ) -> list[WebVitalStats]:
+        with self._cursor() as cur:
+            return web_vitals(cur, window, bands)
 
     def service_stats(self, window: Window) -> list[ServiceStats]:
         with self._cursor() as cur:
