@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ def load(
     at: float,
     measurements: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
 ) -> Span:
     span_id = uuid.uuid4().hex[:16]
     return Span(
@@ -49,6 +51,20 @@ def load(
         sample_rate=1.0,
         measurements=measurements or {},
         data=data or {},
+        tags=tags or {},
+    )
+
+
+def child(parent: Span, op: str, data: dict[str, Any]) -> Span:
+    return replace(
+        parent,
+        span_id=uuid.uuid4().hex[:16],
+        parent_span_id=parent.span_id,
+        segment_id=parent.span_id,
+        is_segment=False,
+        op=op,
+        data=data,
+        measurements={},
     )
 
 
@@ -59,11 +75,19 @@ def spans() -> list[Span]:
         if i == 0:
             vitals["ttfb"] = {"value": 120.0, "unit": "millisecond"}
         out.append(load("/upload", "pageload" if i % 2 else "navigation", START + i, vitals))
-    # Span streaming: the vital as an attribute of the pageload span.
-    out += [
-        load("/", "pageload", START + 10 + i, data={"browser.web_vital.lcp.value": lcp})
-        for i, lcp in enumerate(HOME_LCP)
-    ]
+    # Span streaming (@sentry/browser 11): every page load is named "Pageload", the
+    # page is its url.path; FCP is an attribute of the pageload span, LCP one of a
+    # ui.webvital.lcp span of its segment.
+    for i, lcp in enumerate(HOME_LCP):
+        # (string attributes are also the span's tags, as the normalizer keeps them)
+        page = load(
+            "Pageload", "pageload", START + 10 + i, {}, {"url.path": "/"}, {"url.path": "/"}
+        )
+        page.data["browser.web_vital.fcp.value"] = 300.0
+        out += [page, child(page, "ui.webvital.lcp", {"browser.web_vital.lcp.value": lcp})]
+    # A web vital span whose page load is another's does not count for this one.
+    other = load("Pageload", "http.server", START, data={"url.path": "/"})
+    out += [other, child(other, "ui.webvital.lcp", {"browser.web_vital.lcp.value": 1e6})]
     # Not a page load: its measurement is not a page's vital.
     out.append(load("POST /upload", "http.server", START, {"lcp": {"value": 99_000.0}}))
     return out
@@ -89,7 +113,16 @@ def store(
 def test_p75_and_bands_per_page_worst_first(store: Store) -> None:
     answer = web_vitals.web_vitals(store, Window(START - 60, START + 60))
     upload, home = answer["pages"]
-    assert (upload["transaction"], home["transaction"]) == ("/upload", "/")
+    assert (upload["page"], upload["transaction"], upload["page_query"]) == (
+        "/upload",
+        "/upload",
+        None,
+    )
+    assert (home["page"], home["transaction"], home["page_query"]) == (
+        "/",
+        "Pageload",
+        'url.path:"/"',
+    )
     lcp = upload["vitals"]["lcp"]
     assert lcp["p75"] == pytest.approx(exact_quantile(UPLOAD_LCP, 0.75))  # 4500 ms
     assert lcp["band"] == "poor"
@@ -118,7 +151,15 @@ def test_p75_and_bands_per_page_worst_first(store: Store) -> None:
     assert list(upload["vitals"]) == ["lcp", "cls", "ttfb"]
     assert (upload["worst"], upload["band"], upload["page_loads"]) == ("lcp", "poor", 5)
     assert home["vitals"]["lcp"]["p75"] == pytest.approx(exact_quantile(HOME_LCP, 0.75))
+    assert home["vitals"]["lcp"]["samples"] == 2
+    assert home["vitals"]["fcp"]["p75"] == 300.0
     assert home["band"] == "good"
+
+
+def test_the_page_query_narrows_to_one_page(store: Store) -> None:
+    w = Window(START - 60, START + 60, parse('transaction:Pageload url.path:"/"', START))
+    [home] = web_vitals.web_vitals(store, w)["pages"]
+    assert (home["page"], home["vitals"]["lcp"]["samples"]) == ("/", 2)
 
 
 def test_search_narrows_the_page_loads(store: Store) -> None:

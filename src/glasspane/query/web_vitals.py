@@ -3,6 +3,10 @@ summary): the p75 of LCP, FCP, CLS, INP and TTFB over the page's loads
 (browser transactions with op ``pageload`` or ``navigation``), rated with
 Google's bands, and the share of loads in each band.
 
+A page is the transaction's name; @sentry/browser streaming spans names every
+page load "Pageload", and the page is then its ``url.path`` (the transaction
+summary is narrowed to it with ``url.path:"..."``, :func:`page_query`).
+
 A page's rank is its worst vital relative to that vital's "good" limit
 (``p75 / good``): a page whose LCP p75 is twice the limit comes before one
 whose CLS is 1.5 times it. Ratios of 1 or less are all good.
@@ -63,18 +67,28 @@ def _score(vitals: dict[str, dict[str, Any]]) -> float:
     return max(v["p75"] / BANDS[name][0] for name, v in vitals.items())
 
 
+def page_query(page: str, transaction: str) -> str | None:
+    """The search that narrows ``transaction`` to ``page`` when the page is told by
+    its URL path (the SDK named every page load alike), else ``None``."""
+    if page == transaction:
+        return None
+    return 'url.path:"' + page.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def pages(rows: list[WebVitalStats]) -> list[dict[str, Any]]:
     """One entry per (page, service), worst first; each vital it measured, rated."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for row in rows:
         if row.vital not in BANDS or row.samples <= 0:
             continue
         entry = found.setdefault(
-            (row.transaction, row.service),
+            (row.page, row.transaction, row.service),
             {
+                "page": row.page,
                 "transaction": row.transaction,
                 "service": row.service,
                 "project_id": row.project_id,
+                "page_query": page_query(row.page, row.transaction),
                 "vitals": {},
             },
         )
@@ -87,7 +101,7 @@ def pages(rows: list[WebVitalStats]) -> list[dict[str, Any]]:
         worst = max(entry["vitals"], key=lambda k: entry["vitals"][k]["p75"] / BANDS[k][0])
         entry["worst"] = worst
         entry["band"] = entry["vitals"][worst]["band"]
-    out.sort(key=lambda e: (-e["score"], e["transaction"], e["service"]))
+    out.sort(key=lambda e: (-e["score"], e["page"], e["service"]))
     return out
 
 

@@ -186,8 +186,10 @@ class AnalyticsReader(Protocol):
     ) -> list[WebVitalStats]:
         """Per (page, service) and vital of ``bands`` (name → (good up to, poor above)),
         the p75 and the band counts over the page loads (``PAGE_OPS``) that measured
-        it: the transaction's measurement ``<vital>``, or its attribute
-        ``browser.web_vital.<vital>.value``. Order unspecified."""
+        it: the transaction's measurement ``<vital>``, or the attribute
+        ``browser.web_vital.<vital>.value`` of the page load's span or of a ``ui.*``
+        span of its segment (span streaming sends LCP, CLS and INP so). Order
+        unspecified."""
         ...
 
     def list_spans(self, window: Window, sort: str, limit: int) -> list[Span]:

@@ -124,8 +124,12 @@ class WindowTotals:
 @dataclass(slots=True)
 class WebVitalStats:
     """One web vital of one page (browser transaction): its p75 over the page's
-    loads and navigations that measured it, and how many fell in each band."""
+    loads and navigations that measured it, and how many fell in each band.
 
+    ``page`` is the transaction's name, or its ``url.path`` attribute when the
+    name is the SDK's placeholder (:data:`PLACEHOLDER_PAGE_NAMES`)."""
+
+    page: str
     transaction: str
     service: str
     project_id: int
@@ -139,6 +143,9 @@ class WebVitalStats:
 
 #: Page loads (browser transactions) by their op.
 PAGE_OPS = ("pageload", "navigation")
+#: What @sentry/browser names a page load when it streams spans: the page is
+#: then told by the span's ``url.path``.
+PLACEHOLDER_PAGE_NAMES = ("Pageload", "Navigation")
 
 
 @dataclass(slots=True)

@@ -32,6 +32,7 @@ from glasspane.store.analytics import (
 from glasspane.store.issues import USER_DISPLAY
 from glasspane.store.models import (
     PAGE_OPS,
+    PLACEHOLDER_PAGE_NAMES,
     DurationSample,
     ImpactStats,
     SeriesPoint,
@@ -93,37 +94,53 @@ def transaction_stats(cur: Cursor, window: Window) -> list[TransactionStats]:
 def web_vitals(
     cur: Cursor, window: Window, bands: Mapping[str, tuple[float, float]]
 ) -> list[WebVitalStats]:
-    """Each vital of each page load: the measurement, or the span-streaming attribute."""
+    """Each vital of each page load: its measurement or attribute, or a child's attribute."""
     check_keys(cur, window.filter)
     where, filter_params = compile_segments(window.filter, per="transaction")
-    segments = f"(SELECT * FROM segments s WHERE s.start_ts >= ? AND s.start_ts < ? AND {where})"
-    params = [window.start, window.end, *filter_params]
-    values = " UNION ALL ".join(
-        """SELECT "transaction", service, project_id, ? AS vital, ? AS good, ? AS poor,
-                  coalesce(TRY_CAST(json_extract_string(measurements, ?) AS DOUBLE),
-                           TRY_CAST(json_extract_string(data, ?) AS DOUBLE)) AS v
-           FROM pages"""
-        for _ in bands
-    )
+    names = ", ".join("?" for _ in PLACEHOLDER_PAGE_NAMES)
+    ops = ", ".join("?" for _ in PAGE_OPS)
+    pages = f"""SELECT project_id, trace_id, span_id, service, "transaction" AS tx,
+                       measurements, data,
+                       CASE WHEN "transaction" IN ({names})
+                            THEN coalesce(json_extract_string(data, '$."url.path"'),
+                                          "transaction")
+                            ELSE "transaction" END AS page
+                FROM segments s
+                WHERE s.start_ts >= ? AND s.start_ts < ? AND {where} AND op IN ({ops})"""
+    children = """SELECT p.page, p.tx, p.service, p.project_id, c.data
+                  FROM spans c JOIN pages p ON c.project_id = p.project_id
+                   AND c.trace_id = p.trace_id AND c.segment_id = p.span_id
+                  WHERE NOT c.is_segment AND c.op LIKE 'ui.%'"""
+    own = """SELECT page, tx, service, project_id, ? AS vital, ? AS good, ? AS poor,
+                    coalesce(TRY_CAST(json_extract_string(measurements, ?) AS DOUBLE),
+                             TRY_CAST(json_extract_string(data, ?) AS DOUBLE)) AS v
+             FROM pages"""
+    theirs = """SELECT page, tx, service, project_id, ? AS vital, ? AS good, ? AS poor,
+                       TRY_CAST(json_extract_string(data, ?) AS DOUBLE) AS v
+                FROM children"""
+    values: list[str] = []
     value_params: list[Any] = []
     for vital, (good, poor) in bands.items():
-        value_params += [
-            vital,
-            good,
-            poor,
-            f"$.{vital}.value",
-            f'$."browser.web_vital.{vital}.value"',
-        ]
-    ops = ", ".join("?" for _ in PAGE_OPS)
+        attribute = f'$."browser.web_vital.{vital}.value"'
+        values += [own, theirs]
+        value_params += [vital, good, poor, f"$.{vital}.value", attribute]
+        value_params += [vital, good, poor, attribute]
     rows = cur.execute(
-        f"""WITH pages AS (SELECT * FROM {segments} WHERE op IN ({ops})),
-                 vals AS ({values})
-            SELECT "transaction", service, min(project_id), vital, count(*),
+        f"""WITH pages AS ({pages}), children AS ({children}),
+                 vals AS ({" UNION ALL ".join(values)})
+            SELECT page, tx, service, min(project_id), vital, count(*),
                    quantile_cont(v, 0.75), count_if(v <= good),
                    count_if(v > good AND v <= poor), count_if(v > poor)
-            FROM vals WHERE v IS NOT NULL AND isfinite(v) AND "transaction" IS NOT NULL
-            GROUP BY "transaction", service, vital""",
-        [*params, *PAGE_OPS, *value_params],
+            FROM vals WHERE v IS NOT NULL AND isfinite(v) AND tx IS NOT NULL
+            GROUP BY page, tx, service, vital""",
+        [
+            *PLACEHOLDER_PAGE_NAMES,
+            window.start,
+            window.end,
+            *filter_params,
+            *PAGE_OPS,
+            *value_params,
+        ],
     ).fetchall()
     return [WebVitalStats(*row) for row in rows]
 
