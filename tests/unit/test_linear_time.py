@@ -57,6 +57,8 @@ from glasspane.protocol.auth import key_from_dsn, parse_auth_header
 from glasspane.protocol.envelope import parse_envelope
 from glasspane.query import search
 from glasspane.query.cron import Crontab
+from glasspane.query.metric_view import format_value
+from glasspane.query.web_vitals import page_query
 from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
 from glasspane.query.queries import description_search, domain_of, parse_sort
@@ -326,6 +328,8 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "URL mask": mask_url,
     "queries: URL domain": lambda s: domain_of(f"GET https://{s}/{s}?{s}"),
     "queries: sort, statement search": _quiet(lambda s: (parse_sort(s), description_search(s))),
+    "metrics page: value with a unit": lambda s: format_value(1.5, s),
+    "web vitals: a page's URL path as a search": lambda s: page_query(s + '"\\', "Pageload"),
 }
 
 
