@@ -58,13 +58,13 @@ from glasspane.protocol.envelope import parse_envelope
 from glasspane.query import search
 from glasspane.query.cron import Crontab
 from glasspane.query.metric_view import format_value
-from glasspane.query.web_vitals import page_query
 from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
 from glasspane.query.queries import description_search, domain_of, parse_sort
 from glasspane.query.replay_timeline import build_timeline
 from glasspane.query.replays import ReplayQuery
 from glasspane.query.spans import alert_rule_yaml, group_terms, parse_fields, parse_group_by
+from glasspane.query.web_vitals import page_query
 from glasspane.sourcemaps.bundles import BundleStore
 from glasspane.sourcemaps.mapping import SourceMapper
 from glasspane.store.issues import tally_tags
