@@ -107,6 +107,7 @@ SHOTS = [
     ("issues", "/issues?period=5m", 1280, 480, False),
     ("alerts", "/alerts", 1280, 520, False),
     ("metrics", "/explore/metrics?period=5m", 1280, 640, False),
+    ("web-vitals", "/web-vitals?period=5m", 1280, 420, False),
 ]
 
 
