@@ -174,7 +174,8 @@ def _metric_chart(view: dict[str, Any], start: float, end: float) -> charts.Char
     else:
         lines = {metric_view.LABELS[s]: view["lines"][s] for s in view["statistics"]}
     lines["previous period"] = view["previous"]
-    unit, stat = view["unit"], headline if view["type"] == "counter" else ""
+    # A counter's axis reads in plain numbers: the title says "per minute".
+    unit, stat = view["unit"], "sum" if view["type"] == "counter" else ""
     chart = charts.line_chart(
         view["timestamps"],
         lines,
