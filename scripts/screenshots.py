@@ -109,6 +109,8 @@ SHOTS = [
     ("releases", "/releases?period=5m", 1280, 420, False),
     ("alerts", "/alerts", 1280, 520, False),
     ("alert-rule", "/alerts/Blockchain%20indexer%20degraded", 1280, 720, False),
+    ("metrics", "/explore/metrics?period=5m", 1280, 640, False),
+    ("web-vitals", "/web-vitals?period=5m", 1280, 420, False),
 ]
 
 

@@ -128,6 +128,8 @@ def test_every_page_renders_with_data(app: App) -> None:
         "/services": ["Apdex"],
         "/regressions": ["No regressions"],
         "/impact": ["Affected users"],
+        "/web-vitals": ["No page loads with web vitals"],
+        "/explore/metrics": ["No metrics in the last"],
         "/search?query=transaction:registerDocument": ["1 trace found"],
         "/alerts": ["No alert rules configured"],
     }

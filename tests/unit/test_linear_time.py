@@ -61,6 +61,7 @@ from glasspane.protocol.auth import key_from_dsn, parse_auth_header
 from glasspane.protocol.envelope import parse_envelope
 from glasspane.query import flamegraph, search
 from glasspane.query.cron import Crontab
+from glasspane.query.metric_view import format_value
 from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
 from glasspane.query.queries import description_search, domain_of, parse_sort
@@ -69,6 +70,7 @@ from glasspane.query.replay_timeline import build_timeline
 from glasspane.query.replays import ReplayQuery
 from glasspane.query.spans import alert_rule_yaml, group_terms, parse_fields, parse_group_by
 from glasspane.query.trace_compare import align
+from glasspane.query.web_vitals import page_query
 from glasspane.sourcemaps.bundles import BundleStore
 from glasspane.sourcemaps.mapping import SourceMapper
 from glasspane.sourcemaps.releases import mapping_url, resolve_reference, url_candidates
@@ -385,6 +387,8 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "profile flame graph, functions": _flame_graph,
     "queries: URL domain": lambda s: domain_of(f"GET https://{s}/{s}?{s}"),
     "queries: sort, statement search": _quiet(lambda s: (parse_sort(s), description_search(s))),
+    "metrics page: value with a unit": lambda s: format_value(1.5, s),
+    "web vitals: a page's URL path as a search": lambda s: page_query(s + '"\\', "Pageload"),
 }
 
 

@@ -26,7 +26,7 @@ What holds for every role:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, Protocol
 
@@ -64,6 +64,7 @@ from glasspane.store.models import (
     TraceError,
     TraceSummary,
     TransactionStats,
+    WebVitalStats,
     Window,
     WindowTotals,
 )
@@ -195,6 +196,17 @@ class AnalyticsReader(Protocol):
     def validate_filter(self, tree: Filter | None) -> None:
         """:class:`QueryError` naming a key that is neither a search key nor a tag seen
         in the data."""
+        ...
+
+    def web_vitals(
+        self, window: Window, bands: Mapping[str, tuple[float, float]]
+    ) -> list[WebVitalStats]:
+        """Per (page, service) and vital of ``bands`` (name → (good up to, poor above)),
+        the p75 and the band counts over the page loads (``PAGE_OPS``) that measured
+        it: the transaction's measurement ``<vital>``, or the attribute
+        ``browser.web_vital.<vital>.value`` of the page load's span or of a ``ui.*``
+        span of its segment (span streaming sends LCP, CLS and INP so). Order
+        unspecified."""
         ...
 
     def list_spans(self, window: Window, sort: str, limit: int) -> list[Span]:

@@ -122,6 +122,33 @@ class WindowTotals:
 
 
 @dataclass(slots=True)
+class WebVitalStats:
+    """One web vital of one page (browser transaction): its p75 over the page's
+    loads and navigations that measured it, and how many fell in each band.
+
+    ``page`` is the transaction's name, or its ``url.path`` attribute when the
+    name is the SDK's placeholder (:data:`PLACEHOLDER_PAGE_NAMES`)."""
+
+    page: str
+    transaction: str
+    service: str
+    project_id: int
+    vital: str  # lcp, fcp, cls, inp, ttfb
+    samples: int
+    p75: float
+    good: int
+    needs_improvement: int
+    poor: int
+
+
+#: Page loads (browser transactions) by their op.
+PAGE_OPS = ("pageload", "navigation")
+#: What @sentry/browser names a page load when it streams spans: the page is
+#: then told by the span's ``url.path``.
+PLACEHOLDER_PAGE_NAMES = ("Pageload", "Navigation")
+
+
+@dataclass(slots=True)
 class SpanGroup:
     """Spans that share the values of the ``group_by`` keys (the span explorer)."""
 

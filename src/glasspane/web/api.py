@@ -14,7 +14,14 @@ from glasspane.detectors import DEFAULTS as DEFAULT_THRESHOLDS
 from glasspane.domain import Project
 from glasspane.errors import NotFound, ProtocolError
 from glasspane.instance import Instance
-from glasspane.query import performance, queries, spans, trace_compare, transaction_summary
+from glasspane.query import (
+    performance,
+    queries,
+    spans,
+    trace_compare,
+    transaction_summary,
+    web_vitals,
+)
 from glasspane.query.traces import get_trace
 from glasspane.web.auth import Admin, require_viewer
 from glasspane.web.deps import instance_of
@@ -166,6 +173,17 @@ def transactions(
 ) -> dict[str, Any]:
     store = instance_of(request).store
     return performance.transactions(store, performance.window(query, period), sort)
+
+
+@router.get(
+    "/web-vitals",
+    summary="Per page: p75 of LCP, FCP, CLS, INP, TTFB with good/needs-improvement/poor",
+)
+def vitals(
+    request: Request, query: str | None = QueryParam, period: str | None = PeriodParam
+) -> dict[str, Any]:
+    store = instance_of(request).store
+    return web_vitals.web_vitals(store, performance.window(query, period))
 
 
 @router.get("/transactions/series", summary="Count, p50, p95, failure rate per time bucket")

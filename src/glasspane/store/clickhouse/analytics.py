@@ -25,7 +25,7 @@ the definitions and row conversions both share are in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from glasspane.domain import Span
@@ -53,6 +53,8 @@ from glasspane.store.analytics import (
 from glasspane.store.clickhouse.connection import Connection
 from glasspane.store.issues import TAG_COLUMNS, USER_DISPLAY, tally_tags
 from glasspane.store.models import (
+    PAGE_OPS,
+    PLACEHOLDER_PAGE_NAMES,
     DurationSample,
     ImpactStats,
     SeriesPoint,
@@ -63,6 +65,7 @@ from glasspane.store.models import (
     TagBreakdown,
     TraceSummary,
     TransactionStats,
+    WebVitalStats,
     Window,
     WindowTotals,
 )
@@ -133,6 +136,53 @@ def transaction_stats(conn: Connection, window: Window) -> list[TransactionStats
         params,
     ).fetchall()
     return transaction_stats_rows(rows)
+
+
+def web_vitals(
+    conn: Connection, window: Window, bands: Mapping[str, tuple[float, float]]
+) -> list[WebVitalStats]:
+    """Each vital of each page load: its measurement or attribute, or a child's attribute."""
+    check_keys(conn, window.filter, CLICKHOUSE)
+    matching, params = _matching(window)
+    names = ", ".join("?" for _ in PLACEHOLDER_PAGE_NAMES)
+    ops = ", ".join("?" for _ in PAGE_OPS)
+    pages = f"""SELECT project_id, trace_id, span_id, service, "transaction" AS tx,
+                       measurements, data,
+                       if("transaction" IN ({names}),
+                          coalesce(JSONExtract(data, 'url.path', 'Nullable(String)'),
+                                   "transaction"),
+                          "transaction") AS page
+                FROM {matching} AS m WHERE op IN ({ops})"""
+    children = """SELECT p.page AS page, p.tx AS tx, p.service AS service,
+                         p.project_id AS project_id, c.data AS data
+                  FROM spans AS c INNER JOIN pages AS p ON c.project_id = p.project_id
+                   AND c.trace_id = p.trace_id AND c.segment_id = p.span_id
+                  WHERE NOT c.is_segment AND startsWith(c.op, 'ui.')
+                    AND c.trace_id IN (SELECT trace_id FROM pages)"""
+    own = """SELECT page, tx, service, project_id, ? AS vital, ? AS good, ? AS poor,
+                    coalesce(JSONExtract(measurements, ?, 'value', 'Nullable(Float64)'),
+                             JSONExtract(data, ?, 'Nullable(Float64)')) AS v
+             FROM pages"""
+    theirs = """SELECT page, tx, service, project_id, ? AS vital, ? AS good, ? AS poor,
+                       JSONExtract(data, ?, 'Nullable(Float64)') AS v
+                FROM children"""
+    values: list[str] = []
+    value_params: list[Any] = []
+    for vital, (good, poor) in bands.items():
+        attribute = f"browser.web_vital.{vital}.value"
+        values += [own, theirs]
+        value_params += [vital, good, poor, vital, attribute, vital, good, poor, attribute]
+    rows = conn.execute(
+        f"""WITH pages AS ({pages}), children AS ({children})
+            SELECT page, tx, service, min(project_id), vital, count(),
+                   quantileExactInclusive(0.75)(v), countIf(v <= good),
+                   countIf(v > good AND v <= poor), countIf(v > poor)
+            FROM ({" UNION ALL ".join(values)})
+            WHERE v IS NOT NULL AND isFinite(v) AND tx IS NOT NULL
+            GROUP BY page, tx, service, vital""",
+        [*PLACEHOLDER_PAGE_NAMES, *params, *PAGE_OPS, *value_params],
+    ).fetchall()
+    return [WebVitalStats(*row) for row in rows]
 
 
 def service_stats(conn: Connection, window: Window) -> list[ServiceStats]:
@@ -327,6 +377,11 @@ class AnalyticsReads:
 
     def transaction_stats(self, window: Window) -> list[TransactionStats]:
         return transaction_stats(self._conn, window)
+
+    def web_vitals(
+        self, window: Window, bands: Mapping[str, tuple[float, float]]
+    ) -> list[WebVitalStats]:
+        return web_vitals(self._conn, window, bands)
 
     def service_stats(self, window: Window) -> list[ServiceStats]:
         return service_stats(self._conn, window)

@@ -7,7 +7,7 @@ conversions are in :mod:`glasspane.store.analytics`. Exact percentiles:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -37,6 +37,8 @@ from glasspane.store.analytics import (
 )
 from glasspane.store.issues import TAG_COLUMNS, USER_DISPLAY, tally_tags
 from glasspane.store.models import (
+    PAGE_OPS,
+    PLACEHOLDER_PAGE_NAMES,
     DurationSample,
     ImpactStats,
     SeriesPoint,
@@ -47,6 +49,7 @@ from glasspane.store.models import (
     TagBreakdown,
     TraceSummary,
     TransactionStats,
+    WebVitalStats,
     Window,
     WindowTotals,
 )
@@ -95,6 +98,60 @@ def transaction_stats(cur: Cursor, window: Window) -> list[TransactionStats]:
         params,
     ).fetchall()
     return transaction_stats_rows(rows)
+
+
+def web_vitals(
+    cur: Cursor, window: Window, bands: Mapping[str, tuple[float, float]]
+) -> list[WebVitalStats]:
+    """Each vital of each page load: its measurement or attribute, or a child's attribute."""
+    check_keys(cur, window.filter)
+    where, filter_params = compile_segments(window.filter, per="transaction")
+    names = ", ".join("?" for _ in PLACEHOLDER_PAGE_NAMES)
+    ops = ", ".join("?" for _ in PAGE_OPS)
+    pages = f"""SELECT project_id, trace_id, span_id, service, "transaction" AS tx,
+                       measurements, data,
+                       CASE WHEN "transaction" IN ({names})
+                            THEN coalesce(json_extract_string(data, '$."url.path"'),
+                                          "transaction")
+                            ELSE "transaction" END AS page
+                FROM segments s
+                WHERE s.start_ts >= ? AND s.start_ts < ? AND {where} AND op IN ({ops})"""
+    children = """SELECT p.page, p.tx, p.service, p.project_id, c.data
+                  FROM spans c JOIN pages p ON c.project_id = p.project_id
+                   AND c.trace_id = p.trace_id AND c.segment_id = p.span_id
+                  WHERE NOT c.is_segment AND c.op LIKE 'ui.%'"""
+    own = """SELECT page, tx, service, project_id, ? AS vital, ? AS good, ? AS poor,
+                    coalesce(TRY_CAST(json_extract_string(measurements, ?) AS DOUBLE),
+                             TRY_CAST(json_extract_string(data, ?) AS DOUBLE)) AS v
+             FROM pages"""
+    theirs = """SELECT page, tx, service, project_id, ? AS vital, ? AS good, ? AS poor,
+                       TRY_CAST(json_extract_string(data, ?) AS DOUBLE) AS v
+                FROM children"""
+    values: list[str] = []
+    value_params: list[Any] = []
+    for vital, (good, poor) in bands.items():
+        attribute = f'$."browser.web_vital.{vital}.value"'
+        values += [own, theirs]
+        value_params += [vital, good, poor, f"$.{vital}.value", attribute]
+        value_params += [vital, good, poor, attribute]
+    rows = cur.execute(
+        f"""WITH pages AS ({pages}), children AS ({children}),
+                 vals AS ({" UNION ALL ".join(values)})
+            SELECT page, tx, service, min(project_id), vital, count(*),
+                   quantile_cont(v, 0.75), count_if(v <= good),
+                   count_if(v > good AND v <= poor), count_if(v > poor)
+            FROM vals WHERE v IS NOT NULL AND isfinite(v) AND tx IS NOT NULL
+            GROUP BY page, tx, service, vital""",
+        [
+            *PLACEHOLDER_PAGE_NAMES,
+            window.start,
+            window.end,
+            *filter_params,
+            *PAGE_OPS,
+            *value_params,
+        ],
+    ).fetchall()
+    return [WebVitalStats(*row) for row in rows]
 
 
 def service_stats(cur: Cursor, window: Window) -> list[ServiceStats]:
@@ -289,6 +346,12 @@ class AnalyticsReads:
     def transaction_stats(self, window: Window) -> list[TransactionStats]:
         with self._cursor() as cur:
             return transaction_stats(cur, window)
+
+    def web_vitals(
+        self, window: Window, bands: Mapping[str, tuple[float, float]]
+    ) -> list[WebVitalStats]:
+        with self._cursor() as cur:
+            return web_vitals(cur, window, bands)
 
     def service_stats(self, window: Window) -> list[ServiceStats]:
         with self._cursor() as cur:

@@ -1,5 +1,7 @@
 """Explore pages: the logs (``/explore/logs``), searched as ``GET /api/v1/logs`` is,
-and the spans (``/explore/spans``), grouped or listed as ``GET /api/v1/spans``.
+the spans (``/explore/spans``), grouped or listed as ``GET /api/v1/spans``, and
+the metrics (``/explore/metrics``), one metric charted as its type fits
+(:mod:`glasspane.query.metric_view`) beside the previous period.
 
 The page is server-rendered like every other; its live tail is a small poll in
 ``glasspane.js`` that fetches this same page again and swaps in its table.
@@ -8,13 +10,14 @@ The page is server-rendered like every other; its live tail is a small poll in
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from glasspane.errors import ProtocolError
-from glasspane.query import logs, performance, spans
+from glasspane.errors import NotFound, ProtocolError
+from glasspane.query import logs, metric_view, metrics, performance, spans
 from glasspane.store.models import Window
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
@@ -36,6 +39,8 @@ CHART_MEASURES: dict[str, tuple[str, str, Callable[[float], str]]] = {
 }
 #: Groups drawn on the chart: the first rows of the table.
 CHART_GROUPS = 5
+#: Group lines drawn on the metrics chart (the table lists every group).
+METRIC_CHART_GROUPS = 8
 
 
 @router.get("/explore/logs")
@@ -146,3 +151,85 @@ def _group_chart(
         stamps = [p["timestamp"] for p in entry["points"]]
         lines[name] = [p[field] for p in entry["points"]]
     return charts.line_chart(stamps, lines, fmt, (w.start, w.end), width=900, height=180)
+
+
+@router.get("/explore/metrics")
+def metrics_page(
+    request: Request,
+    session: LoggedIn,
+    name: str | None = None,
+    query: str | None = None,
+    period: str | None = None,
+    group_by: str | None = None,
+) -> HTMLResponse:
+    """The metrics of the period (name, type, unit) and the chosen one's chart.
+
+    Without a ``name`` the first metric of the list is shown. A bad search or
+    group-by key answers 400 with the reason on the page.
+    """
+    store = instance_of(request).store
+    w = performance.window(query, period)
+    error, status = "", 200
+    names: list[dict[str, Any]] = []
+    view: dict[str, Any] | None = None
+    try:
+        names = metrics.list_metrics(store, w)["metrics"]
+        chosen = name or (names[0]["name"] if names else None)
+        if chosen:
+            view = metric_view.metric_view(store, chosen, w, group_by or None)
+    except ProtocolError as exc:
+        error, status = str(exc), 400
+    except NotFound as exc:
+        error, status = str(exc), 404
+    return page(
+        request,
+        "metrics.html",
+        session=session,
+        status_code=status,
+        nav="metrics",
+        error=error,
+        names=names,
+        name=view["name"] if view else (name or ""),
+        group_by=group_by or "",
+        view=view,
+        chart=_metric_chart(view, w.start, w.end) if view else None,
+        sums=_sum_chart(view, w.start, w.end) if view else None,
+        fmt=metric_view.format_value,
+        labels=metric_view.LABELS,
+    )
+
+
+def _metric_chart(view: dict[str, Any], start: float, end: float) -> charts.Chart:
+    """The headline per group (or the type's statistics), and the previous period dashed."""
+    headline = view["headline"]
+    lines: dict[str, Sequence[float | None]]
+    if view["groups"]:
+        lines = {
+            str(g["value"] if g["value"] is not None else "(none)"): g["line"]
+            for g in view["groups"][:CHART_GROUPS]
+        }
+    elif view["type"] == "counter":
+        lines = {metric_view.LABELS[headline]: view["lines"][headline]}
+    else:
+        lines = {metric_view.LABELS[s]: view["lines"][s] for s in view["statistics"]}
+    lines["previous period"] = view["previous"]
+    # A counter's axis reads in plain numbers: the title says "per minute".
+    unit, stat = view["unit"], "sum" if view["type"] == "counter" else ""
+    chart = charts.line_chart(
+        view["timestamps"],
+        lines,
+        lambda v: metric_view.format_value(v, unit, stat),
+        (start, end),
+        width=900,
+        height=200,
+    )
+    chart.lines[-1] = replace(chart.lines[-1], css="previous")
+    return chart
+
+
+def _sum_chart(view: dict[str, Any], start: float, end: float) -> charts.Chart | None:
+    """A counter's sum per interval as bars."""
+    if view["type"] != "counter":
+        return None
+    sums = [v or 0.0 for v in view["lines"]["sum"]]
+    return charts.bar_chart(view["timestamps"], sums, (start, end), view["interval"])

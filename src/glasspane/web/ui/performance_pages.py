@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse
 
-from glasspane.query import performance, profiles, transaction_summary
+from glasspane.query import performance, profiles, transaction_summary, web_vitals
 from glasspane.web.deps import instance_of
 from glasspane.web.ui import charts
 from glasspane.web.ui.render import duration, page, percent
@@ -127,6 +127,33 @@ def transaction_page(
         suspects=transaction_summary.suspect_spans(store, w, name)["suspect_spans"],
         compare=transaction_summary.slowest_and_typical(store, w, samples),
         profiles=profiles.of_transaction(store, instance.projects(), w, name),
+        page_vitals=web_vitals.page_vitals(store, w),
+        vitals=VITALS,
+    )
+
+
+#: What the web vitals templates name and rate (``_web_vitals.html``).
+VITALS = {
+    "order": web_vitals.VITALS,
+    "labels": web_vitals.LABELS,
+    "titles": web_vitals.TITLES,
+    "bands": web_vitals.BANDS,
+    "band_labels": {"good": "good", "needs-improvement": "needs improvement", "poor": "poor"},
+}
+
+
+@router.get("/web-vitals")
+def web_vitals_page(
+    request: Request,
+    session: LoggedIn,
+    query: str | None = None,
+    period: str | None = None,
+) -> HTMLResponse:
+    """Pages by their web vitals, worst first."""
+    w = performance.window(query, period)
+    rows = web_vitals.web_vitals(instance_of(request).store, w)["pages"]
+    return page(
+        request, "web_vitals.html", session=session, nav="web-vitals", rows=rows, vitals=VITALS
     )
 
 
