@@ -157,17 +157,20 @@ def _where(setup: Setup) -> list[str]:
             "Metrics",
             _link(
                 setup,
-                "/api/v1/metrics",
+                "/explore/metrics",
                 name="blockchain_rpc_response_time",
                 group_by="rpc.endpoint",
                 period="15m",
             ),
-            "also document.upload.started, blockchain.confirmation_time (JSON)",
+            "RPC time now against normal; also document.upload.started",
         ),
+        ("Releases", _link(setup, "/releases", period="1h"), "crash-free sessions per release"),
+        ("Crons", _link(setup, "/crons", period="1h"), "the indexer's sync, its failed runs"),
+        ("Feedback", _link(setup, "/feedback", period="1h"), "what users wrote on failed uploads"),
         (
-            "Releases",
-            _link(setup, "/api/v1/releases", period="1h"),
-            "sessions per release; /api/v1/monitors, /api/v1/feedback (JSON)",
+            "Web vitals",
+            _link(setup, "/web-vitals", period="1h"),
+            "the upload page in Chromium (when replays are on)",
         ),
     ]
     lines = ["  Where to look (log in once with the Dashboard link)"]
