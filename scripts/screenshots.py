@@ -65,8 +65,13 @@ SHOTS = [
     Shot("trace-compare", "/traces/compare?a={slow}&b={fast}", "Two traces compared", 900),
     Shot("issues", "/issues?period=5m", "Issues: errors and performance issues", 560),
     Shot("issue", "/issues/{issue}?period=5m", "The timeout issue, blockchain context", 1000),
-    Shot("event", "/issues/{issue}/events/{event}", "One event of the issue, whole", 900),
-    Shot("n-plus-one", "/issues/{n_plus_one}", "N+1 DB queries in createCase, with evidence", 900),
+    Shot("event", "/issues/{issue}/events/{event}?period=5m", "One event of the issue, whole", 900),
+    Shot(
+        "n-plus-one",
+        "/issues/{n_plus_one}?period=5m",
+        "N+1 DB queries in createCase, with evidence",
+        900,
+    ),
     Shot("services", "/services?period=5m", "Service health: Apdex, error rate, p95", 560),
     Shot("regressions", "/regressions?period=5m", "Regressions: the step the fault made", 480),
     Shot("impact", "/impact?period=5m", "User impact by country, browser and OS", 640),
@@ -221,9 +226,9 @@ def wait_for_signals(demo: Demo, deadline: float) -> dict[str, int]:
 def find_ids(demo: Demo) -> dict[str, str]:
     """The ids the detail pages need, from the JSON API; a missing one skips its page."""
     ids: dict[str, str] = {}
-    failing = _rows(demo, "/api/v1/traces", "traces",
-                    query="transaction:uploadDocument trace.status:error", limit=50)  # fmt: skip
-    if failing:  # the oldest: all its services have reported
+    timed_out = "transaction:registerOnBlockchain trace.status:error"
+    failing = _rows(demo, "/api/v1/traces", "traces", query=timed_out, limit=50)
+    if failing:  # a confirmation timeout; the oldest, so all its services have reported
         ids["trace"] = min(failing, key=lambda t: t["timestamp"])["trace_id"]
     slow = _rows(demo, "/api/v1/traces", "traces",
                  query="transaction:uploadDocument", sort="-duration", limit=100)  # fmt: skip
