@@ -93,6 +93,7 @@ SHOTS = [
     Shot("replays", "/replays?period=5m", "Session replays from real Chromium users", 560),
     Shot("replay", "/replays/{replay}", "One replay: the failed upload on its timeline", 900),
     Shot("releases", "/releases?period=5m", "Release health: crash-free sessions and users", 560),
+    Shot("release", "/releases/{release}", "One release: its sessions over time", 760),
     Shot("crons", "/crons?period=5m", "Crons: the indexer's sync job and its runs", 560),
     Shot("feedback", "/feedback?period=5m", "What users wrote after a failed upload", 560),
     Shot("profile", "/profiles/{profile}", "A profile's flame graph", 760),
@@ -248,6 +249,9 @@ def find_ids(demo: Demo) -> dict[str, str]:
     replays = _failed_replays(demo) or _rows(demo, "/api/v1/replays", "replays")
     if replays:
         ids["replay"] = replays[0]["id"]
+    releases = _rows(demo, "/api/v1/releases", "releases")
+    if releases:  # the browser's: one session per upload
+        ids["release"] = quote(max(releases, key=lambda r: r["sessions"])["release"], safe="@")
     profiles = _rows(demo, "/api/v1/profiles", "profiles")
     if profiles:
         ids["profile"] = profiles[0]["id"]
