@@ -93,7 +93,7 @@ SHOTS = [
     Shot("replays", "/replays?period=5m", "Session replays from real Chromium users", 560),
     Shot("replay", "/replays/{replay}", "One replay: the failed upload on its timeline", 900),
     Shot("releases", "/releases?period=5m", "Release health: crash-free sessions and users", 560),
-    Shot("release", "/releases/{release}", "One release: its sessions over time", 760),
+    Shot("release", "/releases/{release}?period=5m", "One release: its sessions over time", 760),
     Shot("crons", "/crons?period=5m", "Crons: the indexer's sync job and its runs", 560),
     Shot("feedback", "/feedback?period=5m", "What users wrote after a failed upload", 560),
     Shot("profile", "/profiles/{profile}", "A profile's flame graph", 760),
@@ -150,11 +150,14 @@ class Demo:
             time.sleep(0.5)
         raise RuntimeError(f"glasspane demo did not start:\n{self.log.read_text()[-3000:]}")
 
-    def api(self, path: str, **params: Any) -> Any:
+    def get(self, path: str, **params: Any) -> Any:
         import httpx
 
         headers = {"Authorization": f"Bearer {self.token}"}
-        answer = httpx.get(self.url + path, params=params, headers=headers, timeout=30)
+        return httpx.get(self.url + path, params=params, headers=headers, timeout=30)
+
+    def api(self, path: str, **params: Any) -> Any:
+        answer = self.get(path, **params)
         return answer.json() if answer.status_code == 200 else None
 
     def stop(self) -> None:
@@ -173,9 +176,23 @@ class Demo:
 
 
 # -- waiting for each signal ----------------------------------------------------------
+class NoSuchApi(LookupError):
+    """This checkout has no such listing (yet): it answered 404."""
+
+
 def _rows(demo: Demo, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
-    answer = demo.api(path, period=PERIOD, **params)
-    return list(answer[key]) if answer else []
+    answer = demo.get(path, period=PERIOD, **params)
+    if answer.status_code == 404:
+        raise NoSuchApi(path)
+    return list(answer.json()[key]) if answer.status_code == 200 else []
+
+
+def _listed(demo: Demo, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
+    """:func:`_rows`, or none where the checkout has no such listing."""
+    try:
+        return _rows(demo, path, key, **params)
+    except NoSuchApi:
+        return []
 
 
 def _firing(demo: Demo) -> list[dict[str, Any]]:
@@ -207,19 +224,25 @@ def signals(demo: Demo) -> list[tuple[str, Callable[[], list[Any]]]]:
     ]  # fmt: skip
 
 
-def wait_for_signals(demo: Demo, deadline: float) -> dict[str, int]:
-    """Poll each signal until it has arrived or the budget is spent; print as it goes."""
-    started, counts = time.monotonic(), {}
-    for label, count in signals(demo):
-        print(f"  waiting for {label:<26}", end="", flush=True)
-        found: list[Any] = []
-        while not found and time.monotonic() < deadline:
-            found = count()
-            if not found:
-                time.sleep(2)
-        counts[label] = len(found)
-        took = time.monotonic() - started
-        print(f"{len(found):>5} at {took:4.0f} s" if found else "  none: out of time")
+def wait_for_signals(demo: Demo, deadline: float) -> dict[str, int | str]:
+    """Poll the signals not yet seen until all have arrived or the budget is spent,
+    printing each as it arrives; a listing this checkout lacks is not waited for."""
+    started, waiting = time.monotonic(), dict(signals(demo))
+    counts: dict[str, int | str] = {label: "none: out of time" for label in waiting}
+    print(f"  waiting for {len(waiting)} signals: {', '.join(waiting)}", flush=True)
+    while waiting and time.monotonic() < deadline:
+        for label, count in list(waiting.items()):
+            try:
+                found = count()
+            except NoSuchApi as missing:
+                found, counts[label] = [], f"none: no {missing} in this checkout"
+                del waiting[label]
+            if found:
+                counts[label] = len(found)
+                del waiting[label]
+                took = time.monotonic() - started
+                print(f"  {label:<28}{len(found):>5} at {took:4.0f} s", flush=True)
+        time.sleep(2)
     return counts
 
 
@@ -228,14 +251,14 @@ def find_ids(demo: Demo) -> dict[str, str]:
     """The ids the detail pages need, from the JSON API; a missing one skips its page."""
     ids: dict[str, str] = {}
     timed_out = "transaction:registerOnBlockchain trace.status:error"
-    failing = _rows(demo, "/api/v1/traces", "traces", query=timed_out, limit=50)
+    failing = _listed(demo, "/api/v1/traces", "traces", query=timed_out, limit=50)
     if failing:  # a confirmation timeout; the oldest, so all its services have reported
         ids["trace"] = min(failing, key=lambda t: t["timestamp"])["trace_id"]
-    slow = _rows(demo, "/api/v1/traces", "traces",
+    slow = _listed(demo, "/api/v1/traces", "traces",
                  query="transaction:uploadDocument", sort="-duration", limit=100)  # fmt: skip
     if len(slow) >= 2:
         ids["slow"], ids["fast"] = slow[0]["trace_id"], slow[-1]["trace_id"]
-    timeouts = _rows(demo, "/api/v1/issues", "issues", query="error.type:TransactionTimeoutError")
+    timeouts = _listed(demo, "/api/v1/issues", "issues", query="error.type:TransactionTimeoutError")
     if timeouts:
         ids["issue"] = str(timeouts[0]["id"])
         detail = demo.api(f"/api/v1/issues/{ids['issue']}") or {}
@@ -243,16 +266,18 @@ def find_ids(demo: Demo) -> dict[str, str]:
         if event:
             ids["event"] = event
     query = "issue.category:performance issue.type:n_plus_one_db_queries"
-    n_plus_one = _rows(demo, "/api/v1/issues", "issues", query=query)
+    n_plus_one = _listed(demo, "/api/v1/issues", "issues", query=query)
     if n_plus_one:
         ids["n_plus_one"] = str(n_plus_one[0]["id"])
-    replays = _failed_replays(demo) or _rows(demo, "/api/v1/replays", "replays")
-    if replays:
-        ids["replay"] = replays[0]["id"]
-    releases = _rows(demo, "/api/v1/releases", "releases")
-    if releases:  # the browser's: one session per upload
-        ids["release"] = quote(max(releases, key=lambda r: r["sessions"])["release"], safe="@")
-    profiles = _rows(demo, "/api/v1/profiles", "profiles")
+    replays = _listed(demo, "/api/v1/replays", "replays")
+    failed = [r for r in replays if r.get("count_errors")]
+    if replays:  # one of a failed upload, where there is one
+        ids["replay"] = (failed or replays)[0]["id"]
+    releases = _listed(demo, "/api/v1/releases", "releases")
+    if releases:  # the browser's, with its users (servers' request sessions have none)
+        browser = max(releases, key=lambda r: (r.get("users") or 0, r.get("sessions") or 0))
+        ids["release"] = quote(browser["release"], safe="@")
+    profiles = _listed(demo, "/api/v1/profiles", "profiles")
     if profiles:
         ids["profile"] = profiles[0]["id"]
     return {k: v for k, v in ids.items() if v}
@@ -335,7 +360,7 @@ def main() -> None:
             demo.stop()
     print(f"\nin {time.monotonic() - began:.0f} s:")
     for label, n in counts.items():
-        print(f"  {label:<28}{n if n else 'none'}")
+        print(f"  {label:<28}{n}")
     print(f"  {len(saved)} pages saved in {args.out}")
     for note in notes:
         print(f"  {note}")
