@@ -13,10 +13,13 @@ arrived and what was saved, stops the demo and every process it started.
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--seconds 420]
         [--baseline 75] [--keep] [--readme]
 
-``--seconds`` bounds the whole run; ``--keep`` leaves the demo running and
-prints its dashboard link; ``--readme`` prints the README's gallery table for
-the shots saved. Needs Debian's ``chromium`` (``make system-deps``), the test
-extra, and for replays ``tests/browser``'s npm packages (``make npm``).
+``--seconds`` bounds the whole run (its last two minutes are for the
+photographs, the rest for the signals to arrive); ``--keep`` leaves the demo
+running and prints its dashboard link; ``--readme`` prints the README's gallery
+table for the shots saved. Needs Debian's ``chromium`` (``make system-deps``),
+the test extra, and for replays ``tests/browser``'s npm packages; ``make
+screenshots`` installs them and runs this. ``optipng``, where installed,
+shrinks the PNGs losslessly.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +43,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 PERIOD = "5m"
 RULE = "Blockchain indexer degraded"
+SHOOTING = 120  # seconds of --seconds kept for the photographs (and optipng)
 
 
 @dataclass(frozen=True)
@@ -350,7 +355,7 @@ def main() -> None:
     try:
         demo.wait_started(120)
         print(f"demo running at {demo.url} (output in {demo.log}); fault after {args.baseline:g} s")
-        counts = wait_for_signals(demo, deadline - 60)  # a minute left for the photographs
+        counts = wait_for_signals(demo, deadline - SHOOTING)
         args.out.mkdir(parents=True, exist_ok=True)
         saved, notes = shoot(demo, find_ids(demo), args.out)
     finally:
@@ -358,6 +363,8 @@ def main() -> None:
             print(f"demo still running: {demo.url}/?token={demo.token} (pid {demo.process.pid})")
         else:
             demo.stop()
+    if not args.keep:  # its data (tens of MB) served its purpose; kept above on an error
+        shutil.rmtree(work, ignore_errors=True)
     print(f"\nin {time.monotonic() - began:.0f} s:")
     for label, n in counts.items():
         print(f"  {label:<28}{n}")
