@@ -57,6 +57,13 @@ DEMO_ARGS ?= --fault timeouts --fault-after 3m
 demo: $(STAMP)
 	$(BIN)/glasspane demo $(DEMO_ARGS)
 
+# The README's screenshots (docs/screenshots/) from a demo run of a few minutes:
+# every page of the navigation and the detail pages. optipng, where installed,
+# shrinks the PNGs.
+.PHONY: screenshots
+screenshots: $(STAMP) $(BROWSER_STAMP)
+	$(BIN)/python scripts/screenshots.py --readme
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench

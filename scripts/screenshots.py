@@ -1,386 +1,378 @@
-"""Regenerate the README's screenshots (``docs/screenshots/*.png``) from real data.
+"""Regenerate the README's screenshots (``docs/screenshots/*.png``) from the demo's data.
 
-Starts a glasspane server on a fresh data directory and six small Flask services
-instrumented with the real sentry-sdk: the scenario's document upload, where
-trust-platform calls auth-worker, document-service, data-service and
-aaa-service, and aaa-service calls blockchain-indexer. Traffic runs for
-``--seconds``; halfway through, blockchain-indexer's confirmation wait slows
-down and some uploads time out, so there is a regression, a failing transaction
-and an issue to look at. Then headless Chromium photographs the main pages.
+Runs ``glasspane demo`` on a fresh data directory (time compressed ``--speed``
+times, the blockchain confirmation-timeout fault switched on after a healthy
+baseline), waits until every signal has arrived through the JSON API (traces,
+the timeout issue, the N+1 performance issue, logs, metrics, release sessions,
+the cron check-in, feedback, replays from real Chromium, a regression and a
+firing alert), then photographs every page of the navigation and the detail
+pages in headless Chromium. A page that answers 404 in this checkout, or whose
+data did not arrive in time, is skipped with a note. At the end it prints what
+arrived and what was saved, stops the demo and every process it started.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--seconds 150] [--keep]
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--seconds 420]
+        [--baseline 75] [--keep] [--readme]
 
-``--keep`` leaves the server running afterwards and prints its URL and token.
-The same file is the services' program (``screenshots.py --service NAME``).
-Needs Debian's ``chromium`` (``make system-deps``) and the test extra.
+``--seconds`` bounds the whole run (its last two minutes are for the
+photographs, the rest for the signals to arrive); ``--keep`` leaves the demo
+running and prints its dashboard link; ``--readme`` prints the README's gallery
+table for the shots saved. Needs Debian's ``chromium`` (``make system-deps``),
+the test extra, and for replays ``tests/browser``'s npm packages; ``make
+screenshots`` installs them and runs this. ``optipng``, where installed,
+shrinks the PNGs losslessly.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import random
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from string import Formatter
 from typing import Any
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+PERIOD = "5m"
+RULE = "Blockchain indexer degraded"
+SHOOTING = 120  # seconds of --seconds kept for the photographs (and optipng)
 
-#: service → (transaction endpoint, its own steps (op, description, ms), downstream services)
-FLOW: dict[str, tuple[str, list[tuple[str, str, float]], list[str]]] = {
-    "trust-platform": (
-        "uploadDocument",
-        [("http.server.parse", "Parse multipart upload", 18)],
-        ["auth-worker", "document-service", "data-service", "aaa-service"],
-    ),
-    "auth-worker": ("verifyToken", [("db.query", "SELECT user FROM tokens", 45)], []),
-    "document-service": (
-        "processDocument",
-        [("file.read", "Read PDF", 85), ("file.validate", "Check PDF structure", 42)],
-        [],
-    ),
-    "data-service": (
-        "extractMetadata",
-        [("ai.extract", "GPT-4 extraction", 320), ("validation", "Validate fields", 28)],
-        [],
-    ),
-    "aaa-service": (
-        "createCase",
-        [("db.insert", "Create case record", 22)],
-        ["blockchain-indexer"],
-    ),
-    "blockchain-indexer": (
-        "registerDocument",
-        [
-            ("blockchain.prepare", "Prepare tx data", 12),
-            ("blockchain.send", "Submit to Base Sepolia", 89),
-        ],
-        [],
-    ),
-}
-WAIT_MS = {"ok": 180, "slow": 900, "fail": 1500}
-USERS = [
-    ("demo@test.com", "US"),
-    ("user@example.com", "US"),
-    ("admin@integra.com", "DE"),
-    ("user2@example.com", "GB"),
-    ("ana@example.org", "BR"),
-    ("kenji@example.jp", "JP"),
-    ("li@example.cn", "SG"),
-    ("marie@example.fr", "FR"),
-]
-AGENTS = [
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/120.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/17.1 Safari/605.1.15",
-    "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
-]
-ALERTS = """\
-alerts:
-  - name: "Blockchain indexer degraded"
-    conditions:
-      - service: blockchain-indexer
-      - error_rate: "> 5%"
-      - window: 10 minutes
-    actions:
-      - webhook: http://127.0.0.1:9/hook
-"""
+
+@dataclass(frozen=True)
+class Shot:
+    """One page to photograph; ``{name}`` fields of ``path`` are found in the demo's data."""
+
+    name: str  # docs/screenshots/<name>.png
+    path: str
+    caption: str
+    height: int = 760
+    width: int = 1280
+
+
 SHOTS = [
-    # (file, path, width, height, full page)
-    ("performance", "/?period=5m", 1280, 640, False),
-    (
+    Shot("performance", "/?period=5m", "Performance: every transaction, failure rate first", 640),
+    Shot(
         "transaction",
-        "/transaction?name=registerDocument&service=blockchain-indexer&period=5m",
-        1280,
+        "/transaction?name=registerOnBlockchain&service=blockchain-indexer&period=5m",
+        "Transaction summary: registerOnBlockchain over time, its tags and traces",
         1000,
-        False,
     ),
-    ("services", "/services?period=5m", 1280, 480, False),
-    ("regressions", "/regressions?period=5m", 1280, 420, False),
-    ("impact", "/impact?period=5m", 1280, 560, False),
-    ("spans", "/explore/spans?period=5m", 1280, 760, False),
-    ("issues", "/issues?period=5m", 1280, 480, False),
-    ("releases", "/releases?period=5m", 1280, 420, False),
-    ("alerts", "/alerts", 1280, 520, False),
-    ("alert-rule", "/alerts/Blockchain%20indexer%20degraded", 1280, 720, False),
-    ("metrics", "/explore/metrics?period=5m", 1280, 640, False),
-    ("web-vitals", "/web-vitals?period=5m", 1280, 420, False),
+    Shot("trace", "/traces/{trace}", "A failing trace across ten services", 1400),
+    Shot("trace-narrow", "/traces/{trace}", "The same trace on a phone", 900, 420),
+    Shot("trace-compare", "/traces/compare?a={slow}&b={fast}", "Two traces compared", 900),
+    Shot("issues", "/issues?period=5m", "Issues: errors and performance issues", 560),
+    Shot("issue", "/issues/{issue}?period=5m", "The timeout issue, blockchain context", 1000),
+    Shot("event", "/issues/{issue}/events/{event}?period=5m", "One event of the issue, whole", 900),
+    Shot(
+        "n-plus-one",
+        "/issues/{n_plus_one}?period=5m",
+        "N+1 DB queries in createCase, with evidence",
+        900,
+    ),
+    Shot("services", "/services?period=5m", "Service health: Apdex, error rate, p95", 560),
+    Shot("regressions", "/regressions?period=5m", "Regressions: the step the fault made", 480),
+    Shot("impact", "/impact?period=5m", "User impact by country, browser and OS", 640),
+    Shot("web-vitals", "/web-vitals?period=5m", "Web vitals of the browser pages", 560),
+    Shot("queries", "/queries?period=5m", "Queries: DB statements and HTTP calls by time", 640),
+    Shot("logs", "/explore/logs?period=5m", "Logs, newest first, each with its trace", 760),
+    Shot(
+        "spans",
+        "/explore/spans?period=5m&group_by=span.op",
+        "Spans grouped by operation, with a chart per group",
+        900,
+    ),
+    Shot(
+        "metrics",
+        "/explore/metrics?name=blockchain_rpc_response_time&group_by=rpc.endpoint&period=5m",
+        "Metrics: blockchain_rpc_response_time by RPC endpoint",
+        760,
+    ),
+    Shot("replays", "/replays?period=5m", "Session replays from real Chromium users", 560),
+    Shot("replay", "/replays/{replay}", "One replay: the failed upload on its timeline", 900),
+    Shot("releases", "/releases?period=5m", "Release health: crash-free sessions and users", 560),
+    Shot("release", "/releases/{release}?period=5m", "One release: its sessions over time", 760),
+    Shot("crons", "/crons?period=5m", "Crons: the indexer's sync job and its runs", 560),
+    Shot("feedback", "/feedback?period=5m", "What users wrote after a failed upload", 560),
+    Shot("profile", "/profiles/{profile}", "A profile's flame graph", 760),
+    Shot("alerts", "/alerts", "Alerts: the scenario's rules and their state", 560),
+    Shot("alert-rule", "/alerts/" + quote(RULE), "The firing rule: chart, threshold, users", 900),
+    Shot("settings", "/settings", "Settings: users, tokens, projects, audit log", 760),
 ]
 
 
-# -- the services ------------------------------------------------------------------
-class TransactionTimeoutError(Exception):
-    """The blockchain confirmation that never came."""
+def fields(shot: Shot) -> list[str]:
+    """The ``{name}`` fields the shot's path needs."""
+    return [f for _, f, _, _ in Formatter().parse(shot.path) if f]
 
 
-def _sampler(context: dict[str, Any]) -> float:
-    """Trace everything but the driver's ``/flush`` calls."""
-    environ = context.get("wsgi_environ") or {}
-    return 0.0 if environ.get("PATH_INFO") == "/flush" else 1.0
+# -- the demo -----------------------------------------------------------------------
+class Demo:
+    """``glasspane demo`` in its own process group, so every child stops with it."""
 
-
-def serve(name: str) -> None:
-    """One service of the flow: its steps as spans, then its downstream calls."""
-    import requests
-    import sentry_sdk
-    from flask import Flask, jsonify, request
-    from sentry_sdk.integrations.flask import FlaskIntegration
-    from werkzeug.serving import make_server
-
-    sentry_sdk.init(
-        dsn=os.environ["SENTRY_DSN"],
-        traces_sampler=_sampler,
-        integrations=[FlaskIntegration(transaction_style="endpoint")],
-        release=f"{name}@2.4.1",
-        environment="production",
-    )
-    endpoint, steps, calls = FLOW[name]
-    urls = {
-        k[len("URL_") :].lower().replace("_", "-"): v
-        for k, v in os.environ.items()
-        if k.startswith("URL_")
-    }
-    app = Flask(name)
-
-    def jitter(ms: float) -> float:
-        return ms * random.uniform(0.7, 1.4) / 1000
-
-    def wait_for_confirmation(tx_hash: str, mode: str) -> None:
-        time.sleep(jitter(WAIT_MS[mode]))
-        if mode == "fail":
-            raise TransactionTimeoutError(f"Transaction {tx_hash} not confirmed after 30 seconds")
-
-    def handle() -> Any:
-        args = request.args
-        email, country = args.get("email", "demo@test.com"), args.get("country", "US")
-        sentry_sdk.set_user(
-            {"email": email, "id": email.split("@")[0], "geo": {"country_code": country}}
-        )
-        for op, description, ms in steps:
-            with sentry_sdk.start_span(op=op, name=description) as span:
-                span.set_data("service", name)
-                time.sleep(jitter(ms))
-        if name == "data-service" and random.random() < 0.04:
-            try:
-                raise ValueError("field 'caseType' is missing from the extracted metadata")
-            except ValueError as exc:
-                sentry_sdk.capture_exception(exc)
-        if name == "blockchain-indexer":
-            return register(args.get("mode", "ok"))
-        headers = {"User-Agent": request.headers.get("User-Agent", "")}
-        for target in calls:
-            attempts = 2 if target == "blockchain-indexer" else 1
-            for attempt in range(attempts):
-                params = dict(args)
-                if attempt and random.random() < 0.5:
-                    params["mode"] = "ok"  # the retry went through
-                answer = requests.get(
-                    f"{urls[target]}/", params=params, headers=headers, timeout=30
-                )
-                if answer.ok:
-                    break
-            if not answer.ok:
-                return jsonify(ok=False, failed=target), 502
-        current = sentry_sdk.get_current_span()
-        return jsonify(ok=True, trace_id=current.trace_id if current else None)
-
-    def register(mode: str) -> Any:
-        tx_hash = "0x" + os.urandom(16).hex()
-        with sentry_sdk.start_span(op="blockchain.wait", name="Wait for confirmation") as span:
-            span.set_data("txHash", tx_hash)
-            span.set_data("confirmations", 2)
-            try:
-                wait_for_confirmation(tx_hash, mode)
-            except TransactionTimeoutError as exc:
-                span.set_status("deadline_exceeded")
-                sentry_sdk.set_context(
-                    "blockchain",
-                    {
-                        "network": "base-sepolia",
-                        "contractAddress": "0x742d35Cc6634C0532925a3b844Bc9e7595f0bEb5",
-                        "txHash": tx_hash,
-                        "gasLimit": 500000,
-                        "documentHash": "QmX4Fc7" + tx_hash[2:12],
-                        "caseId": f"AAA-2025-{random.randint(100, 999):04d}",
-                    },
-                )
-                sentry_sdk.capture_exception(exc)
-                return jsonify(ok=False), 504
-        return jsonify(ok=True, tx=tx_hash)
-
-    app.add_url_rule("/", endpoint, handle)
-    app.add_url_rule("/flush", "flush", lambda: (sentry_sdk.flush(timeout=10), "ok")[1])
-    make_server("127.0.0.1", int(os.environ["PORT"]), app, threaded=True).serve_forever()
-
-
-# -- the driver --------------------------------------------------------------------
-class ServiceProcess:
-    """One service of the flow, run as ``screenshots.py --service NAME``."""
-
-    def __init__(self, name: str, env: dict[str, str]) -> None:
+    def __init__(self, work: Path, seconds: float, baseline: float, speed: float) -> None:
         from serverproc import free_port
 
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--service", name],
-            env={**os.environ, **env, "PORT": str(self.port)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
+        self.data = work / "data"
+        self.log = work / "demo-output.txt"
+        port, control = free_port(), free_port()
+        self.url, self.control = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{control}"
+        command = [
+            sys.executable, "-m", "glasspane", "demo", "--data-dir", str(self.data),
+            "--port", str(port), "--control-port", str(control), "--speed", f"{speed:g}",
+            "--rate", "300", "--fault", "timeouts", "--fault-after", f"{baseline:g}s",
+            "--duration", f"{seconds + 120:g}s", "--progress", "0",
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        with open(self.log, "wb") as sink:
+            self.process = subprocess.Popen(
+                command, stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
 
-    def wait_ready(self, timeout: float = 30) -> ServiceProcess:
+    @property
+    def token(self) -> str:
+        return (self.data / "admin-token").read_text().strip()
+
+    def wait_started(self, timeout: float) -> None:
         import httpx
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"service on port {self.port} exited")
+                raise RuntimeError(f"glasspane demo exited:\n{self.log.read_text()[-3000:]}")
             try:
-                httpx.get(self.url + "/flush", timeout=5)
-                return self
+                if httpx.get(self.control + "/status", timeout=2).status_code == 200:
+                    return
             except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"service on port {self.port} did not start")
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"glasspane demo did not start:\n{self.log.read_text()[-3000:]}")
 
-    def flush(self) -> None:
+    def get(self, path: str, **params: Any) -> Any:
         import httpx
 
-        httpx.get(self.url + "/flush", timeout=30)
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return httpx.get(self.url + path, params=params, headers=headers, timeout=30)
+
+    def api(self, path: str, **params: Any) -> Any:
+        answer = self.get(path, **params)
+        return answer.json() if answer.status_code == 200 else None
 
     def stop(self) -> None:
-        self.process.terminate()
+        """Ask the demo to stop; kill its process group if it has not within a minute."""
+        import httpx
+
+        if self.process.poll() is None:
+            try:
+                httpx.post(self.control + "/stop", timeout=10)
+                self.process.wait(timeout=60)
+            except (httpx.HTTPError, subprocess.TimeoutExpired):
+                pass
+        with contextlib.suppress(ProcessLookupError):  # the group this script started
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
 
-def start_services(server: Any) -> dict[str, ServiceProcess]:
-    started: dict[str, ServiceProcess] = {}
-    for name in reversed(FLOW):  # downstream first, so their URLs are known
-        env = {"SENTRY_DSN": server.project(name)["dsn"]}
-        env.update({f"URL_{k.upper().replace('-', '_')}": s.url for k, s in started.items()})
-        started[name] = ServiceProcess(name, env).wait_ready()
-    return started
+# -- waiting for each signal ----------------------------------------------------------
+class NoSuchApi(LookupError):
+    """This checkout has no such listing (yet): it answered 404."""
 
 
-def traffic(entry: str, seconds: float, workers: int = 6) -> int:
-    import httpx
-
-    deadline = time.monotonic() + seconds
-    change = time.monotonic() + seconds / 2
-
-    def one(i: int) -> None:
-        email, country = USERS[i % len(USERS)]
-        mode = "ok"
-        if time.monotonic() > change:
-            mode = "fail" if random.random() < 0.12 else "slow"
-        params = {"email": email, "country": country, "mode": mode}
-        headers = {"User-Agent": AGENTS[i % len(AGENTS)]}
-        httpx.get(entry + "/", params=params, headers=headers, timeout=60)
-
-    count = 0
-    with ThreadPoolExecutor(workers) as pool:
-        while time.monotonic() < deadline:
-            list(pool.map(one, range(count, count + workers)))
-            count += workers
-    return count
+def _rows(demo: Demo, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
+    answer = demo.get(path, period=PERIOD, **params)
+    if answer.status_code == 404:
+        raise NoSuchApi(path)
+    return list(answer.json()[key]) if answer.status_code == 200 else []
 
 
-def shoot(server: Any, out: Path) -> list[Path]:
+def _listed(demo: Demo, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
+    """:func:`_rows`, or none where the checkout has no such listing."""
+    try:
+        return _rows(demo, path, key, **params)
+    except NoSuchApi:
+        return []
+
+
+def _firing(demo: Demo) -> list[dict[str, Any]]:
+    answer = demo.api("/api/v1/alerts")
+    return [r for r in (answer or {}).get("rules", []) if r.get("state") == "firing"]
+
+
+def _failed_replays(demo: Demo) -> list[dict[str, Any]]:
+    return [r for r in _rows(demo, "/api/v1/replays", "replays") if r.get("count_errors")]
+
+
+def signals(demo: Demo) -> list[tuple[str, Callable[[], list[Any]]]]:
+    """Each signal the pages show, with how to count it; waited for in this order."""
+    performance = "issue.category:performance issue.type:n_plus_one_db_queries"
+    return [
+        ("traces", lambda: _rows(demo, "/api/v1/transactions", "transactions")),
+        ("logs", lambda: _rows(demo, "/api/v1/logs", "logs")),
+        ("metrics", lambda: _rows(demo, "/api/v1/metrics/names", "metrics")),
+        ("release sessions", lambda: _rows(demo, "/api/v1/releases", "releases")),
+        ("cron check-ins", lambda: _rows(demo, "/api/v1/monitors", "monitors")),
+        ("N+1 issue", lambda: _rows(demo, "/api/v1/issues", "issues", query=performance)),
+        ("replays", lambda: _rows(demo, "/api/v1/replays", "replays")),
+        ("timeout issue", lambda: _rows(
+            demo, "/api/v1/issues", "issues", query="error.type:TransactionTimeoutError")),
+        ("feedback", lambda: _rows(demo, "/api/v1/feedback", "feedback")),
+        ("replay of a failed upload", lambda: _failed_replays(demo)),
+        ("regression", lambda: _rows(demo, "/api/v1/regressions", "regressions")),
+        ("firing alert", lambda: _firing(demo)),
+    ]  # fmt: skip
+
+
+def wait_for_signals(demo: Demo, deadline: float) -> dict[str, int | str]:
+    """Poll the signals not yet seen until all have arrived or the budget is spent,
+    printing each as it arrives; a listing this checkout lacks is not waited for."""
+    started, waiting = time.monotonic(), dict(signals(demo))
+    counts: dict[str, int | str] = {label: "none: out of time" for label in waiting}
+    print(f"  waiting for {len(waiting)} signals: {', '.join(waiting)}", flush=True)
+    while waiting and time.monotonic() < deadline:
+        for label, count in list(waiting.items()):
+            try:
+                found = count()
+            except NoSuchApi as missing:
+                found, counts[label] = [], f"none: no {missing} in this checkout"
+                del waiting[label]
+            if found:
+                counts[label] = len(found)
+                del waiting[label]
+                took = time.monotonic() - started
+                print(f"  {label:<28}{len(found):>5} at {took:4.0f} s", flush=True)
+        time.sleep(2)
+    return counts
+
+
+# -- what the detail pages show -------------------------------------------------------
+def find_ids(demo: Demo) -> dict[str, str]:
+    """The ids the detail pages need, from the JSON API; a missing one skips its page."""
+    ids: dict[str, str] = {}
+    timed_out = "transaction:registerOnBlockchain trace.status:error"
+    failing = _listed(demo, "/api/v1/traces", "traces", query=timed_out, limit=50)
+    if failing:  # a confirmation timeout; the oldest, so all its services have reported
+        ids["trace"] = min(failing, key=lambda t: t["timestamp"])["trace_id"]
+    slow = _listed(demo, "/api/v1/traces", "traces",
+                 query="transaction:uploadDocument", sort="-duration", limit=100)  # fmt: skip
+    if len(slow) >= 2:
+        ids["slow"], ids["fast"] = slow[0]["trace_id"], slow[-1]["trace_id"]
+    timeouts = _listed(demo, "/api/v1/issues", "issues", query="error.type:TransactionTimeoutError")
+    if timeouts:
+        ids["issue"] = str(timeouts[0]["id"])
+        detail = demo.api(f"/api/v1/issues/{ids['issue']}") or {}
+        event = (detail.get("latest_event") or {}).get("event_id")
+        if event:
+            ids["event"] = event
+    query = "issue.category:performance issue.type:n_plus_one_db_queries"
+    n_plus_one = _listed(demo, "/api/v1/issues", "issues", query=query)
+    if n_plus_one:
+        ids["n_plus_one"] = str(n_plus_one[0]["id"])
+    replays = _listed(demo, "/api/v1/replays", "replays")
+    failed = [r for r in replays if r.get("count_errors")]
+    if replays:  # one of a failed upload, where there is one
+        ids["replay"] = (failed or replays)[0]["id"]
+    releases = _listed(demo, "/api/v1/releases", "releases")
+    if releases:  # the browser's, with its users (servers' request sessions have none)
+        browser = max(releases, key=lambda r: (r.get("users") or 0, r.get("sessions") or 0))
+        ids["release"] = quote(browser["release"], safe="@")
+    profiles = _listed(demo, "/api/v1/profiles", "profiles")
+    if profiles:
+        ids["profile"] = profiles[0]["id"]
+    return {k: v for k, v in ids.items() if v}
+
+
+def shoot(demo: Demo, ids: dict[str, str], out: Path) -> tuple[list[Shot], list[str]]:
+    """Photograph each shot whose ids were found and whose page exists here."""
     from playwright.sync_api import sync_playwright
 
     from ui.browser import CHROMIUM, CHROMIUM_ARGS
 
-    saved: list[Path] = []
-    failed = server.api(
-        "GET",
-        "/api/v1/traces",
-        params={
-            "query": "transaction:uploadDocument trace.status:error",
-            "period": "5m",
-            "limit": 1,
-        },
-    ).json()["traces"]
-    issue = server.api(
-        "GET",
-        "/api/v1/issues",
-        params={"query": "error.type:TransactionTimeoutError", "period": "5m"},
-    ).json()["issues"]
-    slow = server.api(
-        "GET",
-        "/api/v1/traces",
-        params={"query": "transaction:uploadDocument", "period": "5m", "sort": "-duration"},
-    ).json()["traces"]
-    shots = list(SHOTS)
-    if len(slow) >= 2:
-        a, b = slow[0]["trace_id"], slow[len(slow) // 2]["trace_id"]
-        shots.append(("trace-compare", f"/traces/compare?a={a}&b={b}", 1280, 900, False))
-    if failed:
-        shots.insert(2, ("trace", f"/traces/{failed[0]['trace_id']}", 1280, 1480, False))
-        shots.append(("trace-narrow", f"/traces/{failed[0]['trace_id']}", 420, 900, False))
-    if issue:
-        shots.insert(3, ("issue", f"/issues/{issue[0]['id']}?period=5m", 1280, 1000, False))
+    saved: list[Shot] = []
+    notes: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for name, path, width, height, full in shots:
-            context = browser.new_context(
-                viewport={"width": width, "height": height}, device_scale_factor=1
-            )
-            page = context.new_page()
-            page.goto(f"{server.url}/?token={server.token}")
-            page.goto(server.url + path)
-            target = out / f"{name}.png"
-            page.screenshot(path=str(target), full_page=full)
-            saved.append(target)
-            context.close()
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(f"{demo.url}/?token={demo.token}")  # logs in
+        for shot in SHOTS:
+            missing = [f for f in fields(shot) if f not in ids]
+            if missing:
+                notes.append(f"{shot.name}: skipped, no {', '.join(missing)} in the demo's data")
+                continue
+            page.set_viewport_size({"width": shot.width, "height": shot.height})
+            answer = page.goto(demo.url + shot.path.format(**ids))
+            if answer is None or answer.status == 404:
+                notes.append(f"{shot.name}: skipped, {shot.path.split('?')[0]} is 404 here")
+                continue
+            page.wait_for_load_state("networkidle")
+            target = out / f"{shot.name}.png"
+            page.screenshot(path=str(target))
+            optimise(target)
+            saved.append(shot)
+            print(f"  saved {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
         browser.close()
-    return saved
+    return saved, notes
+
+
+def optimise(png: Path) -> None:
+    """Lossless recompression with optipng where Debian's package is installed."""
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        subprocess.run(["optipng", "-quiet", "-o2", str(png)], check=False, timeout=120)
+
+
+def gallery(saved: list[Shot]) -> str:
+    """The README's table: two shots a row, each with its caption."""
+    lines = ["| | |", "|---|---|"]
+    for i in range(0, len(saved), 2):
+        pair = saved[i : i + 2]
+        cells = [f"![{s.caption}](docs/screenshots/{s.name}.png)<br>{s.caption}" for s in pair]
+        lines.append("| " + " | ".join(cells + [""] * (2 - len(cells))) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--seconds", type=float, default=150.0)
-    parser.add_argument("--keep", action="store_true", help="leave the server running")
-    parser.add_argument("--service", help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=420.0, help="budget of the whole run")
+    parser.add_argument("--baseline", type=float, default=75.0, help="healthy seconds first")
+    parser.add_argument("--speed", type=float, default=10.0, help="the demo's --speed")
+    parser.add_argument("--keep", action="store_true", help="leave the demo running")
+    parser.add_argument("--readme", action="store_true", help="print the README's gallery")
     args = parser.parse_args()
-    if args.service:
-        serve(args.service)
-        return
+    sys.path.insert(0, str(ROOT / "tests"))
 
-    from serverproc import RunningServer
-
-    data = Path(tempfile.mkdtemp(prefix="glasspane-shots-")) / "data"
-    data.mkdir(parents=True)
-    (data / "alerts.yaml").write_text(ALERTS)
-    server = RunningServer(data, None, "--alert-interval", "5").start()
-    services: dict[str, ServiceProcess] = {}
+    began = time.monotonic()
+    deadline = began + args.seconds
+    work = Path(tempfile.mkdtemp(prefix="glasspane-shots-"))
+    demo = Demo(work, args.seconds, args.baseline, args.speed)
     try:
-        services = start_services(server)
-        print(f"server {server.url}, services up; traffic for {args.seconds:g}s …", flush=True)
-        sent = traffic(services["trust-platform"].url, args.seconds)
-        for service in services.values():
-            service.flush()
-        time.sleep(8)  # let the writer commit and the alert engine run
-        print(f"{sent} uploads sent", flush=True)
+        demo.wait_started(120)
+        print(f"demo running at {demo.url} (output in {demo.log}); fault after {args.baseline:g} s")
+        counts = wait_for_signals(demo, deadline - SHOOTING)
         args.out.mkdir(parents=True, exist_ok=True)
-        for path in shoot(server, args.out):
-            print("saved", path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        saved, notes = shoot(demo, find_ids(demo), args.out)
     finally:
-        for service in services.values():
-            service.stop()
         if args.keep:
-            print(
-                f"server still running: {server.url}/?token={server.token} (pid "
-                f"{server.process.pid if server.process else '?'})"
-            )
+            print(f"demo still running: {demo.url}/?token={demo.token} (pid {demo.process.pid})")
         else:
-            server.stop()
+            demo.stop()
+    if not args.keep:  # its data (tens of MB) served its purpose; kept above on an error
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\nin {time.monotonic() - began:.0f} s:")
+    for label, n in counts.items():
+        print(f"  {label:<28}{n}")
+    print(f"  {len(saved)} pages saved in {args.out}")
+    for note in notes:
+        print(f"  {note}")
+    if args.readme:
+        print("\n" + gallery(saved))
 
 
 if __name__ == "__main__":
