@@ -111,6 +111,8 @@ def init_sentry(framework: str) -> None:
     sentry_sdk.init(
         dsn=cfg.dsn,
         traces_sample_rate=cfg.sample_rate,  # the scenario's tracesSampleRate: 0.1
+        # One sampled transaction in five is profiled too: the profile pages' flame graphs.
+        profiles_sample_rate=0.2,
         integrations=integrations,
         auto_enabling_integrations=False,  # exactly the integrations this service uses
         environment="demo",
