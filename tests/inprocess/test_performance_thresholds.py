@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from envelopes import envelope_bytes, new_span_id, new_trace_id
+from envelopes import envelope_bytes, error_event, new_span_id, new_trace_id
 from inprocess.conftest import App
 
 KB = 1024
@@ -195,3 +195,35 @@ def test_a_browser_page_load_finds_its_heavy_assets(app: App) -> None:
     send(app, _page_load())
     counts = {kind: issue["count"] for kind, issue in performance_issues(app).items()}
     assert counts == {"uncompressed_asset": 1, "render_blocking_asset": 2, "large_http_payload": 1}
+
+
+RULES = """\
+alerts:
+  - name: "New N+1 queries"
+    conditions:
+      - query: issue.category:performance
+      - issue_events: > 0
+      - window: 10 minutes
+"""
+
+
+def test_an_alert_rule_counts_performance_issues_only(tmp_path: Any) -> None:
+    """``issue_events`` with ``issue.category:performance``: an error event leaves the
+    rule quiet, an N+1 transaction makes it fire."""
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text(RULES)
+    app = App(tmp_path / "data", alerts=str(rules))
+    try:
+        with app.client:
+            engine = app.instance.alerts
+            error = error_event(new_trace_id())
+            send(app, error)
+            engine.evaluate()
+            [rule] = app.client.get("/api/v1/alerts", headers=app.admin()).json()["rules"]
+            assert (rule["state"], rule["value"]) == ("ok", 0)
+            send(app, _request("GET /cases/{id}", repeats=6))
+            engine.evaluate()
+            [rule] = app.client.get("/api/v1/alerts", headers=app.admin()).json()["rules"]
+            assert (rule["state"], rule["value"]) == ("firing", 1)
+    finally:
+        app.instance.close()
