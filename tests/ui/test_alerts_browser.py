@@ -75,19 +75,6 @@ def firing(server: RunningServer) -> Iterator[dict[str, Any]]:
         server.api("POST", "/api/v1/alerts/reload")
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    yield opened
-    context.close()
-    assert not problems, f"the browser reported errors: {problems}"
-
-
 def test_a_firing_rule_shows_users_errors_threshold_and_its_data(
     server: RunningServer, firing: dict[str, Any], page: Any, artifacts: Path
 ) -> None:

@@ -50,19 +50,6 @@ def failed_trace(server: RunningServer) -> Iterator[dict[str, Any]]:
         backend.stop()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    yield opened
-    context.close()
-    assert not problems, f"the browser reported errors: {problems}"
-
-
 def log_in(page: Any, server: RunningServer) -> None:
     page.goto(server.url + "/")
     assert "/login" in page.url

@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,19 +56,6 @@ def jobs(server: RunningServer) -> list[dict[str, Any]]:
 
     server.poll("/api/v1/releases", lambda b: ours(b) == dict.fromkeys(RELEASES, 3))
     return ran
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    yield opened
-    context.close()
-    assert not problems, f"the browser reported errors: {problems}"
 
 
 def _cells(row: Any) -> list[str]:

@@ -48,19 +48,6 @@ def cases(server: RunningServer) -> Iterator[Cases]:
         service.stop()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    yield opened
-    context.close()
-    assert not problems, f"the browser reported errors: {problems}"
-
-
 def bodies(page: Any) -> list[str]:
     return list(page.locator("table.logs td.logbody").all_inner_texts())
 

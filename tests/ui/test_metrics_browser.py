@@ -18,7 +18,6 @@ import pytest
 from e2e.services import Service
 from serverproc import RunningServer
 from ui.test_browser import log_in
-from ui.test_logs_browser import page  # noqa: F401  (the fixture)
 from waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -50,7 +49,7 @@ def arrived(server: RunningServer) -> bool:
 def test_metrics_page_charts_the_sdks_distribution_by_tier(
     server: RunningServer,
     sent: None,
-    page: Any,  # noqa: F811
+    page: Any,
 ) -> None:
     wait_until(lambda: arrived(server))
     log_in(page, server)

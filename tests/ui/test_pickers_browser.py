@@ -34,18 +34,6 @@ def cases(server: RunningServer) -> Iterator[Cases]:
         service.stop()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    yield opened
-    context.close()
-    assert not problems, f"the browser reported errors: {problems}"
-
-
 def url_params(page: Any) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,19 +72,6 @@ def orders(server: RunningServer) -> list[dict[str, Any]]:
     for payload in sent:
         server.wait_for_trace(payload["contexts"]["trace"]["trace_id"])
     return sent
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    yield opened
-    context.close()
-    assert not problems, f"the browser reported errors: {problems}"
 
 
 def legend(page: Any, key: str) -> list[str]:

@@ -18,7 +18,6 @@ import pytest
 from e2e.test_browser_replay import page_url  # noqa: F401  (the fixture)
 from serverproc import RunningServer
 from ui.test_browser import log_in
-from ui.test_logs_browser import page  # noqa: F401  (the fixture)
 from waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.node]
@@ -37,7 +36,7 @@ def test_a_real_pageload_shows_its_vitals(
     server: RunningServer,
     page_url: str,  # noqa: F811
     browser: Any,
-    page: Any,  # noqa: F811
+    page: Any,
 ) -> None:
     dsn = server.project(PROJECT)["dsn"]
     context = browser.new_context()  # its own profile: the SDK's state stays there
