@@ -3,7 +3,9 @@
 The writer thread calls :func:`performance_events` with the group's span rows
 (``rows.SPAN_COLUMNS``, whichever way the spans arrived: transaction items,
 span v2 batches, OTLP, the ingest journal). A transaction is looked at when its
-segment row is in the group, with the child spans that came with it. Each
+segment row is in the group, with the child spans that came with it and those
+that came before it (:class:`WaitingChildren`: span-streaming SDKs and OTLP
+exporters send a transaction's spans in several requests, the segment last). Each
 finding becomes an event of category ``performance`` stored beside the error
 events, so counts, users, first and last seen, resolve and regress work alike
 ([decision 013](../../../docs/decisions/013-performance-issues.md)).
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
@@ -27,6 +30,7 @@ _COL = {name: index for index, name in enumerate(SPAN_COLUMNS)}
 _PROJECT, _TRACE, _SEGMENT = _COL["project_id"], _COL["trace_id"], _COL["segment_id"]
 _IS_SEGMENT, _START, _END = _COL["is_segment"], _COL["start_ts"], _COL["end_ts"]
 _DATA, _MEASUREMENTS = _COL["data"], _COL["measurements"]
+_SPAN_ID = _COL["span_id"]
 _FACTS = itemgetter(
     *(_COL[name] for name in ("span_id", "parent_span_id", "op", "description", "duration_ms"))
 )
@@ -76,20 +80,91 @@ _URL_TYPES = frozenset(
 )
 
 
+Key = tuple[int, str, str]  # project id, trace id, segment id
+
+#: Child spans held for a segment that has not come yet: at most this many rows ...
+MAX_WAITING_ROWS = 20_000
+#: ... for at most this long (a transaction's spans come within seconds of each other).
+MAX_WAITING_SECONDS = 300.0
+
+
+class WaitingChildren:
+    """Child spans whose segment has not come yet, in memory, oldest first.
+
+    Span-streaming SDKs (@sentry/node and @sentry/browser 10+) and OpenTelemetry's
+    batch exporters send a transaction's spans in several requests, the segment
+    (which ends last) usually in the last one, so each lands in another write group.
+    The writer holds the children here and joins them to their segment when it comes.
+    Bounded by rows and age, oldest dropped first; lost on restart, and each writer
+    process has its own (docs/performance-issues.md says what that misses).
+    """
+
+    def __init__(
+        self, max_rows: int = MAX_WAITING_ROWS, max_seconds: float = MAX_WAITING_SECONDS
+    ) -> None:
+        self.max_rows = max_rows
+        self.max_seconds = max_seconds
+        self._held: OrderedDict[Key, tuple[float, list[Row]]] = OrderedDict()
+        self._rows = 0
+
+    def __len__(self) -> int:
+        """Rows held."""
+        return self._rows
+
+    def hold(self, key: Key, rows: Sequence[Row], now: float) -> None:
+        held = self._held.get(key)
+        if held is None:
+            self._held[key] = (now, list(rows))
+        else:
+            held[1].extend(rows)
+        self._rows += len(rows)
+        self._drop_old(now)
+
+    def take(self, key: Key) -> list[Row]:
+        """The rows held for ``key`` (none: ``[]``), no longer held."""
+        held = self._held.pop(key, None)
+        if held is None:
+            return []
+        self._rows -= len(held[1])
+        return held[1]
+
+    def _drop_old(self, now: float) -> None:
+        while self._held:
+            key, (since, rows) = next(iter(self._held.items()))
+            if self._rows <= self.max_rows and now - since <= self.max_seconds:
+                return
+            del self._held[key]
+            self._rows -= len(rows)
+
+
+def _unique(rows: list[Row]) -> list[Row]:
+    """One row per span id (a write group retried after a failure holds its rows twice)."""
+    return list({row[_SPAN_ID]: row for row in rows}.values())
+
+
 def performance_events(
     span_rows: Sequence[Row],
     now: float,
     thresholds: Mapping[int, ProjectThresholds] | None = None,
+    waiting: WaitingChildren | None = None,
 ) -> list[ErrorEvent]:
     """The detectors' findings in every transaction whose segment is among ``span_rows``,
-    with each project's own ``thresholds`` (by project id) over the defaults."""
-    transactions: dict[tuple[int, str, str], list[Row]] = {}
+    with each project's own ``thresholds`` (by project id) over the defaults. With
+    ``waiting``, children without their segment are held there, and a segment is
+    examined with the children held for it."""
+    transactions: dict[Key, list[Row]] = {}
     for row in span_rows:
         transactions.setdefault((row[_PROJECT], row[_TRACE], row[_SEGMENT]), []).append(row)
     events: list[ErrorEvent] = []
-    for spans in transactions.values():
+    for key, spans in transactions.items():
         segment = next((row for row in spans if row[_IS_SEGMENT]), None)
-        if segment is None or len(spans) < 2:
+        if segment is None:
+            if waiting is not None:
+                waiting.hold(key, spans, now)
+            continue
+        if waiting is not None and (earlier := waiting.take(key)):
+            spans = _unique(earlier + spans)
+        if len(spans) < 2:
             continue
         facts = [_facts(row) for row in spans if not row[_IS_SEGMENT]]
         own = (thresholds or {}).get(segment[_PROJECT])

@@ -17,7 +17,7 @@ from typing import Any
 
 from glasspane.detectors import ProjectThresholds
 from glasspane.domain import Batch
-from glasspane.store.findings import performance_events
+from glasspane.store.findings import WaitingChildren, performance_events
 from glasspane.store.rows import (
     ERROR_COLUMNS,
     IS_SEGMENT,
@@ -65,12 +65,14 @@ def group_rows(
     now: float,
     issue_id: Callable[[int, str], int],
     thresholds: Mapping[int, ProjectThresholds] | None = None,
+    waiting: WaitingChildren | None = None,
 ) -> GroupRows:
     """The rows of ``batches``, received at ``now``; ``issue_id(project id, fingerprint)``
         is the backend's issue-id policy, asked once per error event. The transactions
     among the spans go through the performance detectors; what they find is stored
     as events of category ``performance`` (``store/findings.py``), with each
-    project's own ``thresholds``."""
+    project's own ``thresholds``; ``waiting`` holds children whose segment comes in a
+    later group (the writer's, kept between groups)."""
     spans = [span_row(s, now) for b in batches for s in b.spans]
     spans += [row for b in batches for row in b.span_rows]
     outcomes = [outcome_row(o) for b in batches for o in b.outcomes]
@@ -78,7 +80,7 @@ def group_rows(
     metrics = [metric_row(p, now) for b in batches for p in b.metrics]
     errors: list[Row] = []
     issues: dict[int, tuple[int, str]] = {}
-    found = performance_events(spans, now, thresholds)
+    found = performance_events(spans, now, thresholds, waiting)
     for event in [*(e for b in batches for e in b.errors), *found]:
         ident = issue_id(event.project_id, event.fingerprint)
         errors.append(error_row(event, ident))

@@ -44,7 +44,7 @@ from glasspane.store.clickhouse.metrics import MetricReads
 from glasspane.store.clickhouse.replays import ReplayReads
 from glasspane.store.clickhouse.schema import migrate, text_payloads
 from glasspane.store.clickhouse.sdk_items import SdkItemReads
-from glasspane.store.findings import ThresholdsCache, thresholds_from_rows
+from glasspane.store.findings import ThresholdsCache, WaitingChildren, thresholds_from_rows
 from glasspane.store.group_rows import group_rows
 from glasspane.store.models import OutcomeCount, TraceError
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS, TTL_COLUMNS
@@ -86,6 +86,8 @@ class ClickHouseStore(
         migrate(conn, retention_days)
         self._known_issues: set[int] = set()
         self._thresholds: ThresholdsCache[Connection] = ThresholdsCache(self._load_thresholds)
+        #: Child spans whose segment comes in a later write group (the writer's only).
+        self._waiting = WaitingChildren()
         self._closed = False
         self._writer: GroupCommitWriter[Connection] = GroupCommitWriter(
             conn, self._write_batches, (_nothing, _nothing, _nothing), max_group=max_group
@@ -102,7 +104,7 @@ class ClickHouseStore(
 
     def _write_batches(self, conn: Connection, batches: list[Batch]) -> None:
         now = time.time()
-        group = group_rows(batches, now, issue_id, self._thresholds.get(conn))
+        group = group_rows(batches, now, issue_id, self._thresholds.get(conn), self._waiting)
         new = {ident: key for ident, key in group.issues.items() if ident not in self._known_issues}
         # Issues first: an error row never points at an issue that is not there.
         if new:

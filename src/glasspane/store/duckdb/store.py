@@ -45,7 +45,7 @@ from glasspane.store.duckdb.replays import ReplayReads
 from glasspane.store.duckdb.retention import RetentionSweep
 from glasspane.store.duckdb.schema import migrate
 from glasspane.store.duckdb.sdk_items import SdkItemReads
-from glasspane.store.findings import ThresholdsCache, thresholds_from_rows
+from glasspane.store.findings import ThresholdsCache, WaitingChildren, thresholds_from_rows
 from glasspane.store.group_rows import group_rows
 from glasspane.store.models import OutcomeCount, TraceError
 from glasspane.store.retention import DEFAULT_RETENTION_DAYS
@@ -98,6 +98,8 @@ class DuckDBStore(
         self._invalidated = False  # set on any thread, cleared by the writer's reopen
         self._load_issue_ids(self._db)
         self._thresholds: ThresholdsCache[Conn] = ThresholdsCache(self._load_thresholds)
+        #: Child spans whose segment comes in a later write group (the writer's only).
+        self._waiting = WaitingChildren()
         self._writer: GroupCommitWriter[Conn] = GroupCommitWriter(
             self._db.cursor(),
             self._write_batches,
@@ -203,6 +205,7 @@ class DuckDBStore(
             now,
             lambda project, fingerprint: self._issue_id(project, fingerprint, new_issues, now),
             self._thresholds.get(conn),
+            self._waiting,
         )
         # A failure from here on rolls back, and _rollback forgets the new issue ids.
         for table, columns, data in group.tables():
