@@ -45,6 +45,7 @@ SHARDING: dict[str, str] = {
     "token_uses": "token_id",
     "login_sessions": "cityHash64(digest)",
     "audit_log": "rand()",
+    "detector_thresholds": "project_id",
     "schema_migrations": "version",
 }
 
