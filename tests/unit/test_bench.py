@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # bench/ is not installed; import it from the checkout
 
-from bench import fill, ingest, query, spans_aggregate, wrk_driver  # noqa: E402
+from bench import detectors, fill, ingest, query, spans_aggregate, wrk_driver  # noqa: E402
 from bench.rewrite import (  # noqa: E402
     EnvelopeFormatError,
     EnvelopeTemplate,
@@ -386,3 +386,14 @@ def test_spans_aggregate_bench_at_a_tiny_size(
     groups = re.findall(r"by span\.(op|description) +first .* (\d+) groups", out)
     found = {kind: int(n) for kind, n in groups}  # the 2k run's, the last
     assert 1 < found["op"] < found["description"]  # more descriptions than ops
+
+
+def test_detectors_bench_times_ingest_and_detectors(capsys: pytest.CaptureFixture[str]) -> None:
+    detectors.main(["--repeat", "3"])
+    rows = {
+        line[:34].strip(): line[34:].split() for line in capsys.readouterr().out.splitlines()[1:]
+    }
+    assert set(rows) == {"recorded Python SDK transaction", "N+1: 41 queries", "300 mixed spans"}
+    assert rows["N+1: 41 queries"][0] == "42" and "N+1" in " ".join(rows["N+1: 41 queries"][4:])
+    assert rows["300 mixed spans"][0] == "301"
+    assert all(float(r[1]) > 0 and float(r[2]) > 0 for r in rows.values())
