@@ -168,7 +168,10 @@ class BundleStore:
         by_id: dict[str, dict[str, int]] = {}
         when: dict[str, float] = {}
         for path in (self.root / str(project_id)).glob("*-*-*-*-*.*"):
-            stat = path.stat()
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # removed meanwhile (the retention sweep)
+                continue
             by_id.setdefault(path.stem, {})[path.suffix.lstrip(".")] = stat.st_size
             when[path.stem] = max(when.get(path.stem, 0.0), stat.st_mtime)
         found = [Bundle(d, files, when[d]) for d, files in by_id.items()]
@@ -179,7 +182,11 @@ class BundleStore:
         timestamp), and chunks left unassembled; how many bundles and releases went."""
         removed = 0
         for chunk in self.chunks.glob("*") if self.chunks.is_dir() else []:
-            if chunk.stat().st_mtime < cutoff:
+            try:
+                old = chunk.stat().st_mtime < cutoff
+            except FileNotFoundError:  # assembled or swept meanwhile
+                continue
+            if old:
                 chunk.unlink(missing_ok=True)
         for folder in self.root.glob("[0-9]*"):
             project_id = int(folder.name) if folder.name.isdigit() else None
