@@ -38,7 +38,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from glasspane.alerts.rules import parse_threshold, parse_window, quote_values, rule_chunks
+from glasspane.alerts.rules import (
+    parse_threshold,
+    parse_window,
+    quote_values,
+    rule_chunks,
+    written_threshold,
+)
 from glasspane.cli.listing import cell
 from glasspane.detectors import mask_statement, mask_url
 from glasspane.detectors.db import _independent
@@ -64,20 +70,24 @@ from glasspane.query.cron import Crontab
 from glasspane.query.metric_view import format_value
 from glasspane.query.monitors import _interval_misses
 from glasspane.query.period import parse_period
+from glasspane.query.period import parse_window as parse_period_window
 from glasspane.query.queries import description_search, domain_of, parse_sort
 from glasspane.query.replay_dom import page_texts
 from glasspane.query.replay_timeline import build_timeline
 from glasspane.query.replays import ReplayQuery
 from glasspane.query.spans import alert_rule_yaml, group_terms, parse_fields, parse_group_by
 from glasspane.query.trace_compare import align
+from glasspane.query.traces import _is_script
 from glasspane.query.web_vitals import page_query
 from glasspane.sourcemaps.bundles import BundleStore
 from glasspane.sourcemaps.mapping import SourceMapper
 from glasspane.sourcemaps.releases import mapping_url, resolve_reference, url_candidates
+from glasspane.store.findings import http_call
 from glasspane.store.issues import tally_tags
 from glasspane.store.retention import parse_retention
 from glasspane.store.where import closest_key
 from glasspane.web.ui.charts import flame_rects
+from glasspane.web.ui.scope import scoped
 
 SMALL, MIDDLE, BIG = 40 * 1024, 160 * 1024, 1024 * 1024
 SLACK = 2.5  # times the linear ratio
@@ -389,6 +399,15 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "queries: sort, statement search": _quiet(lambda s: (parse_sort(s), description_search(s))),
     "metrics page: value with a unit": lambda s: format_value(1.5, s),
     "web vitals: a page's URL path as a search": lambda s: page_query(s + '"\\', "Pageload"),
+    "alert threshold as written": lambda s: (written_threshold(s), written_threshold(">" + s)),
+    "period range FROM/TO": _quiet(lambda s: parse_period_window(f"{s}/{s}", 0.0)),
+    "trace page: is a frame's file a script": lambda s: (_is_script(s), _is_script(s + ".js")),
+    "pickers: project and environment as terms": lambda s: scoped(
+        {"project": s, "environment": s + '"\\'}, s
+    ),
+    "detectors: an outgoing call's URL": lambda s: http_call(
+        s, orjson.dumps({"url.full": s, "http.method": s}).decode()
+    ),
 }
 
 
