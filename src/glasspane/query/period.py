@@ -58,7 +58,10 @@ def _instant(text: str, which: str) -> float:
     """One end of a range: epoch seconds or an ISO 8601 time (UTC without a zone)."""
     text = text.strip()
     if len(text) > _MAX_END_CHARS:
-        raise ProtocolError(f"the {which} of the period is not a time (too long)")
+        raise ProtocolError(
+            f"the {which} of the period is not a time: it is longer than {_MAX_END_CHARS} "
+            "characters; use an ISO time such as 2026-12-03T09:00 (UTC) or epoch seconds"
+        )
     try:
         return float(text)
     except ValueError:
